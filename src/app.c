@@ -1,0 +1,182 @@
+/*
+ * app.c: the request pipeline, from CGI variables to a written answer.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "app.h"
+#include "auth.h"
+#include "handlers.h"
+#include "jsonx.h"
+#include "log.h"
+#include "router.h"
+#include "schema.h"
+
+enum scim_err
+app_open(struct app *app, const char *conf_path, const char *argv0,
+    struct scim_error *err)
+{
+	enum scim_err e;
+
+	memset(app, 0, sizeof(*app));
+	if ((e = conf_load(&app->conf, conf_path, argv0, err)) != SCIM_OK)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "%s", err->detail);
+	log_init("scimd", app->conf.log_level);
+	if ((e = schema_init(app->conf.schemas, err)) != SCIM_OK)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "%s", err->detail);
+	if (app->conf.db == NULL)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "No store configured:"
+		    " set SCIMD_DB or db in scimd.conf.");
+	return store_open(app->conf.db, false, &app->store, err);
+}
+
+void
+app_close(struct app *app)
+{
+	store_close(app->store);
+	app->store = NULL;
+	conf_free(&app->conf);
+}
+
+/* Replaces whatever res holds with the SCIM Error message for err. */
+static void
+error_response(struct http_response *res, const struct scim_error *err,
+    const char *allow)
+{
+	const char *type = err_scim_type(err->code);
+	char status[8];
+	json_t *j;
+
+	buf_reset(&res->headers);
+	buf_reset(&res->body);
+	res->status = err_http_status(err->code);
+	snprintf(status, sizeof(status), "%d", res->status);
+	j = json_pack("{s:[s], s:s, s:s}", "schemas", SCHEMA_URN_ERROR,
+	    "detail", err->detail[0] ? err->detail :
+	    err_default_detail(err->code), "status", status);
+	if (j != NULL && type != NULL)
+		json_object_set_new(j, "scimType", json_string(type));
+	http_response_header(res, "Content-Type",
+	    "application/scim+json; charset=utf-8");
+	if (err->code == SCIM_ERR_UNAUTHORIZED)
+		http_response_header(res, "WWW-Authenticate",
+		    "Bearer realm=\"scimd\"");
+	if (err->code == SCIM_ERR_METHOD && allow != NULL && *allow != '\0')
+		http_response_header(res, "Allow", allow);
+	if (j == NULL || jsonx_dump(j, &res->body) != SCIM_OK)
+		buf_puts(&res->body, "{\"schemas\":[\"" SCHEMA_URN_ERROR
+		    "\"],\"status\":\"500\",\"detail\":\"Out of memory\"}");
+	json_decref(j);
+}
+
+void
+app_serve_error(const struct http_io *io, const struct scim_error *err)
+{
+	struct http_response res;
+
+	http_response_init(&res);
+	error_response(&res, err, NULL);
+	http_response_send(io, &res, false);
+	http_response_free(&res);
+}
+
+/* Whether the request's content type is JSON (SCIM's or plain). */
+static bool
+json_content_type(const char *ct)
+{
+	size_t n;
+
+	if (ct == NULL || *ct == '\0')
+		return true;
+	n = strcspn(ct, "; ");
+	return (n == 21 && strncasecmp(ct, "application/scim+json", n) == 0) ||
+	    (n == 16 && strncasecmp(ct, "application/json", n) == 0);
+}
+
+/*
+ * Runs the pipeline up to the handler; returns its outcome.  allow
+ * receives the Allow header value for a 405.
+ */
+static enum scim_err
+dispatch(struct app *app, const struct http_io *io, struct http_request *req,
+    struct http_response *res, char *allow, size_t allowsz, json_t **body,
+    struct scim_error *err)
+{
+	struct route_match m;
+	struct exchange x;
+	char token_name[LIMIT_TOKEN_NAME_BYTES + 1];
+	enum scim_err e;
+
+	if ((e = http_request_parse(io, app->conf.mount, app->conf.base_url,
+	    req, err)) != SCIM_OK)
+		return e;
+	/* Authenticate before reading a byte of the body. */
+	if ((e = auth_check(app->store, req->authorization, token_name,
+	    sizeof(token_name), err)) != SCIM_OK)
+		return e;
+	if ((e = router_match(req->method, req->path, &m, allow, allowsz,
+	    err)) != SCIM_OK)
+		return e;
+	if (m.has_body) {
+		if (req->content_length > LIMIT_BODY_BYTES)
+			return err_set(err, SCIM_ERR_TOO_LARGE,
+			    "The body is larger than %d bytes.",
+			    LIMIT_BODY_BYTES);
+		if (!json_content_type(req->content_type))
+			return err_set(err, SCIM_ERR_MEDIA_TYPE,
+			    "Send application/scim+json or application/json.");
+		if ((e = http_read_body(io, req, err)) != SCIM_OK)
+			return e;
+		if ((e = jsonx_parse(req->body, req->body_len, body, err)) !=
+		    SCIM_OK)
+			return e;
+	}
+	memset(&x, 0, sizeof(x));
+	x.app = app;
+	x.req = req;
+	x.res = res;
+	x.body = *body;
+	x.arg = m.arg;
+	x.type = m.type;
+	return m.handler(&x, err);
+}
+
+void
+app_serve(struct app *app, const struct http_io *io)
+{
+	struct http_request req;
+	struct http_response res;
+	struct scim_error err;
+	struct timespec t0, t1;
+	json_t *body = NULL;
+	char allow[128], path[256];
+	enum scim_err e;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err_clear(&err);
+	http_response_init(&res);
+	e = dispatch(app, io, &req, &res, allow, sizeof(allow), &body, &err);
+	if (e != SCIM_OK) {
+		if (err.code == SCIM_OK)
+			err.code = e;
+		error_response(&res, &err, allow);
+		if (res.status >= 500)
+			log_msg(LOG_ERROR, "%s", err.detail);
+	}
+	http_response_send(io, &res, req.method == HTTP_HEAD);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	app->served++;
+	err_escape(path, sizeof(path), req.path ? req.path : "",
+	    req.path ? strlen(req.path) : 0);
+	log_msg(LOG_DEBUG, "%s %s %d %ldus", req.method_name, path, res.status,
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000));
+	json_decref(body);
+	http_request_free(&req);
+	http_response_free(&res);
+}

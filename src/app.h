@@ -1,0 +1,40 @@
+/*
+ * app.h: one process's state and the request pipeline.
+ *
+ *	adapter (fcgi.c) -> app_serve(): http_request_parse -> auth_check
+ *	-> router_dispatch -> handler -> http_response_send
+ *
+ * app_open() reads settings, loads schemas and opens the store, once per
+ * process; app_serve() answers one request and never exits the process.
+ */
+#ifndef SCIMD_APP_H
+#define SCIMD_APP_H
+
+#include "conf.h"
+#include "error.h"
+#include "http.h"
+#include "store.h"
+
+struct app {
+	struct conf	 conf;
+	struct store	*store;
+	unsigned long	 served;	/* requests answered by this process */
+};
+
+/* Loads settings (conf_path may be NULL; argv0 for scimd.conf beside the
+ * binary), schemas and the store.  On failure app_close() must still be
+ * called. */
+enum scim_err	app_open(struct app *app, const char *conf_path,
+		    const char *argv0, struct scim_error *err);
+
+/* Answers one request read from io. */
+void		app_serve(struct app *app, const struct http_io *io);
+
+/* Answers a request with a 503 SCIM error (used when app_open failed). */
+void		app_serve_error(const struct http_io *io,
+		    const struct scim_error *err);
+
+/* Closes the store and frees settings. */
+void		app_close(struct app *app);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * auth.c: bearer tokens, hashed with libsodium.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+
+void
+auth_hash(const char *token, size_t len, unsigned char hash[STORE_HASH_LEN])
+{
+	crypto_hash_sha256(hash, (const unsigned char *)token, len);
+}
+
+void
+auth_new_token(char out[64])
+{
+	unsigned char raw[32];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, 64, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+struct lookup {
+	unsigned char	 hash[STORE_HASH_LEN];
+	char		*name;
+	size_t		 namesz;
+	bool		 found;
+};
+
+static enum scim_err
+lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct lookup *l = ctx;
+
+	(void)err;
+	l->found = store_token_find(txn, l->hash, l->name, l->namesz);
+	return SCIM_OK;
+}
+
+enum scim_err
+auth_check(struct store *s, const char *header, char *name, size_t namesz,
+    struct scim_error *err)
+{
+	struct lookup l;
+	const char *tok;
+	size_t len;
+	enum scim_err e;
+
+	if (header == NULL)
+		return err_set(err, SCIM_ERR_UNAUTHORIZED,
+		    "Authorization: Bearer <token> is required.");
+	if (strncasecmp(header, "Bearer ", 7) != 0)
+		return err_set(err, SCIM_ERR_UNAUTHORIZED,
+		    "Only the Bearer authorization scheme is accepted.");
+	for (tok = header + 7; *tok == ' '; tok++)
+		;
+	len = strlen(tok);
+	while (len > 0 && tok[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return err_set(err, SCIM_ERR_UNAUTHORIZED,
+		    "The bearer token is empty.");
+	memset(&l, 0, sizeof(l));
+	auth_hash(tok, len, l.hash);
+	l.name = name;
+	l.namesz = namesz;
+	if ((e = store_read(s, lookup_fn, &l, err)) != SCIM_OK)
+		return e;
+	if (!l.found)
+		return err_set(err, SCIM_ERR_UNAUTHORIZED,
+		    "The bearer token is not valid.");
+	return SCIM_OK;
+}

@@ -1,0 +1,141 @@
+/*
+ * conf.c: the settings file.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Sets *slot to a copy of value. */
+static enum scim_err
+set_string(char **slot, const char *value, struct scim_error *err)
+{
+	free(*slot);
+	if ((*slot = strdup(value)) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	return SCIM_OK;
+}
+
+static enum scim_err
+set_key(struct conf *c, const char *key, const char *value, const char *file,
+    int line, struct scim_error *err)
+{
+	if (strcmp(key, "db") == 0)
+		return set_string(&c->db, value, err);
+	if (strcmp(key, "base_url") == 0)
+		return set_string(&c->base_url, value, err);
+	if (strcmp(key, "mount") == 0)
+		return set_string(&c->mount, value, err);
+	if (strcmp(key, "schemas") == 0)
+		return set_string(&c->schemas, value, err);
+	if (strcmp(key, "password") == 0) {
+		if (strcmp(value, "discard") == 0)
+			c->password = CONF_PASSWORD_DISCARD;
+		else if (strcmp(value, "argon2id") == 0)
+			c->password = CONF_PASSWORD_ARGON2ID;
+		else
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: password must be discard or argon2id.",
+			    file, line);
+		return SCIM_OK;
+	}
+	if (strcmp(key, "log_level") == 0) {
+		if ((c->log_level = log_level_parse(value)) < 0)
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: log_level must be error, info or debug.",
+			    file, line);
+		return SCIM_OK;
+	}
+	return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: unknown key %.64s.",
+	    file, line, key);
+}
+
+static enum scim_err
+read_file(struct conf *c, const char *path, struct scim_error *err)
+{
+	FILE *f;
+	char line[4096], *p, *eq, *hash;
+	int n = 0;
+	enum scim_err e = SCIM_OK;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(err, SCIM_ERR_INVALID_VALUE, "Cannot read %s: %s",
+		    path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		p = trim(line);
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			e = err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: expected key = value.", path, n);
+			break;
+		}
+		*eq = '\0';
+		if ((e = set_key(c, trim(p), trim(eq + 1), path, n, err)) !=
+		    SCIM_OK)
+			break;
+	}
+	fclose(f);
+	return e;
+}
+
+enum scim_err
+conf_load(struct conf *c, const char *path, const char *argv0,
+    struct scim_error *err)
+{
+	char beside[4096];
+	const char *slash, *env;
+	enum scim_err e;
+
+	memset(c, 0, sizeof(*c));
+	c->log_level = LOG_INFO;
+	if (path == NULL)
+		path = getenv("SCIMD_CONF");
+	if (path == NULL && argv0 != NULL &&
+	    (slash = strrchr(argv0, '/')) != NULL &&
+	    (size_t)(slash - argv0) + sizeof("/scimd.conf") < sizeof(beside)) {
+		snprintf(beside, sizeof(beside), "%.*s/scimd.conf",
+		    (int)(slash - argv0), argv0);
+		if (access(beside, F_OK) == 0)
+			path = beside;
+	}
+	if (path != NULL && (e = read_file(c, path, err)) != SCIM_OK)
+		return e;
+	if ((env = getenv("SCIMD_DB")) != NULL && *env != '\0' &&
+	    (e = set_string(&c->db, env, err)) != SCIM_OK)
+		return e;
+	return SCIM_OK;
+}
+
+void
+conf_free(struct conf *c)
+{
+	free(c->db);
+	free(c->base_url);
+	free(c->mount);
+	free(c->schemas);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,43 @@
+/*
+ * conf.h: scimd's settings, from a small file and the environment.
+ *
+ * Apache's suEXEC strips most environment variables, so every setting
+ * can come from a file.  The file is found at, in order: the path given
+ * with -c, $SCIMD_CONF, or "scimd.conf" beside the binary.  Lines are
+ * "key = value"; '#' starts a comment.  Keys (docs/scimd.8):
+ *	db		LMDB store directory ($SCIMD_DB overrides)
+ *	base_url	absolute URL of the SCIM root, for meta.location
+ *	mount		URL path of the SCIM root (default: found per request)
+ *	password	"discard" (default) or "argon2id"
+ *	schemas		JSON file with extension schemas
+ *	log_level	"error", "info" (default) or "debug"
+ */
+#ifndef SCIMD_CONF_H
+#define SCIMD_CONF_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+enum conf_password { CONF_PASSWORD_DISCARD, CONF_PASSWORD_ARGON2ID };
+
+struct conf {
+	char			*db;		/* owned */
+	char			*base_url;	/* owned or NULL */
+	char			*mount;		/* owned or NULL */
+	char			*schemas;	/* owned or NULL */
+	enum conf_password	 password;
+	int			 log_level;	/* LOG_ERROR..LOG_DEBUG */
+};
+
+/*
+ * Loads settings: defaults, then the file (path may be NULL: then
+ * $SCIMD_CONF, then scimd.conf beside argv0, each only if it exists),
+ * then $SCIMD_DB.  SCIM_OK, or SCIM_ERR_INVALID_VALUE naming the file,
+ * line and key.  conf_free() releases it in every case.
+ */
+enum scim_err	conf_load(struct conf *c, const char *path, const char *argv0,
+		    struct scim_error *err);
+void		conf_free(struct conf *c);
+
+#endif

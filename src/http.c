@@ -1,0 +1,477 @@
+/*
+ * http.c: CGI variables to a request; a response to bytes.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+/* The first path segments of SCIM endpoints; the mount point ends where
+ * one of these begins. */
+static const char *const endpoint_names[] = {
+	"Users", "Groups", "ServiceProviderConfig", "ServiceProviderConfigs",
+	"ResourceTypes", "Schemas", "Bulk", ".search", "Me", NULL
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+http_decode(const char *s, size_t len, bool plus)
+{
+	char *out, *o;
+	size_t i;
+	int hi, lo;
+
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < len; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				goto fail;
+			if (hi == 0 && lo == 0)
+				goto fail;
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus)
+			*o++ = ' ';
+		else if (s[i] == '\0')
+			goto fail;
+		else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+/* A bounded copy of CGI variable name, or NULL when absent or too long. */
+static char *
+copy_var(const struct http_io *io, const char *name)
+{
+	const char *v = io->getenv(io->ctx, name);
+
+	if (v == NULL || strlen(v) > LIMIT_HEADER_BYTES)
+		return NULL;
+	return strdup(v);
+}
+
+/* Splits the query string into decoded parameters. */
+static enum scim_err
+parse_query(const char *q, struct http_request *req, struct scim_error *err)
+{
+	const char *p = q, *amp, *eq;
+	struct http_param *prm;
+
+	if (strlen(q) > LIMIT_QUERY_BYTES)
+		return err_set(err, SCIM_ERR_TOO_LARGE,
+		    "The query string is longer than %d bytes.",
+		    LIMIT_QUERY_BYTES);
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		if (amp == p) {
+			p++;
+			continue;
+		}
+		if (req->nparams == LIMIT_QUERY_PARAMS)
+			return err_set(err, SCIM_ERR_BAD_REQUEST,
+			    "More than %d query parameters.",
+			    LIMIT_QUERY_PARAMS);
+		eq = memchr(p, '=', (size_t)(amp - p));
+		prm = &req->params[req->nparams];
+		prm->name = http_decode(p, (size_t)((eq ? eq : amp) - p), true);
+		prm->value = eq ? http_decode(eq + 1,
+		    (size_t)(amp - eq - 1), true) : strdup("");
+		req->nparams++;
+		if (prm->name == NULL || prm->value == NULL)
+			return err_set(err, SCIM_ERR_BAD_REQUEST,
+			    "The query string is not validly encoded.");
+		p = *amp ? amp + 1 : amp;
+	}
+	return SCIM_OK;
+}
+
+/* Whether the segment s[0..n) names a SCIM endpoint. */
+static bool
+is_endpoint(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; endpoint_names[i] != NULL; i++)
+		if (strlen(endpoint_names[i]) == n &&
+		    strncasecmp(endpoint_names[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Splits the decoded request path into mount point and route.  With a
+ * configured mount the split is there; otherwise it is before the first
+ * segment naming a SCIM endpoint, so the same binary works wherever the
+ * web server mounts it (lighttpd, Apache and nginx set SCRIPT_NAME and
+ * PATH_INFO differently; REQUEST_URI is the same everywhere).
+ */
+static size_t
+mount_length(const char *path, const char *mount)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (mount != NULL) {
+		n = strlen(mount);
+		while (n > 0 && mount[n - 1] == '/')
+			n--;
+		if (strncmp(path, mount, n) == 0 &&
+		    (path[n] == '/' || path[n] == '\0'))
+			return n;
+		return 0;
+	}
+	for (p = path; *p == '/'; ) {
+		p++;
+		end = strchr(p, '/');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (is_endpoint(p, n))
+			return (size_t)(p - 1 - path);
+		if (end == NULL)
+			break;
+		p = end;
+	}
+	return (size_t)-1;
+}
+
+/* Whether host is a plausible Host header (no spaces, CR, LF, slashes). */
+static bool
+host_ok(const char *h)
+{
+	if (*h == '\0')
+		return false;
+	for (; *h != '\0'; h++)
+		if (!isalnum((unsigned char)*h) && strchr(".-:[]_", *h) == NULL)
+			return false;
+	return true;
+}
+
+/* Builds scheme://host + mount. */
+static enum scim_err
+make_base_url(const struct http_io *io, const char *mount, size_t mlen,
+    struct http_request *req, struct scim_error *err)
+{
+	const char *https = io->getenv(io->ctx, "HTTPS");
+	const char *scheme = io->getenv(io->ctx, "REQUEST_SCHEME");
+	const char *host = io->getenv(io->ctx, "HTTP_HOST");
+	const char *port = io->getenv(io->ctx, "SERVER_PORT");
+	struct buf b;
+
+	if (https != NULL && strcasecmp(https, "on") == 0)
+		scheme = "https";
+	else if (scheme == NULL || (strcmp(scheme, "http") != 0 &&
+	    strcmp(scheme, "https") != 0))
+		scheme = "http";
+	buf_init(&b, LIMIT_HEADER_BYTES * 2);
+	if (host != NULL && strlen(host) < 256 && host_ok(host))
+		buf_printf(&b, "%s://%s", scheme, host);
+	else {
+		host = io->getenv(io->ctx, "SERVER_NAME");
+		if (host == NULL || strlen(host) >= 256 || !host_ok(host))
+			host = "localhost";
+		if (port != NULL && strlen(port) < 6 && strspn(port,
+		    "0123456789") == strlen(port) && strcmp(port, "80") != 0 &&
+		    strcmp(port, "443") != 0)
+			buf_printf(&b, "%s://%s:%s", scheme, host, port);
+		else
+			buf_printf(&b, "%s://%s", scheme, host);
+	}
+	if (buf_append(&b, mount, mlen) != SCIM_OK || b.data == NULL) {
+		buf_free(&b);
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	req->base_url = buf_steal(&b, NULL);
+	return SCIM_OK;
+}
+
+static enum http_method
+method_of(const char *m)
+{
+	static const struct { const char *name; enum http_method m; } t[] = {
+		{ "GET", HTTP_GET }, { "POST", HTTP_POST }, { "PUT", HTTP_PUT },
+		{ "PATCH", HTTP_PATCH }, { "DELETE", HTTP_DELETE },
+		{ "HEAD", HTTP_HEAD },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(m, t[i].name) == 0)
+			return t[i].m;
+	return HTTP_OTHER;
+}
+
+enum scim_err
+http_request_parse(const struct http_io *io, const char *mount,
+    const char *base_url, struct http_request *req, struct scim_error *err)
+{
+	const char *uri, *q, *m, *cl, *auth;
+	char *raw = NULL, *path = NULL;
+	size_t mlen, rawlen;
+	enum scim_err e;
+	char *end;
+	long long n;
+
+	memset(req, 0, sizeof(*req));
+	req->content_length = -1;
+	m = io->getenv(io->ctx, "REQUEST_METHOD");
+	if (m == NULL)
+		m = "GET";
+	snprintf(req->method_name, sizeof(req->method_name), "%s", m);
+	req->method = method_of(m);
+
+	/* The path: REQUEST_URI without its query, or SCRIPT_NAME+PATH_INFO. */
+	uri = io->getenv(io->ctx, "REQUEST_URI");
+	if (uri != NULL) {
+		q = strchr(uri, '?');
+		rawlen = q ? (size_t)(q - uri) : strlen(uri);
+		if (rawlen > LIMIT_PATH_BYTES * 2)
+			return err_set(err, SCIM_ERR_TOO_LARGE,
+			    "The request path is too long.");
+		raw = http_decode(uri, rawlen, false);
+	} else {
+		const char *sn = io->getenv(io->ctx, "SCRIPT_NAME");
+		const char *pi = io->getenv(io->ctx, "PATH_INFO");
+		struct buf b;
+
+		buf_init(&b, LIMIT_PATH_BYTES * 2);
+		buf_puts(&b, sn ? sn : "");
+		if (buf_puts(&b, pi ? pi : "") != SCIM_OK)
+			return err_set(err, SCIM_ERR_TOO_LARGE,
+			    "The request path is too long.");
+		raw = b.data ? buf_steal(&b, NULL) : strdup("");
+	}
+	if (raw == NULL)
+		return err_set(err, SCIM_ERR_BAD_REQUEST,
+		    "The request path is not validly encoded.");
+	mlen = mount_length(raw, mount);
+	if (mlen == (size_t)-1) {
+		/* No endpoint in the path: a request for the root itself. */
+		mlen = strlen(raw);
+		while (mlen > 0 && raw[mlen - 1] == '/')
+			mlen--;
+	}
+	path = strdup(raw[mlen] != '\0' ? raw + mlen : "/");
+	if (path == NULL) {
+		free(raw);
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	req->path = path;
+	if (strlen(path) > LIMIT_PATH_BYTES) {
+		free(raw);
+		return err_set(err, SCIM_ERR_TOO_LARGE,
+		    "The request path is too long.");
+	}
+	if (base_url != NULL) {
+		size_t bl = strlen(base_url);
+
+		while (bl > 0 && base_url[bl - 1] == '/')
+			bl--;
+		req->base_url = strndup(base_url, bl);
+		e = req->base_url ? SCIM_OK :
+		    err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	} else
+		e = make_base_url(io, raw, mlen, req, err);
+	free(raw);
+	if (e != SCIM_OK)
+		return e;
+
+	q = io->getenv(io->ctx, "QUERY_STRING");
+	if (q != NULL && (e = parse_query(q, req, err)) != SCIM_OK)
+		return e;
+
+	auth = io->getenv(io->ctx, "HTTP_AUTHORIZATION");
+	if (auth == NULL)
+		auth = io->getenv(io->ctx, "REDIRECT_HTTP_AUTHORIZATION");
+	if (auth != NULL && strlen(auth) <= LIMIT_HEADER_BYTES)
+		req->authorization = strdup(auth);
+	req->content_type = copy_var(io, "CONTENT_TYPE");
+	req->if_match = copy_var(io, "HTTP_IF_MATCH");
+	req->if_none_match = copy_var(io, "HTTP_IF_NONE_MATCH");
+
+	cl = io->getenv(io->ctx, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		n = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 0)
+			return err_set(err, SCIM_ERR_BAD_REQUEST,
+			    "Content-Length is not a number.");
+		req->content_length = n;
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+http_read_body(const struct http_io *io, struct http_request *req,
+    struct scim_error *err)
+{
+	struct buf b;
+	char chunk[16384];
+	ssize_t n;
+	size_t want;
+
+	if (req->content_length > LIMIT_BODY_BYTES)
+		return err_set(err, SCIM_ERR_TOO_LARGE,
+		    "The body is larger than %d bytes.", LIMIT_BODY_BYTES);
+	buf_init(&b, LIMIT_BODY_BYTES);
+	/* Read to the given length, or to EOF when none was given. */
+	for (;;) {
+		want = sizeof(chunk);
+		if (req->content_length >= 0) {
+			if ((long long)b.len >= req->content_length)
+				break;
+			if ((long long)want > req->content_length - (long long)b.len)
+				want = (size_t)(req->content_length - (long long)b.len);
+		}
+		n = io->read(io->ctx, chunk, want);
+		if (n < 0) {
+			buf_free(&b);
+			return err_set(err, SCIM_ERR_BAD_REQUEST,
+			    "Reading the body failed.");
+		}
+		if (n == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)n) != SCIM_OK) {
+			buf_free(&b);
+			return err_set(err, SCIM_ERR_TOO_LARGE,
+			    "The body is larger than %d bytes.",
+			    LIMIT_BODY_BYTES);
+		}
+	}
+	if (b.data == NULL && buf_append(&b, "", 0) != SCIM_OK)
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	req->body = buf_steal(&b, &req->body_len);
+	return SCIM_OK;
+}
+
+void
+http_request_free(struct http_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	free(req->path);
+	free(req->base_url);
+	free(req->authorization);
+	free(req->content_type);
+	free(req->if_match);
+	free(req->if_none_match);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}
+
+const char *
+http_param(const struct http_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (req->params[i].name != NULL &&
+		    strcasecmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+void
+http_response_init(struct http_response *res)
+{
+	res->status = 200;
+	buf_init(&res->headers, 16 * 1024);
+	buf_init(&res->body, 256 * 1024 * 1024);
+}
+
+void
+http_response_free(struct http_response *res)
+{
+	buf_free(&res->headers);
+	buf_free(&res->body);
+}
+
+void
+http_response_header(struct http_response *res, const char *name,
+    const char *value)
+{
+	if (strpbrk(value, "\r\n") != NULL)
+		return;
+	buf_printf(&res->headers, "%s: %s\r\n", name, value);
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Internal Server Error";
+	}
+}
+
+int
+http_response_send(const struct http_io *io, const struct http_response *res,
+    bool head)
+{
+	char line[128];
+	bool nobody = head || res->status == 204 || res->status == 304;
+	int n;
+
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", res->status,
+	    http_reason(res->status));
+	if (io->write(io->ctx, line, (size_t)n) != 0)
+		return -1;
+	if (res->headers.len > 0 &&
+	    io->write(io->ctx, res->headers.data, res->headers.len) != 0)
+		return -1;
+	if (!nobody) {
+		n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n",
+		    res->body.len);
+		if (io->write(io->ctx, line, (size_t)n) != 0)
+			return -1;
+	}
+	if (io->write(io->ctx, "\r\n", 2) != 0)
+		return -1;
+	if (!nobody && res->body.len > 0 &&
+	    io->write(io->ctx, res->body.data, res->body.len) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * jsonx.c: bounded JSON parsing.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "jsonx.h"
+#include "limits.h"
+
+/* Checks depth, member counts and string lengths of j. */
+static enum scim_err
+check(const json_t *j, int depth, struct scim_error *err)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	enum scim_err e;
+
+	if (depth > LIMIT_JSON_DEPTH)
+		return err_set(err, SCIM_ERR_INVALID_SYNTAX,
+		    "JSON nested deeper than %d levels.", LIMIT_JSON_DEPTH);
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		if (json_object_size(j) > LIMIT_JSON_MEMBERS)
+			return err_set(err, SCIM_ERR_TOO_LARGE,
+			    "A JSON object has more than %d members.",
+			    LIMIT_JSON_MEMBERS);
+		json_object_foreach((json_t *)j, key, v)
+			if ((e = check(v, depth + 1, err)) != SCIM_OK)
+				return e;
+		return SCIM_OK;
+	case JSON_ARRAY:
+		if (json_array_size(j) > LIMIT_JSON_MEMBERS)
+			return err_set(err, SCIM_ERR_TOO_LARGE,
+			    "A JSON array has more than %d elements.",
+			    LIMIT_JSON_MEMBERS);
+		json_array_foreach(j, i, v)
+			if ((e = check(v, depth + 1, err)) != SCIM_OK)
+				return e;
+		return SCIM_OK;
+	case JSON_STRING:
+		if (json_string_length(j) > LIMIT_STRING_BYTES)
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "A string is longer than %d bytes.",
+			    LIMIT_STRING_BYTES);
+		return SCIM_OK;
+	default:
+		return SCIM_OK;
+	}
+}
+
+enum scim_err
+jsonx_parse(const char *text, size_t len, json_t **out, struct scim_error *err)
+{
+	json_error_t je;
+	json_t *j;
+	enum scim_err e;
+
+	*out = NULL;
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL)
+		return err_set(err, SCIM_ERR_INVALID_SYNTAX,
+		    "The body is not valid JSON (line %d, column %d): %.120s",
+		    je.line, je.column, je.text);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return err_set(err, SCIM_ERR_INVALID_SYNTAX,
+		    "The body must be a JSON object.");
+	}
+	if ((e = check(j, 1, err)) != SCIM_OK) {
+		json_decref(j);
+		return e;
+	}
+	*out = j;
+	return SCIM_OK;
+}
+
+/* jansson's dump callback appending to a struct buf. */
+static int
+dump_cb(const char *p, size_t n, void *data)
+{
+	return buf_append(data, p, n) == SCIM_OK ? 0 : -1;
+}
+
+enum scim_err
+jsonx_dump(const json_t *j, struct buf *b)
+{
+	if (json_dump_callback(j, dump_cb, b, JSON_COMPACT) != 0)
+		return SCIM_ERR_NOMEM;
+	return SCIM_OK;
+}

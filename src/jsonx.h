@@ -1,0 +1,31 @@
+/*
+ * jsonx.h: the only entry for untrusted JSON.
+ *
+ * jsonx_parse() loads a request body with jansson, refusing duplicate
+ * keys, NUL characters, nesting deeper than LIMIT_JSON_DEPTH, objects or
+ * arrays with more than LIMIT_JSON_MEMBERS members and strings longer
+ * than LIMIT_STRING_BYTES.  jsonx_dump() is the one serialiser for
+ * responses.
+ */
+#ifndef SCIMD_JSONX_H
+#define SCIMD_JSONX_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "error.h"
+
+/*
+ * Parses text[0..len).  SCIM_OK and *out (caller owns, json_decref), or
+ * SCIM_ERR_INVALID_SYNTAX with the line and column, or
+ * SCIM_ERR_TOO_LARGE / SCIM_ERR_INVALID_VALUE for a limit.  The top level
+ * must be an object.
+ */
+enum scim_err	jsonx_parse(const char *text, size_t len, json_t **out,
+		    struct scim_error *err);
+
+/* Appends the compact form of j to b. */
+enum scim_err	jsonx_dump(const json_t *j, struct buf *b);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * limits.h: every bound scimd places on untrusted input, in one place.
+ *
+ * Each value carries the reason for it.  The values that SCIM advertises
+ * (bulk, filter results, payload size) are read from here by discovery.c
+ * when it builds /ServiceProviderConfig, so the two cannot drift apart.
+ */
+#ifndef SCIMD_LIMITS_H
+#define SCIMD_LIMITS_H
+
+/* Largest request body accepted; larger bodies get 413 before being read.
+ * A SCIM user is about 1 KiB; a group PATCH of 1,000 members about 60 KiB.
+ * Stays below mod_fcgid's default FcgidMaxRequestLen of 128 KiB... times 8:
+ * the admin raises Apache's limit to match (docs/deploy.md). */
+#define LIMIT_BODY_BYTES		(1024 * 1024)
+
+/* Largest QUERY_STRING: filters the IdPs send are under 300 bytes. */
+#define LIMIT_QUERY_BYTES		8192
+
+/* Most query parameters in one request (SCIM defines eight). */
+#define LIMIT_QUERY_PARAMS		32
+
+/* Longest request path after the mount point (an id, a schema URN). */
+#define LIMIT_PATH_BYTES		1024
+
+/* Deepest JSON nesting accepted in a body: SCIM resources nest 3 deep,
+ * a Bulk request 5; deeper input is hostile. */
+#define LIMIT_JSON_DEPTH		16
+
+/* Most members (keys or array elements) in one JSON object or array,
+ * bounding work per request; a group PATCH may carry this many members. */
+#define LIMIT_JSON_MEMBERS		20000
+
+/* Longest filter expression, and how deep its parentheses and
+ * logical operators may nest (the parser recurses). */
+#define LIMIT_FILTER_BYTES		4096
+#define LIMIT_FILTER_DEPTH		32
+#define LIMIT_FILTER_TERMS		128
+
+/* Most operations in one PATCH request: Entra sends one per attribute,
+ * about 30 at most; Okta one or two. */
+#define LIMIT_PATCH_OPS			1000
+
+/* Most values in one multi-valued attribute (emails, phoneNumbers...),
+ * except Group.members which lives in its own index. */
+#define LIMIT_MULTI_VALUES		100
+
+/* Longest string value of any attribute (LMDB stores the record whole;
+ * bigger values are abuse, not identity data). */
+#define LIMIT_STRING_BYTES		16384
+
+/* LMDB refuses keys over 511 bytes (mdb_env_get_maxkeysize of the
+ * Debian 12 build).  Index keys (case-folded userName, email,
+ * externalId, displayName) longer than this are refused with 400. */
+#define LIMIT_INDEX_KEY_BYTES		511
+
+/* Most resources returned in one page (advertised as filter.maxResults). */
+#define LIMIT_PAGE_COUNT		1000
+
+/* Resources returned when the client gives no count. */
+#define LIMIT_PAGE_DEFAULT		100
+
+/* How many resources a scanning (unindexed) filter may examine before
+ * the request is refused with 400 tooMany; keeps one request from
+ * holding a reader for long on a huge store. */
+#define LIMIT_SCAN_RESOURCES		2000000
+
+/* /Bulk limits, advertised in ServiceProviderConfig.bulk. */
+#define LIMIT_BULK_OPERATIONS		1000
+#define LIMIT_BULK_PAYLOAD		LIMIT_BODY_BYTES
+
+/* Request header values we copy (Authorization, If-Match, Host). */
+#define LIMIT_HEADER_BYTES		4096
+
+/* Initial LMDB map size, and the ceiling growth stops at. The map
+ * grows by doubling when a write finds it full. */
+#define LIMIT_MAP_INITIAL		(64UL * 1024 * 1024)
+#define LIMIT_MAP_MAX			(64UL * 1024 * 1024 * 1024)
+
+/* LMDB reader slots: one per process; mod_fcgid and lighttpd rarely
+ * run more than a few dozen, plus scimctl and site readers. */
+#define LIMIT_MAX_READERS		1022
+
+/* Number of attempts of one write when the map must grow or another
+ * process grew it (MDB_MAP_FULL, MDB_MAP_RESIZED). */
+#define LIMIT_WRITE_RETRIES		8
+
+/* Token names: printable, short. */
+#define LIMIT_TOKEN_NAME_BYTES		64
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * log.c: timestamped lines on stderr.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char	*log_ident = "scimd";
+static int		 log_level = LOG_INFO;
+static const char *const level_names[] = { "error", "info", "debug" };
+
+void
+log_init(const char *ident, int level)
+{
+	log_ident = ident;
+	log_level = level;
+}
+
+int
+log_level_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+	char when[32], text[1024];
+	struct tm tm;
+	time_t now;
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s %s[%ld] %s: %s\n", when, log_ident, (long)getpid(),
+	    level_names[level < 0 ? 0 : level > 2 ? 2 : level], text);
+}

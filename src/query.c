@@ -1,0 +1,673 @@
+/*
+ * query.c: GET /Users, GET /Groups and POST .search (RFC 7644 3.4.2,
+ * 3.4.3): filter, sort, page, project.
+ *
+ * Plan: an equality on an indexed attribute (userName, emails.value,
+ * externalId, displayName, id), alone or under "and", takes its
+ * candidates from the index; anything else scans the records in id
+ * order.  Candidates are always re-checked with filter_match(), so the
+ * index only narrows, never decides.  Without sortBy, results are in id
+ * order, which is stable across pages.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "filter.h"
+#include "fold.h"
+#include "handlers.h"
+#include "limits.h"
+#include "resource.h"
+
+struct query {
+	enum rtype		 types[RT__COUNT];	/* the types searched */
+	size_t			 ntypes;
+	struct filter_node	*filter;	/* owned or NULL */
+	const char		*filter_text;	/* borrowed */
+	size_t			 filter_len;
+	long			 start;		/* 1-based */
+	long			 count;
+	char			*sort_by;	/* owned or NULL */
+	bool			 descending;
+	const json_t		*proj_attrs;	/* SearchRequest lists (borrowed) */
+	const json_t		*proj_excluded;
+	const char		*attrs_param;	/* query parameters (borrowed) */
+	const char		*excluded_param;
+};
+
+/* One matching resource. */
+struct hit {
+	enum rtype	 type;
+	char		 id[STORE_ID_LEN + 1];
+	json_t		*sort_value;	/* owned or NULL */
+	const struct schema_attr *sort_attr;
+};
+
+struct run {
+	struct query		*q;
+	struct exchange		*x;
+	struct hit		*hits;
+	size_t			 nhits, cap;
+	size_t			 total;		/* totalResults */
+	size_t			 scanned;
+	enum rtype		 type;		/* type being collected */
+	bool			 links;		/* filter needs members/groups */
+	struct attr_ref		 sort_ref;
+	bool			 has_sort;
+	struct scim_error	*err;
+	enum scim_err		 e;
+	json_t			*resources;	/* the page (owned) */
+};
+
+/* Parses a decimal parameter into *out (range-checked). */
+static enum scim_err
+parse_long(const char *name, const char *s, long *out, struct scim_error *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0)
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "%s must be an integer.", name);
+	*out = v;
+	return SCIM_OK;
+}
+
+/* Clamps startIndex and count as RFC 7644 3.4.2.4 says. */
+static void
+clamp_paging(struct query *q)
+{
+	if (q->start < 1)
+		q->start = 1;
+	if (q->count < 0)
+		q->count = 0;
+	if (q->count > LIMIT_PAGE_COUNT)
+		q->count = LIMIT_PAGE_COUNT;
+}
+
+/* ---- plan ------------------------------------------------------------------ */
+
+/* Whether path p names attr (and sub) of the core schema of t. */
+static bool
+path_is(const struct filter_path *p, enum rtype t, const char *attr,
+    const char *sub)
+{
+	if (p->urn != NULL &&
+	    strcasecmp(p->urn, schema_resource_type(t)->core->urn) != 0)
+		return false;
+	if (strcasecmp(p->attr, attr) != 0)
+		return false;
+	if (sub == NULL)
+		return p->sub == NULL;
+	return p->sub != NULL && strcasecmp(p->sub, sub) == 0;
+}
+
+struct plan {
+	bool		 indexed;
+	bool		 by_id;
+	enum store_index idx;
+	const json_t	*value;
+};
+
+/* Finds an index that narrows n; false when a scan is needed. */
+static bool
+plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
+{
+	if (n == NULL)
+		return false;
+	switch (n->op) {
+	case FILTER_AND:
+		return plan_filter(n->left, t, pl) ||
+		    plan_filter(n->right, t, pl);
+	case FILTER_VALUEPATH:
+		/* emails[value eq "x"], or with "and" inside. */
+		if (t != RT_USER || !path_is(&n->path, t, "emails", NULL))
+			return false;
+		{
+			const struct filter_node *in = n->left;
+
+			while (in != NULL && in->op == FILTER_AND &&
+			    !(in->left->op == FILTER_EQ &&
+			    strcasecmp(in->left->path.attr, "value") == 0))
+				in = in->right;
+			if (in != NULL && in->op == FILTER_AND)
+				in = in->left;
+			if (in == NULL || in->op != FILTER_EQ ||
+			    strcasecmp(in->path.attr, "value") != 0 ||
+			    !json_is_string(in->value))
+				return false;
+			pl->indexed = true;
+			pl->idx = IDX_EMAIL;
+			pl->value = in->value;
+			return true;
+		}
+	case FILTER_EQ:
+		break;
+	default:
+		return false;
+	}
+	if (!json_is_string(n->value) && !json_is_integer(n->value))
+		return false;
+	pl->value = n->value;
+	pl->indexed = true;
+	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
+		pl->by_id = true;
+	else if (path_is(&n->path, t, "externalId", NULL))
+		pl->idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
+	else if (t == RT_USER && path_is(&n->path, t, "userName", NULL))
+		pl->idx = IDX_USERNAME;
+	else if (t == RT_USER && path_is(&n->path, t, "emails", "value"))
+		pl->idx = IDX_EMAIL;
+	else if (t == RT_GROUP && path_is(&n->path, t, "displayName", NULL))
+		pl->idx = IDX_GROUP_NAME;
+	else
+		pl->indexed = false;
+	return pl->indexed && json_is_string(n->value);
+}
+
+/* Whether n refers to Group.members or User.groups. */
+static bool
+needs_links(const struct filter_node *n)
+{
+	if (n == NULL)
+		return false;
+	if (n->path.attr != NULL && (strcasecmp(n->path.attr, "members") == 0 ||
+	    strcasecmp(n->path.attr, "groups") == 0))
+		return true;
+	return n->op != FILTER_VALUEPATH &&
+	    (needs_links(n->left) || needs_links(n->right));
+}
+
+/* ---- collection --------------------------------------------------------------- */
+
+/* A sortable value of attribute ref in rec: for a multi-valued one, the
+ * primary value or else the first. */
+static json_t *
+sort_value(const json_t *rec, const struct attr_ref *ref)
+{
+	json_t *v = schema_value_get(rec, ref), *el, *pick = NULL;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	if (!json_is_array(v))
+		return json_incref(v);
+	json_array_foreach(v, i, el) {
+		if (pick == NULL || json_is_true(json_object_get(el, "primary")))
+			pick = el;
+		if (json_is_true(json_object_get(el, "primary")))
+			break;
+	}
+	if (json_is_object(pick))
+		pick = json_object_get(pick, ref->sub ? ref->sub->name : "value");
+	return pick != NULL ? json_incref(pick) : NULL;
+}
+
+static bool
+add_hit(struct run *r, const char *id, const json_t *rec)
+{
+	struct hit *h;
+
+	if (r->nhits == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct hit *n = realloc(r->hits, cap * sizeof(*n));
+
+		if (n == NULL) {
+			r->e = err_set(r->err, SCIM_ERR_NOMEM, NULL);
+			return false;
+		}
+		r->hits = n;
+		r->cap = cap;
+	}
+	h = &r->hits[r->nhits++];
+	h->type = r->type;
+	memcpy(h->id, id, STORE_ID_LEN + 1);
+	h->sort_value = r->has_sort && rec != NULL ?
+	    sort_value(rec, &r->sort_ref) : NULL;
+	h->sort_attr = r->has_sort ? (r->sort_ref.sub ? r->sort_ref.sub :
+	    r->sort_ref.attr) : NULL;
+	return true;
+}
+
+/* Counts one examined record; false (and tooMany) past the budget. */
+static bool
+scan_budget(struct run *r)
+{
+	if (++r->scanned <= LIMIT_SCAN_RESOURCES)
+		return true;
+	r->e = err_set(r->err, SCIM_ERR_TOO_MANY,
+	    "The filter would examine more than %d resources; "
+	    "narrow it with an indexed attribute.", LIMIT_SCAN_RESOURCES);
+	return false;
+}
+
+/* Context for collect_fn with the transaction. */
+struct collect {
+	struct run		*r;
+	struct store_txn	*txn;
+};
+
+static bool
+collect_one(const char *id, void *ctx)
+{
+	struct collect *c = ctx;
+	struct run *r = c->r;
+	json_t *rec = NULL;
+	bool ok = true;
+
+	if (!scan_budget(r))
+		return false;
+	if (r->q->filter == NULL && !r->has_sort)
+		return add_hit(r, id, NULL);
+	if (store_get(c->txn, r->type, id, &rec, NULL) != SCIM_OK)
+		return true;	/* an index entry without record: skip */
+	if (r->links && resource_add_links(c->txn, r->type,
+	    r->x->req->base_url, rec, NULL) != SCIM_OK) {
+		json_decref(rec);
+		r->e = err_set(r->err, SCIM_ERR_NOMEM, NULL);
+		return false;
+	}
+	if (r->q->filter == NULL || filter_match(r->q->filter, r->type, rec))
+		ok = add_hit(r, id, rec);
+	json_decref(rec);
+	return ok;
+}
+
+/* Compares two hits by sort value, then type and id (a total order). */
+static int
+hit_compare(const struct hit *a, const struct hit *b)
+{
+	const json_t *x = a->sort_value, *y = b->sort_value;
+	int c = 0;
+
+	if (x == NULL && y != NULL)
+		c = 1;
+	else if (x != NULL && y == NULL)
+		c = -1;
+	else if (x != NULL && y != NULL) {
+		if (json_is_string(x) && json_is_string(y)) {
+			char *fx = NULL, *fy = NULL;
+			size_t lx, ly;
+
+			if (a->sort_attr != NULL && !a->sort_attr->case_exact &&
+			    fold_utf8(json_string_value(x), json_string_length(x),
+			    &fx, &lx) == SCIM_OK &&
+			    fold_utf8(json_string_value(y), json_string_length(y),
+			    &fy, &ly) == SCIM_OK)
+				c = strcmp(fx, fy);
+			else
+				c = strcmp(json_string_value(x),
+				    json_string_value(y));
+			free(fx);
+			free(fy);
+		} else if (json_is_number(x) && json_is_number(y)) {
+			double dx = json_number_value(x), dy = json_number_value(y);
+
+			c = dx < dy ? -1 : dx > dy;
+		} else if (json_is_boolean(x) && json_is_boolean(y))
+			c = json_is_true(x) - json_is_true(y);
+	}
+	return c;
+}
+
+/* qsort_r comparator; ctx points at the descending flag. */
+static int
+hit_cmp_qsort(const void *pa, const void *pb, void *ctx)
+{
+	const struct hit *a = pa, *b = pb;
+	int c = hit_compare(a, b);
+
+	if (c != 0)
+		return *(const bool *)ctx ? -c : c;
+	if (a->type != b->type)
+		return (int)a->type - (int)b->type;
+	return strcmp(a->id, b->id);
+}
+
+/* Collects the hits of one type into r. */
+static enum scim_err
+collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
+{
+	struct collect c = { r, txn };
+	struct plan pl;
+	char key[LIMIT_INDEX_KEY_BYTES + 1];
+	enum scim_err e;
+
+	memset(&pl, 0, sizeof(pl));
+	r->links = needs_links(r->q->filter);
+	r->has_sort = false;
+	if (r->q->sort_by != NULL && schema_resolve(r->type, r->q->sort_by,
+	    strlen(r->q->sort_by), &r->sort_ref) == SCIM_OK &&
+	    r->sort_ref.attr != NULL)
+		r->has_sort = true;
+	if (plan_filter(r->q->filter, r->type, &pl)) {
+		const char *v = json_string_value(pl.value);
+		size_t n = json_string_length(pl.value);
+
+		if (pl.by_id) {
+			/* ids are stored lower-case. */
+			if (n != STORE_ID_LEN || !store_id_valid(v, n))
+				return SCIM_OK;
+			for (size_t i = 0; i < n; i++)
+				key[i] = (v[i] >= 'A' && v[i] <= 'F') ?
+				    (char)(v[i] - 'A' + 'a') : v[i];
+			key[n] = '\0';
+			if (store_exists(txn, r->type, key))
+				collect_one(key, &c);
+			return r->e;
+		}
+		e = store_lookup(txn, pl.idx, v, n, collect_one, &c, err);
+	} else
+		e = store_scan(txn, r->type, NULL, collect_one, &c, err);
+	return e != SCIM_OK ? e : r->e;
+}
+
+/* Fast path: no filter, no sort: count from the database, page by cursor. */
+struct page_ctx {
+	struct run		*r;
+	struct store_txn	*txn;
+	long			 skip;
+	long			 left;
+};
+
+static bool
+page_one(const char *id, void *ctx)
+{
+	struct page_ctx *p = ctx;
+
+	if (p->skip > 0) {
+		p->skip--;
+		return true;
+	}
+	if (p->left <= 0)
+		return false;
+	p->left--;
+	return add_hit(p->r, id, NULL);
+}
+
+static enum scim_err
+run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct run *r = ctx;
+	struct projection proj;
+	size_t i, total = 0, first, last;
+	enum scim_err e;
+	json_t *rec, *out;
+
+	r->nhits = 0;
+	if (r->q->filter == NULL && r->q->sort_by == NULL) {
+		/* Count from the databases; walk only to the page. */
+		long skip = r->q->start - 1, left = r->q->count;
+
+		for (i = 0; i < r->q->ntypes; i++) {
+			size_t n = store_count(txn, r->q->types[i]);
+			struct page_ctx p = { r, txn, skip, left };
+
+			total += n;
+			r->type = r->q->types[i];
+			if ((long)n <= skip) {
+				skip -= (long)n;
+				continue;
+			}
+			if (left > 0 && (e = store_scan(txn, r->type, NULL,
+			    page_one, &p, err)) != SCIM_OK)
+				return e;
+			if (r->e != SCIM_OK)
+				return r->e;
+			skip = 0;
+			left = p.left;
+		}
+		first = 0;
+		last = r->nhits;
+	} else {
+		for (i = 0; i < r->q->ntypes; i++) {
+			r->type = r->q->types[i];
+			if ((e = collect_type(txn, r, err)) != SCIM_OK)
+				return e;
+		}
+		if (r->q->sort_by != NULL) {
+			qsort_r(r->hits, r->nhits, sizeof(*r->hits),
+			    hit_cmp_qsort, &r->q->descending);
+		}
+		total = r->nhits;
+		first = (size_t)r->q->start - 1 < r->nhits ?
+		    (size_t)r->q->start - 1 : r->nhits;
+		last = first + (size_t)r->q->count < r->nhits ?
+		    first + (size_t)r->q->count : r->nhits;
+	}
+
+	if ((r->resources = json_array()) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	for (i = first; i < last; i++) {
+		struct hit *h = &r->hits[i];
+
+		if (r->q->proj_attrs != NULL || r->q->proj_excluded != NULL)
+			e = projection_parse_json(h->type, r->q->proj_attrs,
+			    r->q->proj_excluded, &proj, err);
+		else
+			e = projection_parse(h->type, r->q->attrs_param,
+			    r->q->excluded_param, &proj, err);
+		if (e != SCIM_OK)
+			return e;
+		if ((e = store_get(txn, h->type, h->id, &rec, err)) != SCIM_OK)
+			return e;
+		e = resource_render(txn, h->type, r->x->req->base_url, rec,
+		    &proj, &out, err);
+		json_decref(rec);
+		if (e != SCIM_OK)
+			return e;
+		json_array_append_new(r->resources, out);
+	}
+	r->total = total;
+	return SCIM_OK;
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nhits; i++)
+		json_decref(r->hits[i].sort_value);
+	free(r->hits);
+	json_decref(r->resources);
+}
+
+/* Runs q and answers with a ListResponse. */
+static enum scim_err
+run_query(struct exchange *x, struct query *q, struct scim_error *err)
+{
+	struct run r;
+	json_t *list;
+	enum scim_err e;
+	size_t i, checked = 0;
+	struct scim_error first, ferr;
+
+	clamp_paging(q);
+	if (q->filter_text != NULL) {
+		if ((e = filter_parse(q->filter_text, q->filter_len, &q->filter,
+		    err)) != SCIM_OK)
+			return e;
+		/* The filter must make sense for at least one type searched;
+		 * types it does not fit are left out (root search). */
+		for (i = 0; i < q->ntypes; i++) {
+			err_clear(&ferr);
+			if (filter_check(q->filter, q->types[i], &ferr) ==
+			    SCIM_OK)
+				q->types[checked++] = q->types[i];
+			else if (i == 0)
+				first = ferr;
+		}
+		if (checked == 0) {
+			*err = first;
+			return first.code;
+		}
+		q->ntypes = checked;
+	}
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.x = x;
+	r.err = err;
+	e = store_read(x->app->store, run_fn, &r, err);
+	if (e != SCIM_OK) {
+		run_free(&r);
+		return e;
+	}
+	list = json_pack("{s:[s], s:I, s:I, s:I, s:O}", "schemas",
+	    SCHEMA_URN_LIST, "totalResults", (json_int_t)r.total,
+	    "startIndex", (json_int_t)q->start, "itemsPerPage",
+	    (json_int_t)json_array_size(r.resources), "Resources",
+	    r.resources);
+	run_free(&r);
+	if (list == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	e = respond_json(x, 200, list, err);
+	json_decref(list);
+	return e;
+}
+
+static void
+query_free(struct query *q)
+{
+	filter_free(q->filter);
+	free(q->sort_by);
+}
+
+/* Reads sortBy / sortOrder. */
+static enum scim_err
+set_sort(struct query *q, const char *by, const char *order,
+    struct scim_error *err)
+{
+	if (by != NULL && *by != '\0' && (q->sort_by = strdup(by)) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	if (order == NULL || *order == '\0' ||
+	    strcasecmp(order, "ascending") == 0)
+		q->descending = false;
+	else if (strcasecmp(order, "descending") == 0)
+		q->descending = true;
+	else
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "sortOrder must be ascending or descending.");
+	return SCIM_OK;
+}
+
+enum scim_err
+query_list(struct exchange *x, struct scim_error *err)
+{
+	struct query q;
+	const char *s;
+	enum scim_err e;
+
+	memset(&q, 0, sizeof(q));
+	q.types[0] = x->type;
+	q.ntypes = 1;
+	q.start = 1;
+	q.count = LIMIT_PAGE_DEFAULT;
+	if ((s = http_param(x->req, "filter")) != NULL) {
+		q.filter_text = s;
+		q.filter_len = strlen(s);
+	}
+	if ((s = http_param(x->req, "startIndex")) != NULL &&
+	    (e = parse_long("startIndex", s, &q.start, err)) != SCIM_OK)
+		goto fail;
+	if ((s = http_param(x->req, "count")) != NULL &&
+	    (e = parse_long("count", s, &q.count, err)) != SCIM_OK)
+		goto fail;
+	if ((e = set_sort(&q, http_param(x->req, "sortBy"),
+	    http_param(x->req, "sortOrder"), err)) != SCIM_OK)
+		goto fail;
+	q.attrs_param = http_param(x->req, "attributes");
+	q.excluded_param = http_param(x->req, "excludedAttributes");
+	e = run_query(x, &q, err);
+fail:
+	query_free(&q);
+	return e;
+}
+
+/* Reads a SearchRequest body (RFC 7644 3.4.3) into q. */
+static enum scim_err
+search_request(struct exchange *x, struct query *q, struct scim_error *err)
+{
+	const json_t *b = x->body, *v, *schemas;
+	const char *key;
+	bool ok = false;
+	size_t i;
+
+	schemas = json_object_get(b, "schemas");
+	json_array_foreach(schemas, i, v)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), SCHEMA_URN_SEARCH) == 0)
+			ok = true;
+	if (!ok)
+		return err_set(err, SCIM_ERR_INVALID_SYNTAX,
+		    "A search body must list schema %s.", SCHEMA_URN_SEARCH);
+	q->start = 1;
+	q->count = LIMIT_PAGE_DEFAULT;
+	json_object_foreach((json_t *)b, key, v) {
+		if (strcasecmp(key, "filter") == 0) {
+			if (!json_is_string(v))
+				return err_set(err, SCIM_ERR_INVALID_VALUE,
+				    "filter must be a string.");
+			q->filter_text = json_string_value(v);
+			q->filter_len = json_string_length(v);
+		} else if (strcasecmp(key, "startIndex") == 0 ||
+		    strcasecmp(key, "count") == 0) {
+			if (!json_is_integer(v))
+				return err_set(err, SCIM_ERR_INVALID_VALUE,
+				    "%s must be an integer.", key);
+			if (json_integer_value(v) > 1000000000 ||
+			    json_integer_value(v) < -1000000000)
+				return err_set(err, SCIM_ERR_INVALID_VALUE,
+				    "%s is out of range.", key);
+			if (strcasecmp(key, "count") == 0)
+				q->count = (long)json_integer_value(v);
+			else
+				q->start = (long)json_integer_value(v);
+		} else if (strcasecmp(key, "attributes") == 0)
+			q->proj_attrs = v;
+		else if (strcasecmp(key, "excludedAttributes") == 0)
+			q->proj_excluded = v;
+	}
+	v = json_object_get(b, "sortBy");
+	if (v != NULL && !json_is_string(v))
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "sortBy must be a string.");
+	return set_sort(q, json_string_value(v),
+	    json_string_value(json_object_get(b, "sortOrder")), err);
+}
+
+enum scim_err
+query_search(struct exchange *x, struct scim_error *err)
+{
+	struct query q;
+	enum scim_err e;
+
+	memset(&q, 0, sizeof(q));
+	q.types[0] = x->type;
+	q.ntypes = 1;
+	if ((e = search_request(x, &q, err)) == SCIM_OK)
+		e = run_query(x, &q, err);
+	query_free(&q);
+	return e;
+}
+
+enum scim_err
+query_search_all(struct exchange *x, struct scim_error *err)
+{
+	struct query q;
+	enum scim_err e;
+
+	memset(&q, 0, sizeof(q));
+	q.types[0] = RT_USER;
+	q.types[1] = RT_GROUP;
+	q.ntypes = 2;
+	if ((e = search_request(x, &q, err)) == SCIM_OK)
+		e = run_query(x, &q, err);
+	query_free(&q);
+	return e;
+}

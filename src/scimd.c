@@ -1,0 +1,39 @@
+/*
+ * scimd: the SCIM 2.0 responder, run by a web server as FastCGI or CGI.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: scimd [-c config-file]\n"
+	    "Run by a web server as a FastCGI or CGI program; see scimd(8).\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *conf_path = NULL;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:hV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'V':
+			printf("scimd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	return fcgi_run(conf_path, argv[0]);
+}

@@ -1,0 +1,241 @@
+/*
+ * store.h: the LMDB store, the one source of truth of scimd.
+ *
+ * One LMDB environment (a directory) holds named databases:
+ *	meta		"layout" -> "1", "seq" -> 8-byte big-endian write counter
+ *	users, groups	id (36-char lower-case UUID) -> canonical SCIM JSON
+ *	idx_username	case-folded userName -> user id (unique)
+ *	idx_email	case-folded emails[].value -> user id (dupsort)
+ *	idx_user_extid	externalId -> user id (dupsort, case-exact)
+ *	idx_group_name	case-folded displayName -> group id (dupsort)
+ *	idx_group_extid	externalId -> group id (dupsort, case-exact)
+ *	members		group id -> member id (dupsort)
+ *	memberof	member id -> group id (dupsort)
+ *	tokens		token name -> JSON {"hash","created"}
+ *	token_hash	SHA-256 of token (32 bytes) -> token name
+ *	passwords	user id -> Argon2id string (only when enabled)
+ * docs/storage.md describes the layout for other programs.
+ *
+ * Every write goes through store_write(): the callback runs inside one
+ * write transaction; any error it returns, or any error of a store
+ * function inside it, aborts the whole transaction, so records and
+ * indexes never disagree.  store_write() grows the map when it is full
+ * and retries the callback, so callbacks must be repeatable (no side
+ * effects outside the transaction beyond what they reset on entry).
+ *
+ * Caveats (from lmdb.h): open the store once per process, after any
+ * fork; never across fork.  A CGI process must call store_close() before
+ * it exits, on every path.  No network filesystems.
+ */
+#ifndef SCIMD_STORE_H
+#define SCIMD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "error.h"
+#include "schema.h"
+
+#define STORE_LAYOUT_VERSION	1
+#define STORE_ID_LEN		36	/* textual UUID */
+#define STORE_HASH_LEN		32	/* SHA-256 of a token */
+
+struct store;
+struct store_txn;
+
+enum store_index {
+	IDX_USERNAME,		/* users by case-folded userName (unique) */
+	IDX_EMAIL,		/* users by case-folded email value */
+	IDX_USER_EXTID,		/* users by externalId */
+	IDX_GROUP_NAME,		/* groups by case-folded displayName */
+	IDX_GROUP_EXTID,	/* groups by externalId */
+	IDX__COUNT
+};
+
+/*
+ * Opens (creating when create is true) the environment in directory
+ * path.  SCIM_OK and *out (caller owns, store_close()), or
+ * SCIM_ERR_UNAVAILABLE with a detail (missing, unreadable, wrong layout
+ * version, network filesystem).  Clears stale reader slots.
+ */
+enum scim_err	store_open(const char *path, bool create, struct store **out,
+		    struct scim_error *err);
+
+/* Closes the environment; NULL is a no-op. */
+void		store_close(struct store *s);
+
+/* The path given to store_open (borrowed, valid until store_close). */
+const char	*store_path(const struct store *s);
+
+/*
+ * Runs fn(txn, ctx, err) in a write transaction and commits when fn
+ * returns SCIM_OK; aborts otherwise.  On MDB_MAP_FULL the map is doubled
+ * (up to LIMIT_MAP_MAX) and fn runs again, at most LIMIT_WRITE_RETRIES
+ * times.  Returns fn's result, SCIM_ERR_STORE_FULL, or
+ * SCIM_ERR_UNAVAILABLE.
+ */
+typedef enum scim_err (*store_fn)(struct store_txn *txn, void *ctx,
+		    struct scim_error *err);
+enum scim_err	store_write(struct store *s, store_fn fn, void *ctx,
+		    struct scim_error *err);
+
+/* Runs fn in a read-only transaction (a consistent snapshot). */
+enum scim_err	store_read(struct store *s, store_fn fn, void *ctx,
+		    struct scim_error *err);
+
+/* ---- records ---------------------------------------------------------- */
+
+/*
+ * The stored JSON of resource id of type t.  SCIM_OK with data and len
+ * pointing into the map (borrowed: valid only until the transaction
+ * ends), or SCIM_ERR_NOT_FOUND.
+ */
+enum scim_err	store_get_raw(struct store_txn *txn, enum rtype t,
+		    const char *id, const char **data, size_t *len,
+		    struct scim_error *err);
+
+/* Same, parsed: *out is a new reference (caller owns). */
+enum scim_err	store_get(struct store_txn *txn, enum rtype t, const char *id,
+		    json_t **out, struct scim_error *err);
+
+/* Whether a resource of type t with this id exists. */
+bool		store_exists(struct store_txn *txn, enum rtype t, const char *id);
+
+/*
+ * Writes resource `rec` (borrowed; must carry "id") of type t, replacing
+ * `old` (borrowed; the record as stored, or NULL for a create).  The
+ * index entries of old are removed and those of rec added in the same
+ * transaction.  Returns SCIM_OK, SCIM_ERR_UNIQUENESS (userName taken),
+ * SCIM_ERR_INVALID_VALUE (an index key too long, naming the attribute),
+ * SCIM_ERR_CONFLICT (create of an existing id), or a store error.
+ */
+enum scim_err	store_put(struct store_txn *txn, enum rtype t,
+		    const json_t *old, const json_t *rec,
+		    struct scim_error *err);
+
+/*
+ * Deletes resource `old` (borrowed, as stored) of type t with its index
+ * entries, its memberships (both directions) and its password hash.
+ */
+enum scim_err	store_delete(struct store_txn *txn, enum rtype t,
+		    const json_t *old, struct scim_error *err);
+
+/* Number of resources of type t. */
+size_t		store_count(struct store_txn *txn, enum rtype t);
+
+/*
+ * Calls fn(id, ctx) for each resource id of type t in id order, starting
+ * at the first id greater than `after` (NULL: from the start), until fn
+ * returns false.  ids are NUL-terminated copies on the stack (borrowed
+ * for the call).
+ */
+typedef bool (*store_id_fn)(const char *id, void *ctx);
+enum scim_err	store_scan(struct store_txn *txn, enum rtype t,
+		    const char *after, store_id_fn fn, void *ctx,
+		    struct scim_error *err);
+
+/*
+ * Calls fn for each id under key in index idx (key is the raw attribute
+ * value: folded here for the case-insensitive indexes), in id order.
+ * A key that cannot be indexed (too long, bad UTF-8) has no entries.
+ */
+enum scim_err	store_lookup(struct store_txn *txn, enum store_index idx,
+		    const char *key, size_t keylen, store_id_fn fn, void *ctx,
+		    struct scim_error *err);
+
+/*
+ * Fills buf (at least 32 bytes) with the next version tag, W/"<n>",
+ * where n counts writes over the store's life.
+ */
+enum scim_err	store_next_version(struct store_txn *txn, char *buf,
+		    size_t bufsz, struct scim_error *err);
+
+/* ---- group membership ------------------------------------------------- */
+
+/* Adds member_id (a user or group) to group gid; no-op when present. */
+enum scim_err	store_member_add(struct store_txn *txn, const char *gid,
+		    const char *member_id, struct scim_error *err);
+
+/* Removes member_id from gid; no-op when absent. */
+enum scim_err	store_member_remove(struct store_txn *txn, const char *gid,
+		    const char *member_id, struct scim_error *err);
+
+/* Removes every member of gid. */
+enum scim_err	store_member_clear(struct store_txn *txn, const char *gid,
+		    struct scim_error *err);
+
+bool		store_member_has(struct store_txn *txn, const char *gid,
+		    const char *member_id);
+
+/* Calls fn for each member id of gid (fn returns false to stop). */
+enum scim_err	store_members(struct store_txn *txn, const char *gid,
+		    store_id_fn fn, void *ctx, struct scim_error *err);
+
+/* Calls fn for each group id that member_id belongs to directly. */
+enum scim_err	store_memberof(struct store_txn *txn, const char *member_id,
+		    store_id_fn fn, void *ctx, struct scim_error *err);
+
+/* Number of members of gid. */
+size_t		store_member_count(struct store_txn *txn, const char *gid);
+
+/* ---- passwords -------------------------------------------------------- */
+
+/* Stores (hash != NULL) or removes the password hash of user id. */
+enum scim_err	store_password_put(struct store_txn *txn, const char *id,
+		    const char *hash, struct scim_error *err);
+
+/* ---- tokens ----------------------------------------------------------- */
+
+/* Records token `name` with the SHA-256 of its secret; CONFLICT if the
+ * name is taken. */
+enum scim_err	store_token_put(struct store_txn *txn, const char *name,
+		    const unsigned char hash[STORE_HASH_LEN],
+		    struct scim_error *err);
+
+/* Removes token name; NOT_FOUND if there is none. */
+enum scim_err	store_token_delete(struct store_txn *txn, const char *name,
+		    struct scim_error *err);
+
+/* Whether a token with this hash exists; copies its name to name[namesz]. */
+bool		store_token_find(struct store_txn *txn,
+		    const unsigned char hash[STORE_HASH_LEN], char *name,
+		    size_t namesz);
+
+/* Calls fn(name, created, ctx) for each token in name order. */
+typedef void (*store_token_fn)(const char *name, const char *created,
+		    void *ctx);
+enum scim_err	store_token_list(struct store_txn *txn, store_token_fn fn,
+		    void *ctx, struct scim_error *err);
+
+/* ---- maintenance (scimctl) -------------------------------------------- */
+
+/* Copies a consistent snapshot of the live store into directory dir
+ * (which must exist and be empty), compacting it. */
+enum scim_err	store_backup(struct store *s, const char *dir,
+		    struct scim_error *err);
+
+/*
+ * Checks that every index entry points at a record carrying that value
+ * and every record value has its index entry; with repair, rebuilds all
+ * indexes from the records.  *problems counts the mismatches found.
+ */
+enum scim_err	store_verify(struct store_txn *txn, bool repair,
+		    size_t *problems, struct scim_error *err);
+
+/* Entries per database, for `scimctl stats`: calls fn(name, entries). */
+typedef void (*store_stat_fn)(const char *name, size_t entries, void *ctx);
+enum scim_err	store_stats(struct store_txn *txn, store_stat_fn fn,
+		    void *ctx, struct scim_error *err);
+
+/* Current time as RFC 3339 with milliseconds in UTC into buf[32]. */
+void		store_now(char *buf, size_t bufsz);
+
+/* A new random UUID (version 4) as 36 lower-case chars + NUL in buf. */
+void		store_new_id(char buf[STORE_ID_LEN + 1]);
+
+/* Whether s is a syntactically valid lower- or upper-case UUID. */
+bool		store_id_valid(const char *s, size_t len);
+
+#endif

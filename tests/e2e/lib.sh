@@ -1,0 +1,133 @@
+# lib.sh: shared by the end-to-end tests.  Starts a real lighttpd on
+# 127.0.0.1 that spawns scimd as FastCGI over a fresh LMDB store, gives
+# a bearer token, and offers TAP helpers.  Everything is stopped (by
+# PID) and removed when the test exits.
+#
+# Variables for tests: BASE (http://127.0.0.1:PORT/scim/v2), TOKEN,
+# STATUS, BODY (file), HEADERS (file), WORK (temp dir).
+
+set -u
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+SCIMD="$top_builddir/src/scimd"
+SCIMCTL="$top_builddir/src/scimctl"
+LIGHTTPD=${LIGHTTPD:-$(command -v lighttpd || echo /usr/sbin/lighttpd)}
+
+tap_n=0
+tap_failed=0
+
+ok() {	# ok CONDITION-STATUS NAME
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		tap_failed=$((tap_failed + 1))
+		echo "not ok $tap_n - $2"
+		if [ -s "${BODY:-/dev/null}" ]; then
+			echo "# status $STATUS, body: $(head -c 600 "$BODY")"
+		fi
+	fi
+}
+
+is() {	# is GOT WANT NAME
+	local r=0
+	[ "$1" = "$2" ] || r=1
+	ok $r "$3"
+	[ $r -eq 0 ] || echo "#   got: '$1'  want: '$2'"
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# jq over the last body.
+j() { jq -r "$@" < "$BODY"; }
+
+# Header value from the last response (case-insensitive name).
+header() {
+	grep -i "^$1:" "$HEADERS" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
+}
+
+# req METHOD PATH [BODY [CONTENT-TYPE]] : sends with the token.
+req() {
+	local method=$1 path=$2 data=${3-} ctype=${4:-application/scim+json}
+	local args=(-s -o "$BODY" -D "$HEADERS" -w '%{http_code}' -X "$method"
+		-H "Authorization: Bearer $TOKEN" -H "Accept: application/scim+json")
+	if [ -n "$data" ]; then
+		args+=(-H "Content-Type: $ctype" --data-binary "$data")
+	fi
+	STATUS=$(curl "${args[@]}" "$BASE$path")
+}
+
+# raw curl with the usual outputs; caller gives every option.
+rawreq() {
+	STATUS=$(curl -s -o "$BODY" -D "$HEADERS" -w '%{http_code}' "$@")
+}
+
+stop_servers() {
+	if [ -n "${SERVER_PID:-}" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	if [ -n "${WORK:-}" ] && [ -z "${KEEP_WORK:-}" ]; then
+		rm -rf "$WORK"
+	fi
+}
+
+# start_lighttpd [MOUNT] : lighttpd spawning scimd (FastCGI, 2 procs).
+start_lighttpd() {
+	local mount=${1:-/scim/v2} port tries=0
+	command -v curl >/dev/null || skip_all "curl is not installed"
+	command -v jq >/dev/null || skip_all "jq is not installed"
+	[ -x "$LIGHTTPD" ] || skip_all "lighttpd is not installed"
+	WORK=$(mktemp -d /tmp/scimd-e2e.XXXXXX)
+	trap stop_servers EXIT
+	BODY=$WORK/body
+	HEADERS=$WORK/headers
+	mkdir -p "$WORK/www"
+	TOKEN=$("$SCIMCTL" --db "$WORK/db" token add e2e 2>/dev/null | tail -n 1)
+	[ -n "$TOKEN" ] || { echo "Bail out! scimctl token add failed"; exit 1; }
+	while :; do
+		port=$((20000 + (RANDOM % 20000)))
+		cat > "$WORK/lighttpd.conf" <<CONF
+server.document-root = "$WORK/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$WORK/error.log"
+server.modules = ( "mod_fastcgi" )
+fastcgi.server = ( "$mount" => ((
+	"bin-path" => "$SCIMD",
+	"socket" => "$WORK/scimd.sock",
+	"max-procs" => 2,
+	"check-local" => "disable",
+	"bin-environment" => ( "SCIMD_DB" => "$WORK/db" )
+)) )
+CONF
+		"$LIGHTTPD" -D -f "$WORK/lighttpd.conf" 2>>"$WORK/error.log" &
+		SERVER_PID=$!
+		BASE="http://127.0.0.1:$port$mount"
+		local i
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+				return 0
+			fi
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=
+		tries=$((tries + 1))
+		if [ $tries -ge 5 ]; then
+			echo "Bail out! lighttpd did not start:"
+			sed 's/^/# /' "$WORK/error.log"
+			exit 1
+		fi
+	done
+}

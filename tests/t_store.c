@@ -1,0 +1,293 @@
+/*
+ * t_store.c: the LMDB store against a real environment in a temp dir:
+ * CRUD, userName uniqueness (Unicode case folding), index consistency
+ * after each operation, abort leaving nothing, membership, tokens.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "schema.h"
+#include "store.h"
+#include "tap.h"
+
+static char dir[64];
+
+struct op {
+	const json_t	*old;
+	json_t		*rec;
+	enum rtype	 type;
+	bool		 del;
+	bool		 then_fail;	/* return an error after writing */
+};
+
+static enum scim_err
+op_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct op *o = ctx;
+	enum scim_err e;
+
+	if (o->del)
+		e = store_delete(txn, o->type, o->old, err);
+	else
+		e = store_put(txn, o->type, o->old, o->rec, err);
+	if (e == SCIM_OK && o->then_fail)
+		return err_set(err, SCIM_ERR_INVALID_VALUE, "test abort");
+	return e;
+}
+
+static enum scim_err
+put(struct store *s, enum rtype t, const json_t *old, json_t *rec)
+{
+	struct op o = { old, rec, t, false, false };
+	struct scim_error err;
+
+	return store_write(s, op_fn, &o, &err);
+}
+
+struct ids {
+	char	 list[8][STORE_ID_LEN + 1];
+	int	 n;
+};
+
+static bool
+collect(const char *id, void *ctx)
+{
+	struct ids *ids = ctx;
+
+	if (ids->n < 8)
+		strcpy(ids->list[ids->n++], id);
+	return true;
+}
+
+struct lookup {
+	enum store_index idx;
+	const char	*key;
+	struct ids	 ids;
+};
+
+static enum scim_err
+lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct lookup *l = ctx;
+
+	l->ids.n = 0;
+	return store_lookup(txn, l->idx, l->key, strlen(l->key), collect,
+	    &l->ids, err);
+}
+
+/* The number of ids under key in idx. */
+static int
+lookup(struct store *s, enum store_index idx, const char *key, const char *want)
+{
+	struct lookup l = { idx, key, { .n = 0 } };
+	struct scim_error err;
+
+	store_read(s, lookup_fn, &l, &err);
+	if (want != NULL && (l.ids.n != 1 || strcmp(l.ids.list[0], want) != 0))
+		return -1;
+	return l.ids.n;
+}
+
+static enum scim_err
+verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	return store_verify(txn, false, ctx, err);
+}
+
+static size_t
+problems(struct store *s)
+{
+	struct scim_error err;
+	size_t n = 99;
+
+	store_read(s, verify_fn, &n, &err);
+	return n;
+}
+
+struct member_op {
+	const char	*gid, *mid;
+	bool		 remove;
+	struct ids	 ids;
+};
+
+static enum scim_err
+member_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct member_op *m = ctx;
+
+	if (m->remove)
+		return store_member_remove(txn, m->gid, m->mid, err);
+	return store_member_add(txn, m->gid, m->mid, err);
+}
+
+static enum scim_err
+memberof_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct member_op *m = ctx;
+
+	m->ids.n = 0;
+	return store_memberof(txn, m->mid, collect, &m->ids, err);
+}
+
+static enum scim_err
+count_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	(void)err;
+	*(size_t *)ctx = store_count(txn, RT_USER);
+	return SCIM_OK;
+}
+
+static enum scim_err
+version_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	return store_next_version(txn, ctx, 32, err);
+}
+
+static json_t *
+user(const char *id, const char *name, const char *email)
+{
+	return json_pack("{s:[s], s:s, s:s, s:[{s:s, s:s}]}", "schemas",
+	    SCHEMA_URN_USER, "id", id, "userName", name, "emails", "value",
+	    email, "type", "work");
+}
+
+int
+main(void)
+{
+	struct store *s = NULL, *s2 = NULL;
+	struct scim_error err;
+	char a[STORE_ID_LEN + 1], b[STORE_ID_LEN + 1], g[STORE_ID_LEN + 1];
+	char version1[32], version2[32], longname[600];
+	json_t *ua, *ua2, *ub, *grp;
+	struct op o;
+	struct member_op m;
+	size_t n;
+
+	schema_init(NULL, &err);
+	strcpy(dir, "/tmp/t_store.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+
+	ok(store_open(dir, false, &s, &err) != SCIM_OK,
+	    "opening a directory that is not a store fails");
+	ok(store_open(dir, true, &s, &err) == SCIM_OK, "store created");
+
+	store_new_id(a);
+	store_new_id(b);
+	store_new_id(g);
+	ok(store_id_valid(a, strlen(a)) && strcmp(a, b) != 0,
+	    "new ids are valid and distinct");
+	ok(a[14] == '4', "ids are version 4 UUIDs");
+
+	ua = user(a, "\xc3\x84rger@x.example", "Alice@Example.COM");
+	is_int(put(s, RT_USER, NULL, ua), SCIM_OK, "user created");
+	is_int(lookup(s, IDX_USERNAME, "\xc3\xa4rger@X.example", a), 1,
+	    "userName found with other case (Unicode folding)");
+	is_int(lookup(s, IDX_USERNAME, "A\xcc\x88rger@x.example", a), 1,
+	    "userName found with decomposed umlaut (NFC)");
+	is_int(lookup(s, IDX_EMAIL, "alice@example.com", a), 1,
+	    "email index folded");
+	is_int(problems(s), 0, "verify: consistent after create");
+
+	ub = user(b, "\xc3\xa4RGER@X.EXAMPLE", "bob@example.com");
+	is_int(put(s, RT_USER, NULL, ub), SCIM_ERR_UNIQUENESS,
+	    "second user with same folded userName: uniqueness");
+	is_int(lookup(s, IDX_EMAIL, "bob@example.com", NULL), 0,
+	    "failed create left no email index entry");
+	json_object_set_new(ub, "userName", json_string("bob"));
+	is_int(put(s, RT_USER, NULL, ub), SCIM_OK, "second user created");
+	is_int(put(s, RT_USER, NULL, ub), SCIM_ERR_CONFLICT,
+	    "same id created twice: conflict");
+
+	/* Rename a: the old key goes, the new one comes. */
+	ua2 = user(a, "alice", "alice@example.com");
+	is_int(put(s, RT_USER, ua, ua2), SCIM_OK, "user renamed");
+	is_int(lookup(s, IDX_USERNAME, "\xc3\xa4rger@x.example", NULL), 0,
+	    "old userName key removed");
+	is_int(lookup(s, IDX_USERNAME, "ALICE", a), 1, "new userName key");
+	is_int(problems(s), 0, "verify: consistent after rename");
+
+	/* Rename to bob's name: refused, nothing changed. */
+	json_object_set_new(ua, "userName", json_string("BOB"));
+	is_int(put(s, RT_USER, ua2, ua), SCIM_ERR_UNIQUENESS,
+	    "rename onto another user's name: uniqueness");
+	is_int(lookup(s, IDX_USERNAME, "alice", a), 1,
+	    "failed rename kept the old key");
+
+	/* An error after writing aborts everything. */
+	json_object_set_new(ua, "userName", json_string("carol"));
+	o = (struct op){ ua2, ua, RT_USER, false, true };
+	ok(store_write(s, op_fn, &o, &err) == SCIM_ERR_INVALID_VALUE,
+	    "callback error reported");
+	is_int(lookup(s, IDX_USERNAME, "carol", NULL), 0,
+	    "aborted write left no index entry");
+	is_int(lookup(s, IDX_USERNAME, "alice", a), 1,
+	    "aborted write kept the old entry");
+
+	/* Keys over LMDB's limit are refused before writing. */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	json_object_set_new(ua, "userName", json_string(longname));
+	is_int(put(s, RT_USER, ua2, ua), SCIM_ERR_INVALID_VALUE,
+	    "userName over 511 bytes: invalidValue");
+
+	/* Membership both ways; deletion unlinks. */
+	grp = json_pack("{s:[s], s:s, s:s}", "schemas", SCHEMA_URN_GROUP,
+	    "id", g, "displayName", "Admins");
+	is_int(put(s, RT_GROUP, NULL, grp), SCIM_OK, "group created");
+	is_int(lookup(s, IDX_GROUP_NAME, "admins", g), 1, "group name index");
+	memset(&m, 0, sizeof(m));
+	m.gid = g;
+	m.mid = a;
+	ok(store_write(s, member_fn, &m, &err) == SCIM_OK, "member added");
+	ok(store_write(s, member_fn, &m, &err) == SCIM_OK,
+	    "member added twice: no-op");
+	store_read(s, memberof_fn, &m, &err);
+	ok(m.ids.n == 1 && strcmp(m.ids.list[0], g) == 0, "memberof index");
+
+	o = (struct op){ ua2, NULL, RT_USER, true, false };
+	ok(store_write(s, op_fn, &o, &err) == SCIM_OK, "user deleted");
+	is_int(lookup(s, IDX_USERNAME, "alice", NULL), 0,
+	    "deleted user's userName key gone");
+	is_int(lookup(s, IDX_EMAIL, "alice@example.com", NULL), 0,
+	    "deleted user's email key gone");
+	store_read(s, memberof_fn, &m, &err);
+	is_int(m.ids.n, 0, "deleted user's memberships gone");
+	store_read(s, count_fn, &n, &err);
+	is_int(n, 1, "one user left");
+	is_int(problems(s), 0, "verify: consistent after delete");
+	is_int(put(s, RT_USER, NULL, ua2), SCIM_OK,
+	    "a deleted user's name can be used again");
+
+	/* Versions increase with every write. */
+	ok(store_write(s, version_fn, version1, &err) == SCIM_OK &&
+	    store_write(s, version_fn, version2, &err) == SCIM_OK,
+	    "versions issued");
+	ok(strncmp(version1, "W/\"", 3) == 0 &&
+	    strtoull(version2 + 3, NULL, 10) ==
+	    strtoull(version1 + 3, NULL, 10) + 1, "versions count up");
+
+	/* A second handle on the same environment sees the data. */
+	store_close(s);
+	s = NULL;
+	ok(store_open(dir, false, &s2, &err) == SCIM_OK, "store reopened");
+	is_int(lookup(s2, IDX_USERNAME, "bob", b), 1, "data persisted");
+	store_close(s2);
+
+	json_decref(ua);
+	json_decref(ua2);
+	json_decref(ub);
+	json_decref(grp);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return tap_done();
+}
