@@ -48,19 +48,12 @@ static void
 error_response(struct http_response *res, const struct scim_error *err,
     const char *allow)
 {
-	const char *type = err_scim_type(err->code);
-	char status[8];
 	json_t *j;
 
 	buf_reset(&res->headers);
 	buf_reset(&res->body);
 	res->status = err_http_status(err->code);
-	snprintf(status, sizeof(status), "%d", res->status);
-	j = json_pack("{s:[s], s:s, s:s}", "schemas", SCHEMA_URN_ERROR,
-	    "detail", err->detail[0] ? err->detail :
-	    err_default_detail(err->code), "status", status);
-	if (j != NULL && type != NULL)
-		json_object_set_new(j, "scimType", json_string(type));
+	j = jsonx_error(err);
 	http_response_header(res, "Content-Type",
 	    "application/scim+json; charset=utf-8");
 	if (err->code == SCIM_ERR_UNAUTHORIZED)

@@ -52,7 +52,7 @@ discovery_spc(struct exchange *x, struct scim_error *err)
 	    "schemas", SCHEMA_URN_SPC,
 	    "documentationUri", "https://github.com/scimd/scimd",
 	    "patch", "supported", 1,
-	    "bulk", "supported", 0, "maxOperations", LIMIT_BULK_OPERATIONS,
+	    "bulk", "supported", 1, "maxOperations", LIMIT_BULK_OPERATIONS,
 	    "maxPayloadSize", LIMIT_BULK_PAYLOAD,
 	    "filter", "supported", 1, "maxResults", LIMIT_PAGE_COUNT,
 	    "changePassword", "supported", 0,

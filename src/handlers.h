@@ -36,8 +36,12 @@ enum scim_err	resource_delete(struct exchange *x, struct scim_error *err);
 
 /* query.c: lists, filters, sorting, paging, POST .search. */
 enum scim_err	query_list(struct exchange *x, struct scim_error *err);
+enum scim_err	query_list_all(struct exchange *x, struct scim_error *err);
 enum scim_err	query_search(struct exchange *x, struct scim_error *err);
 enum scim_err	query_search_all(struct exchange *x, struct scim_error *err);
+
+/* bulk.c: POST /Bulk. */
+enum scim_err	bulk_post(struct exchange *x, struct scim_error *err);
 
 /* discovery.c: ServiceProviderConfig, ResourceTypes, Schemas. */
 enum scim_err	discovery_spc(struct exchange *x, struct scim_error *err);

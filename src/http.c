@@ -270,10 +270,24 @@ http_request_parse(const struct http_io *io, const char *mount,
 		    "The request path is not validly encoded.");
 	mlen = mount_length(raw, mount);
 	if (mlen == (size_t)-1) {
-		/* No endpoint in the path: a request for the root itself. */
-		mlen = strlen(raw);
-		while (mlen > 0 && raw[mlen - 1] == '/')
-			mlen--;
+		/*
+		 * No endpoint in the path: the root itself, or an unknown
+		 * path below the script (SCRIPT_NAME is the mount point
+		 * under lighttpd and Apache; nginx users set `mount`).
+		 */
+		const char *sn = io->getenv(io->ctx, "SCRIPT_NAME");
+		size_t sl = sn != NULL ? strlen(sn) : 0;
+
+		while (sl > 0 && sn[sl - 1] == '/')
+			sl--;
+		if (sl > 0 && strncmp(raw, sn, sl) == 0 && raw[sl] == '/' &&
+		    raw[sl + 1] != '\0')
+			mlen = sl;
+		else {
+			mlen = strlen(raw);
+			while (mlen > 0 && raw[mlen - 1] == '/')
+				mlen--;
+		}
 	}
 	path = strdup(raw[mlen] != '\0' ? raw + mlen : "/");
 	if (path == NULL) {

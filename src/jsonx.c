@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -74,6 +75,26 @@ jsonx_parse(const char *text, size_t len, json_t **out, struct scim_error *err)
 	}
 	*out = j;
 	return SCIM_OK;
+}
+
+json_t *
+jsonx_error(const struct scim_error *err)
+{
+	const char *type = err_scim_type(err->code);
+	char status[8];
+	json_t *j;
+
+	snprintf(status, sizeof(status), "%d", err_http_status(err->code));
+	j = json_pack("{s:[s], s:s, s:s}", "schemas",
+	    "urn:ietf:params:scim:api:messages:2.0:Error", "detail",
+	    err->detail[0] ? err->detail : err_default_detail(err->code),
+	    "status", status);
+	if (j != NULL && type != NULL &&
+	    json_object_set_new(j, "scimType", json_string(type)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 /* jansson's dump callback appending to a struct buf. */

@@ -25,6 +25,13 @@
 enum scim_err	jsonx_parse(const char *text, size_t len, json_t **out,
 		    struct scim_error *err);
 
+/*
+ * The SCIM Error message for err (RFC 7644 3.12): schemas, status as a
+ * string, scimType where the RFC gives one, detail.  New reference, or
+ * NULL when out of memory.
+ */
+json_t		*jsonx_error(const struct scim_error *err);
+
 /* Appends the compact form of j to b. */
 enum scim_err	jsonx_dump(const json_t *j, struct buf *b);
 

@@ -451,10 +451,12 @@ apply_filtered(struct ctx *c, enum patch_opcode op, const struct patch_path *pp,
 	}
 	if (matched > 0)
 		return SCIM_OK;
-	if (pp->filter_sub == NULL && op == PATCH_REPLACE)
+	/* No match: replace has no target (RFC 7644 3.5.2.3); add creates
+	 * an element from the filter's equalities, as Entra expects when it
+	 * sets emails[type eq "work"].value on a user without one. */
+	if (op == PATCH_REPLACE || !ref->attr->multi_valued)
 		return err_set(c->err, SCIM_ERR_NO_TARGET,
 		    "No value of %s matches the filter.", ref->attr->name);
-	/* No match: a new element from the filter's equalities (Entra). */
 	if ((el = json_object()) == NULL)
 		return err_set(c->err, SCIM_ERR_NOMEM, NULL);
 	element_from_filter(pp->filter, el);

@@ -20,6 +20,7 @@
 #include "fold.h"
 #include "handlers.h"
 #include "limits.h"
+#include "log.h"
 #include "resource.h"
 
 struct query {
@@ -357,13 +358,20 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 				key[i] = (v[i] >= 'A' && v[i] <= 'F') ?
 				    (char)(v[i] - 'A' + 'a') : v[i];
 			key[n] = '\0';
+			log_msg(LOG_DEBUG, "plan %s: id", schema_resource_type(
+			    r->type)->name);
 			if (store_exists(txn, r->type, key))
 				collect_one(key, &c);
 			return r->e;
 		}
+		log_msg(LOG_DEBUG, "plan %s: index %s", schema_resource_type(
+		    r->type)->name, store_index_name(pl.idx));
 		e = store_lookup(txn, pl.idx, v, n, collect_one, &c, err);
-	} else
+	} else {
+		log_msg(LOG_DEBUG, "plan %s: scan", schema_resource_type(
+		    r->type)->name);
 		e = store_scan(txn, r->type, NULL, collect_one, &c, err);
+	}
 	return e != SCIM_OK ? e : r->e;
 }
 
@@ -493,13 +501,14 @@ run_query(struct exchange *x, struct query *q, struct scim_error *err)
 		if ((e = filter_parse(q->filter_text, q->filter_len, &q->filter,
 		    err)) != SCIM_OK)
 			return e;
-		/* The filter must make sense for at least one type searched;
-		 * types it does not fit are left out (root search). */
+		/* The filter must make sense for at least one type searched.
+		 * Across types (the root), a term naming an attribute of one
+		 * type only is simply false for the other. */
 		for (i = 0; i < q->ntypes; i++) {
 			err_clear(&ferr);
 			if (filter_check(q->filter, q->types[i], &ferr) ==
 			    SCIM_OK)
-				q->types[checked++] = q->types[i];
+				checked++;
 			else if (i == 0)
 				first = ferr;
 		}
@@ -507,7 +516,6 @@ run_query(struct exchange *x, struct query *q, struct scim_error *err)
 			*err = first;
 			return first.code;
 		}
-		q->ntypes = checked;
 	}
 	memset(&r, 0, sizeof(r));
 	r.q = q;
@@ -556,16 +564,18 @@ set_sort(struct query *q, const char *by, const char *order,
 	return SCIM_OK;
 }
 
-enum scim_err
-query_list(struct exchange *x, struct scim_error *err)
+/* GET with query parameters over the given types. */
+static enum scim_err
+list_types(struct exchange *x, const enum rtype *types, size_t ntypes,
+    struct scim_error *err)
 {
 	struct query q;
 	const char *s;
 	enum scim_err e;
 
 	memset(&q, 0, sizeof(q));
-	q.types[0] = x->type;
-	q.ntypes = 1;
+	memcpy(q.types, types, ntypes * sizeof(*types));
+	q.ntypes = ntypes;
 	q.start = 1;
 	q.count = LIMIT_PAGE_DEFAULT;
 	if ((s = http_param(x->req, "filter")) != NULL) {
@@ -587,6 +597,20 @@ query_list(struct exchange *x, struct scim_error *err)
 fail:
 	query_free(&q);
 	return e;
+}
+
+enum scim_err
+query_list(struct exchange *x, struct scim_error *err)
+{
+	return list_types(x, &x->type, 1, err);
+}
+
+enum scim_err
+query_list_all(struct exchange *x, struct scim_error *err)
+{
+	static const enum rtype both[] = { RT_USER, RT_GROUP };
+
+	return list_types(x, both, 2, err);
 }
 
 /* Reads a SearchRequest body (RFC 7644 3.4.3) into q. */

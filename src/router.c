@@ -36,6 +36,8 @@ static const struct route {
 	{ "/Groups", P_ARG, HTTP_PUT, resource_replace, RT_GROUP, true },
 	{ "/Groups", P_ARG, HTTP_PATCH, resource_patch, RT_GROUP, true },
 	{ "/Groups", P_ARG, HTTP_DELETE, resource_delete, RT_GROUP, false },
+	{ "/", P_EXACT, HTTP_GET, query_list_all, RT_USER, false },
+	{ "/Bulk", P_EXACT, HTTP_POST, bulk_post, RT_USER, true },
 	{ "/.search", P_EXACT, HTTP_POST, query_search_all, RT_USER, true },
 	{ "/ServiceProviderConfig", P_EXACT, HTTP_GET, discovery_spc, RT_USER, false },
 	{ "/ServiceProviderConfigs", P_EXACT, HTTP_GET, discovery_spc, RT_USER, false },

@@ -110,6 +110,12 @@ record_db(struct store_txn *t, enum rtype type)
 	return dbi(t, type == RT_USER ? DB_USERS : DB_GROUPS);
 }
 
+const char *
+store_index_name(enum store_index idx)
+{
+	return db_table[index_table[idx].db].name;
+}
+
 /* ---- opening ------------------------------------------------------------ */
 
 /* Refuses network filesystems, where LMDB's locking does not work. */

@@ -54,6 +54,9 @@ enum store_index {
 	IDX__COUNT
 };
 
+/* The database name of an index ("idx_username"...), for logs. */
+const char	*store_index_name(enum store_index idx);
+
 /*
  * Opens (creating when create is true) the environment in directory
  * path.  SCIM_OK and *out (caller owns, store_close()), or

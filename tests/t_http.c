@@ -132,6 +132,23 @@ main(void)
 		    "base URL from SERVER_NAME and port without Host");
 		http_request_free(&req);
 	}
+	/* No endpoint segment: SCRIPT_NAME is the mount (lighttpd). */
+	{
+		const char *v[] = { "REQUEST_URI", "/scim/v2/Nowhere",
+		    "SCRIPT_NAME", "/scim/v2", "PATH_INFO", "/Nowhere", NULL };
+
+		is_int(parse(v, NULL, &req), SCIM_OK, "unknown path parsed");
+		is_str(req.path, "/Nowhere", "unknown path kept for a 404");
+		http_request_free(&req);
+	}
+	{
+		const char *v[] = { "REQUEST_URI", "/scim/v2/?filter=x",
+		    "SCRIPT_NAME", "/scim/v2", NULL };
+
+		is_int(parse(v, NULL, &req), SCIM_OK, "root parsed");
+		is_str(req.path, "/", "the mount itself is the root");
+		http_request_free(&req);
+	}
 	/* A hostile Host is not used in URLs. */
 	{
 		const char *v[] = { "REQUEST_URI", "/Users",
@@ -217,7 +234,11 @@ main(void)
 	is_int(router_match(HTTP_GET, "/Users/a/b", &m, allow, sizeof(allow),
 	    &err), SCIM_ERR_NOT_FOUND, "deeper path: 404");
 	is_int(router_match(HTTP_GET, "/", &m, allow, sizeof(allow), &err),
-	    SCIM_ERR_NOT_FOUND, "root: 404");
+	    SCIM_OK, "GET / (query across types) routed");
+	is_int(router_match(HTTP_DELETE, "/", &m, allow, sizeof(allow), &err),
+	    SCIM_ERR_METHOD, "DELETE /: 405");
+	is_int(router_match(HTTP_GET, "/Nothing", &m, allow, sizeof(allow),
+	    &err), SCIM_ERR_NOT_FOUND, "unknown endpoint: 404");
 	is_int(router_match(HTTP_GET, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
 	    &m, allow, sizeof(allow), &err), SCIM_OK, "GET /Schemas/{urn}");
 	is_int(router_match(HTTP_HEAD, "/ServiceProviderConfig", &m, allow,

@@ -1,0 +1,66 @@
+#!/bin/bash
+# bulk.sh: POST /Bulk (RFC 7644 3.7) with bulkId references, failOnErrors
+# and limits; GET / and POST /.search across both resource types.
+. "$(dirname "$0")/lib.sh"
+start_lighttpd /scim/v2
+
+U='urn:ietf:params:scim:schemas:core:2.0:User'
+G='urn:ietf:params:scim:schemas:core:2.0:Group'
+BR='urn:ietf:params:scim:api:messages:2.0:BulkRequest'
+
+req GET /ServiceProviderConfig
+is "$(j .bulk.supported)" true "SPC: bulk supported"
+is "$(j .bulk.maxOperations)" 1000 "SPC: bulk.maxOperations"
+
+# The group refers to a user created later in the same request.
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":[
+ {"method":"POST","path":"/Groups","bulkId":"g1","data":{"schemas":["'$G'"],"displayName":"Tour Guides","members":[{"type":"User","value":"bulkId:u1"}]}},
+ {"method":"POST","path":"/Users","bulkId":"u1","data":{"schemas":["'$U'"],"userName":"alice"}},
+ {"method":"POST","path":"/Users","bulkId":"u2","data":{"schemas":["'$U'"],"userName":"bob"}}]}'
+is "$STATUS" 200 "bulk: 200"
+is "$(j '.schemas[0]')" urn:ietf:params:scim:api:messages:2.0:BulkResponse "BulkResponse schema"
+is "$(j '.Operations|length')" 3 "three results"
+is "$(j '.Operations[0].bulkId')" g1 "results in request order"
+is "$(j '.Operations[0].status')" 201 "forward reference resolved: group created"
+is "$(j '.Operations[1].status')" 201 "user created"
+UID1=$(j '.Operations[1].location' | sed 's,.*/,,')
+GLOC=$(j '.Operations[0].location')
+ok $([ -n "$(j '.Operations[0].version')" ]; echo $?) "result carries version"
+req GET "/Groups/${GLOC##*/}"
+is "$(j '.members[0].value')" "$UID1" "member bulkId replaced by the new id"
+
+# PATCH and DELETE by bulk, a failure, failOnErrors.
+req POST /Bulk '{"schemas":["'$BR'"],"failOnErrors":1,"Operations":[
+ {"method":"PATCH","path":"/Users/'$UID1'","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}},
+ {"method":"POST","path":"/Users","bulkId":"dup","data":{"schemas":["'$U'"],"userName":"ALICE"}},
+ {"method":"DELETE","path":"/Users/'$UID1'"}]}'
+is "$(j '.Operations[0].status')" 200 "bulk PATCH: 200"
+is "$(j '.Operations[1].status')" 409 "bulk duplicate: 409"
+is "$(j '.Operations[1].response.scimType')" uniqueness "error response inside the result"
+is "$(j '.Operations|length')" 2 "failOnErrors=1 stops after the first error"
+req GET "/Users/$UID1"
+is "$STATUS" 200 "operation after the stop was not run"
+
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":[{"method":"POST","path":"/Users","bulkId":"x","data":{"schemas":["'$U'"],"userName":"x","manager":"bulkId:nowhere"}},{"method":"DELETE","path":"/Users/bulkId:nothere"}]}'
+is "$(j '.Operations[0].status')" 409 "unresolvable bulkId: 409"
+is "$(j '.Operations[1].status')" 409 "unresolvable bulkId in path: 409"
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":[{"method":"GET","path":"/Users"}]}'
+is "$(j '.Operations[0].status')" 400 "GET in bulk: 400"
+req POST /Bulk '{"Operations":[]}'
+is "$STATUS" 400 "bulk without schema: 400"
+ops=$(for i in $(seq 1 1001); do printf '{"method":"DELETE","path":"/Users/x%d"},' $i; done)
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":['"${ops%,}"']}'
+is "$STATUS" 413 "more than maxOperations: 413"
+
+# Root queries.
+req GET '/?filter=userName%20eq%20%22bob%22%20or%20displayName%20eq%20%22Tour%20Guides%22'
+is "$STATUS" 200 "GET / with filter: 200"
+is "$(j .totalResults)" 2 "root filter finds a user and a group"
+is "$(j '[.Resources[].meta.resourceType]|sort|join(",")')" Group,User "both types returned"
+req POST /.search '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName sw \"b\"","attributes":["userName"]}'
+is "$(j .totalResults)" 1 "POST /.search"
+is "$(j '.Resources[0].userName')" bob "search result projected"
+req POST /Users/.search '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"startIndex":1,"count":1,"sortBy":"userName"}'
+is "$(j '.Resources[0].userName')" alice "POST /Users/.search with sortBy"
+is "$(j .itemsPerPage)" 1 "search count honoured"
+done_testing
