@@ -553,6 +553,10 @@ check_node(const struct filter_node *n, enum rtype t,
 			    "%s is not complex; it takes no [filter].", name);
 		return check_node(n->left, t, ref.attr, err);
 	}
+	if (ref.attr->type == AT_COMPLEX && ref.sub == NULL &&
+	    n->op != FILTER_PR && value_attr(&ref) == NULL)
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "%s is complex; compare a sub-attribute.", name);
 	return check_compare(n, value_attr(&ref), name, err);
 }
 
