@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cursor.h"
 #include "handlers.h"
 #include "limits.h"
 
@@ -63,6 +64,13 @@ discovery_spc(struct exchange *x, struct scim_error *err)
 	    "description", "A bearer token made with `scimctl token add`.",
 	    "primary", 1,
 	    "meta", "resourceType", "ServiceProviderConfig", "location", loc);
+	/* RFC 9865 section 5. */
+	if (j != NULL)
+		json_object_set_new(j, "pagination", json_pack(
+		    "{s:b, s:b, s:s, s:i, s:i, s:i}", "cursor", 1, "index", 1,
+		    "defaultPaginationMethod", "index", "defaultPageSize",
+		    LIMIT_PAGE_DEFAULT, "maxPageSize", LIMIT_PAGE_COUNT,
+		    "cursorTimeout", CURSOR_TIMEOUT_SECONDS));
 	return answer(x, j, err);
 }
 

@@ -21,6 +21,8 @@ enum scim_err {
 	SCIM_ERR_MUTABILITY,		/* 400 mutability: readOnly or immutable attribute changed */
 	SCIM_ERR_TOO_MANY,		/* 400 tooMany: query would return or scan too much */
 	SCIM_ERR_INVALID_VERS,		/* 400 invalidVers: If-Match value malformed */
+	SCIM_ERR_INVALID_CURSOR,	/* 400 invalidCursor: cursor malformed or altered (RFC 9865) */
+	SCIM_ERR_EXPIRED_CURSOR,	/* 400 expiredCursor: cursor past its timeout (RFC 9865) */
 	SCIM_ERR_BAD_REQUEST,		/* 400 without scimType: bad query parameter, bad encoding */
 	SCIM_ERR_UNAUTHORIZED,		/* 401: no or unknown bearer token */
 	SCIM_ERR_FORBIDDEN,		/* 403: operation not permitted */

@@ -13,9 +13,13 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
+
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cursor.h"
 #include "filter.h"
 #include "fold.h"
 #include "handlers.h"
@@ -37,6 +41,11 @@ struct query {
 	const json_t		*proj_excluded;
 	const char		*attrs_param;	/* query parameters (borrowed) */
 	const char		*excluded_param;
+	const char		*cursor_text;	/* RFC 9865 cursor (borrowed), "" = first page */
+	bool			 has_after;	/* resume after this resource */
+	struct cursor		 after;
+	unsigned char		 query_hash[8];
+	char			 next[CURSOR_TEXT_BYTES];	/* nextCursor or "" */
 };
 
 /* One matching resource. */
@@ -408,7 +417,31 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	json_t *rec, *out;
 
 	r->nhits = 0;
-	if (r->q->filter == NULL && r->q->sort_by == NULL) {
+	if (r->q->cursor_text != NULL && r->q->filter == NULL) {
+		/* Cursor paging: count from the databases, seek to the
+		 * position by key, fetch one more to know if a page follows. */
+		long left = r->q->count + 1;
+
+		for (i = 0; i < r->q->ntypes; i++) {
+			enum rtype t = r->q->types[i];
+			struct page_ctx p = { r, txn, 0, left };
+
+			total += store_count(txn, t);
+			if (r->q->has_after && t < r->q->after.type)
+				continue;
+			r->type = t;
+			if (left > 0 && (e = store_scan(txn, t,
+			    r->q->has_after && t == r->q->after.type ?
+			    r->q->after.id : NULL, page_one, &p, err)) != SCIM_OK)
+				return e;
+			if (r->e != SCIM_OK)
+				return r->e;
+			left = p.left;
+		}
+		first = 0;
+		last = r->nhits < (size_t)r->q->count ? r->nhits :
+		    (size_t)r->q->count;
+	} else if (r->q->filter == NULL && r->q->sort_by == NULL) {
 		/* Count from the databases; walk only to the page. */
 		long skip = r->q->start - 1, left = r->q->count;
 
@@ -445,6 +478,16 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		total = r->nhits;
 		first = (size_t)r->q->start - 1 < r->nhits ?
 		    (size_t)r->q->start - 1 : r->nhits;
+		if (r->q->cursor_text != NULL) {
+			/* Hits are in (type, id) order: resume after the
+			 * cursor's resource. */
+			first = 0;
+			while (r->q->has_after && first < r->nhits &&
+			    (r->hits[first].type < r->q->after.type ||
+			    (r->hits[first].type == r->q->after.type &&
+			    strcmp(r->hits[first].id, r->q->after.id) <= 0)))
+				first++;
+		}
 		last = first + (size_t)r->q->count < r->nhits ?
 		    first + (size_t)r->q->count : r->nhits;
 	}
@@ -472,6 +515,20 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		json_array_append_new(r->resources, out);
 	}
 	r->total = total;
+	r->q->next[0] = '\0';
+	if (r->q->cursor_text != NULL && last > first && last < r->nhits) {
+		unsigned char key[32];
+		struct cursor c;
+
+		if ((e = store_cursor_key(r->x->app->store, key, err)) !=
+		    SCIM_OK)
+			return e;
+		c.type = r->hits[last - 1].type;
+		memcpy(c.id, r->hits[last - 1].id, sizeof(c.id));
+		cursor_encode(&c, r->q->query_hash, key, time(NULL),
+		    r->q->next);
+		sodium_memzero(key, sizeof(key));
+	}
 	return SCIM_OK;
 }
 
@@ -517,6 +574,31 @@ run_query(struct exchange *x, struct query *q, struct scim_error *err)
 			return first.code;
 		}
 	}
+	if (q->cursor_text != NULL) {
+		unsigned types = 0;
+
+		if (q->sort_by != NULL)
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "Cursor paging returns resources in id order; "
+			    "sortBy cannot be combined with cursor.");
+		for (i = 0; i < q->ntypes; i++)
+			types |= 1u << q->types[i];
+		cursor_query_hash(q->filter_text, q->filter_len, types,
+		    q->query_hash);
+		if (q->cursor_text[0] != '\0') {
+			unsigned char key[32];
+
+			if ((e = store_cursor_key(x->app->store, key, err)) !=
+			    SCIM_OK)
+				return e;
+			e = cursor_decode(q->cursor_text, q->query_hash, key,
+			    time(NULL), &q->after, err);
+			sodium_memzero(key, sizeof(key));
+			if (e != SCIM_OK)
+				return e;
+			q->has_after = true;
+		}
+	}
 	memset(&r, 0, sizeof(r));
 	r.q = q;
 	r.x = x;
@@ -526,11 +608,15 @@ run_query(struct exchange *x, struct query *q, struct scim_error *err)
 		run_free(&r);
 		return e;
 	}
-	list = json_pack("{s:[s], s:I, s:I, s:I, s:O}", "schemas",
+	list = json_pack("{s:[s], s:I, s:I, s:O}", "schemas",
 	    SCHEMA_URN_LIST, "totalResults", (json_int_t)r.total,
-	    "startIndex", (json_int_t)q->start, "itemsPerPage",
-	    (json_int_t)json_array_size(r.resources), "Resources",
-	    r.resources);
+	    "itemsPerPage", (json_int_t)json_array_size(r.resources),
+	    "Resources", r.resources);
+	if (list != NULL && q->cursor_text == NULL)
+		json_object_set_new(list, "startIndex",
+		    json_integer((json_int_t)q->start));
+	if (list != NULL && q->next[0] != '\0')
+		json_object_set_new(list, "nextCursor", json_string(q->next));
 	run_free(&r);
 	if (list == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
@@ -585,6 +671,12 @@ list_types(struct exchange *x, const enum rtype *types, size_t ntypes,
 	if ((s = http_param(x->req, "startIndex")) != NULL &&
 	    (e = parse_long("startIndex", s, &q.start, err)) != SCIM_OK)
 		goto fail;
+	if ((q.cursor_text = http_param(x->req, "cursor")) != NULL &&
+	    s != NULL) {
+		e = err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "Use either startIndex or cursor, not both.");
+		goto fail;
+	}
 	if ((s = http_param(x->req, "count")) != NULL &&
 	    (e = parse_long("count", s, &q.count, err)) != SCIM_OK)
 		goto fail;
@@ -652,6 +744,11 @@ search_request(struct exchange *x, struct query *q, struct scim_error *err)
 				q->count = (long)json_integer_value(v);
 			else
 				q->start = (long)json_integer_value(v);
+		} else if (strcasecmp(key, "cursor") == 0) {
+			if (!json_is_string(v))
+				return err_set(err, SCIM_ERR_INVALID_CURSOR,
+				    "cursor must be a string.");
+			q->cursor_text = json_string_value(v);
 		} else if (strcasecmp(key, "attributes") == 0)
 			q->proj_attrs = v;
 		else if (strcasecmp(key, "excludedAttributes") == 0)

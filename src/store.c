@@ -67,6 +67,8 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB__COUNT];
 	char		*path;
+	unsigned char	 cursor_key[32];
+	bool		 has_cursor_key;
 };
 
 /*
@@ -76,6 +78,7 @@ struct store {
 struct store_txn {
 	struct store	*store;
 	MDB_txn		*txn;
+	bool		 read_only;
 	bool		 failed;
 	bool		 map_full;
 };
@@ -365,6 +368,7 @@ store_read(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 
 	memset(&t, 0, sizeof(t));
 	t.store = s;
+	t.read_only = true;
 	if ((rc = begin(s, MDB_RDONLY, &t.txn)) != 0)
 		return mdb_error(NULL, rc, "begin", err);
 	e = fn(&t, ctx, err);
@@ -1044,6 +1048,50 @@ store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens", err);
+}
+
+/* Reads (or, in a write transaction, makes) the cursor key. */
+static enum scim_err
+cursor_key_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	MDB_val k = { 10, "cursor_key" }, v;
+	unsigned char fresh[32];
+	int rc;
+
+	(void)ctx;
+	rc = mdb_get(t->txn, dbi(t, DB_META), &k, &v);
+	if (rc == 0 && v.mv_size == 32) {
+		memcpy(t->store->cursor_key, v.mv_data, 32);
+		t->store->has_cursor_key = true;
+		return SCIM_OK;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_error(t, rc, "cursor key", err);
+	if (t->read_only)
+		return SCIM_OK;	/* made by store_write() next */
+	randombytes_buf(fresh, sizeof(fresh));
+	v.mv_size = sizeof(fresh);
+	v.mv_data = fresh;
+	if ((rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "cursor key", err);
+	memcpy(t->store->cursor_key, fresh, 32);
+	t->store->has_cursor_key = true;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
+{
+	enum scim_err e;
+
+	if (!s->has_cursor_key &&
+	    (e = store_read(s, cursor_key_fn, NULL, err)) != SCIM_OK)
+		return e;
+	if (!s->has_cursor_key &&
+	    (e = store_write(s, cursor_key_fn, NULL, err)) != SCIM_OK)
+		return e;
+	memcpy(key, s->cursor_key, 32);
+	return SCIM_OK;
 }
 
 /* ---- maintenance ------------------------------------------------------------ */

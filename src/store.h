@@ -212,6 +212,13 @@ typedef void (*store_token_fn)(const char *name, const char *created,
 enum scim_err	store_token_list(struct store_txn *txn, store_token_fn fn,
 		    void *ctx, struct scim_error *err);
 
+/*
+ * The store's 32-byte secret for signing cursors, made on first use and
+ * shared by every process (meta "cursor_key").
+ */
+enum scim_err	store_cursor_key(struct store *s, unsigned char key[32],
+		    struct scim_error *err);
+
 /* ---- maintenance (scimctl) -------------------------------------------- */
 
 /* Copies a consistent snapshot of the live store into directory dir

@@ -81,6 +81,7 @@ stop_servers() {
 }
 
 # start_lighttpd [MOUNT] : lighttpd spawning scimd (FastCGI, 2 procs).
+# With SCIMD_CONF_FILE set, scimd reads that settings file.
 start_lighttpd() {
 	local mount=${1:-/scim/v2} port tries=0
 	command -v curl >/dev/null || skip_all "curl is not installed"
@@ -106,7 +107,7 @@ fastcgi.server = ( "$mount" => ((
 	"socket" => "$WORK/scimd.sock",
 	"max-procs" => 2,
 	"check-local" => "disable",
-	"bin-environment" => ( "SCIMD_DB" => "$WORK/db" )
+	"bin-environment" => ( "SCIMD_DB" => "$WORK/db"${SCIMD_CONF_FILE:+, \"SCIMD_CONF\" => \"$SCIMD_CONF_FILE\"} )
 )) )
 CONF
 		"$LIGHTTPD" -D -f "$WORK/lighttpd.conf" 2>>"$WORK/error.log" &
