@@ -74,6 +74,15 @@ discovery_spc(struct exchange *x, struct scim_error *err)
 	return answer(x, j, err);
 }
 
+/* /Me (RFC 7644 3.11): a bearer token here names a client, not a user. */
+enum scim_err
+discovery_me(struct exchange *x, struct scim_error *err)
+{
+	(void)x;
+	return err_set(err, SCIM_ERR_NOT_IMPLEMENTED, "/Me is not supported: "
+	    "tokens authenticate provisioning clients, not users.");
+}
+
 enum scim_err
 discovery_resource_types(struct exchange *x, struct scim_error *err)
 {

@@ -45,6 +45,7 @@ enum scim_err	bulk_post(struct exchange *x, struct scim_error *err);
 
 /* discovery.c: ServiceProviderConfig, ResourceTypes, Schemas. */
 enum scim_err	discovery_spc(struct exchange *x, struct scim_error *err);
+enum scim_err	discovery_me(struct exchange *x, struct scim_error *err);
 enum scim_err	discovery_resource_types(struct exchange *x, struct scim_error *err);
 enum scim_err	discovery_resource_type(struct exchange *x, struct scim_error *err);
 enum scim_err	discovery_schemas(struct exchange *x, struct scim_error *err);

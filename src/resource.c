@@ -809,18 +809,140 @@ fail:
 struct read_ctx {
 	struct exchange		*x;
 	struct projection	 proj;
-	json_t			*out;
+	json_t			*out;		/* rendered (slow path) */
+	bool			 spliced;	/* body already in x->res */
+	char			 version[64];	/* ETag of the spliced body */
 };
+
+struct member_out {
+	struct store_txn	*txn;
+	struct buf		*b;
+	const char		*base_url;
+	size_t			 n;
+	enum scim_err		 e;
+};
+
+/* Writes one member object straight into the response buffer. */
+static bool
+member_write(const char *id, void *ctx)
+{
+	struct member_out *m = ctx;
+	bool user = store_exists(m->txn, RT_USER, id);
+
+	if (m->e == SCIM_OK)
+		m->e = buf_printf(m->b, "%s{\"value\":\"%s\",\"$ref\":",
+		    m->n++ ? "," : ",\"members\":[", id);
+	if (m->e == SCIM_OK)
+		m->e = buf_putc(m->b, '"');
+	if (m->e == SCIM_OK)
+		m->e = buf_json_escape(m->b, m->base_url, strlen(m->base_url));
+	if (m->e == SCIM_OK)
+		m->e = buf_printf(m->b, "/%s/%s\",\"type\":\"%s\"}",
+		    user ? "Users" : "Groups", id, user ? "User" : "Group");
+	return m->e == SCIM_OK;
+}
+
+/*
+ * The read path without projection: the stored bytes go out as they
+ * are, with the links inserted before "meta" (always the last member of
+ * a stored record) and meta.location appended inside it.  No parse of
+ * the record, no re-serialisation.  SCIM_ERR_INTERNAL (nothing written)
+ * when the record does not have the stored shape; the caller then takes
+ * the general path.
+ */
+static enum scim_err
+splice(struct store_txn *txn, struct read_ctx *r, const char *raw, size_t len,
+    struct scim_error *err)
+{
+	struct exchange *x = r->x;
+	struct buf *b = &x->res->body;
+	const char *meta = NULL, *p, *v, *end;
+	struct member_out mo;
+	json_t *vj;
+	enum scim_err e;
+
+	for (p = raw; (p = memmem(p, (size_t)(raw + len - p),
+	    ",\"meta\":{", 9)) != NULL; p++)
+		meta = p;
+	if (meta == NULL || len < 2 || raw[len - 1] != '}' ||
+	    raw[len - 2] != '}')
+		return SCIM_ERR_INTERNAL;
+	v = memmem(meta, (size_t)(raw + len - meta), "\"version\":\"", 11);
+	if (v == NULL)
+		return SCIM_ERR_INTERNAL;
+	for (end = v + 11; end < raw + len && *end != '"'; end++)
+		if (*end == '\\')
+			end++;
+	vj = json_loadb(v + 10, (size_t)(end + 1 - (v + 10)), JSON_DECODE_ANY,
+	    NULL);
+	if (!json_is_string(vj) || json_string_length(vj) >= sizeof(r->version)) {
+		json_decref(vj);
+		return SCIM_ERR_INTERNAL;
+	}
+	memcpy(r->version, json_string_value(vj), json_string_length(vj) + 1);
+	json_decref(vj);
+
+	if ((e = buf_append(b, raw, (size_t)(meta - raw))) != SCIM_OK)
+		goto fail;
+	if (x->type == RT_GROUP) {
+		memset(&mo, 0, sizeof(mo));
+		mo.txn = txn;
+		mo.b = b;
+		mo.base_url = x->req->base_url;
+		if ((e = store_members(txn, x->arg, member_write, &mo, err)) !=
+		    SCIM_OK || (e = mo.e) != SCIM_OK ||
+		    (mo.n > 0 && (e = buf_putc(b, ']')) != SCIM_OK))
+			goto fail;
+	} else {
+		json_t *holder = json_pack("{s:s}", "id", x->arg), *groups;
+
+		if (holder == NULL)
+			return err_set(err, SCIM_ERR_NOMEM, NULL);
+		e = resource_add_links(txn, RT_USER, x->req->base_url, holder,
+		    err);
+		groups = json_object_get(holder, "groups");
+		if (e == SCIM_OK && groups != NULL &&
+		    (e = buf_puts(b, ",\"groups\":")) == SCIM_OK)
+			e = jsonx_dump(groups, b);
+		json_decref(holder);
+		if (e != SCIM_OK)
+			goto fail;
+	}
+	if ((e = buf_append(b, meta, (size_t)(raw + len - 2 - meta))) !=
+	    SCIM_OK || (e = buf_puts(b, ",\"location\":\"")) != SCIM_OK ||
+	    (e = buf_json_escape(b, x->req->base_url,
+	    strlen(x->req->base_url))) != SCIM_OK ||
+	    (e = buf_printf(b, "%s/%s\"}}", schema_resource_type(
+	    x->type)->endpoint, x->arg)) != SCIM_OK)
+		goto fail;
+	r->spliced = true;
+	return SCIM_OK;
+fail:
+	buf_reset(b);
+	return err_set(err, e == SCIM_ERR_TOO_LARGE ? SCIM_ERR_NOMEM : e,
+	    NULL);
+}
 
 static enum scim_err
 get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct read_ctx *r = ctx;
+	const char *raw;
+	size_t len;
 	json_t *rec;
 	enum scim_err e;
 
-	if ((e = store_get(txn, r->x->type, r->x->arg, &rec, err)) != SCIM_OK)
+	if ((e = store_get_raw(txn, r->x->type, r->x->arg, &raw, &len, err)) !=
+	    SCIM_OK)
 		return e;
+	if (r->proj.n == 0 && !r->proj.include) {
+		e = splice(txn, r, raw, len, err);
+		if (e != SCIM_ERR_INTERNAL)
+			return e;
+	}
+	if ((rec = json_loadb(raw, len, 0, NULL)) == NULL)
+		return err_set(err, SCIM_ERR_INTERNAL, "Stored record %s is "
+		    "not JSON.", r->x->arg);
 	e = resource_render(txn, r->x->type, r->x->req->base_url, rec,
 	    &r->proj, &r->out, err);
 	json_decref(rec);
@@ -840,13 +962,21 @@ resource_get(struct exchange *x, struct scim_error *err)
 		return e;
 	if ((e = store_read(x->app->store, get_fn, &r, err)) != SCIM_OK)
 		return e;
-	v = json_string_value(json_object_get(json_object_get(r.out, "meta"),
-	    "version"));
+	v = r.spliced ? r.version : json_string_value(json_object_get(
+	    json_object_get(r.out, "meta"), "version"));
 	if (x->req->if_none_match != NULL && v != NULL &&
 	    etag_listed(x->req->if_none_match, v)) {
 		x->res->status = 304;
+		buf_reset(&x->res->body);
 		http_response_header(x->res, "ETag", v);
 		json_decref(r.out);
+		return SCIM_OK;
+	}
+	if (r.spliced) {
+		x->res->status = 200;
+		http_response_header(x->res, "ETag", v);
+		http_response_header(x->res, "Content-Type",
+		    "application/scim+json; charset=utf-8");
 		return SCIM_OK;
 	}
 	e = respond_resource(x, 200, r.out, err);

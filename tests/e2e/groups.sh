@@ -46,6 +46,16 @@ is "$(j '.groups[0].display')" Engineering "group display name"
 req GET "/Users/$A"
 is "$(j '.groups')" null "removed member shows no group"
 
+# The stored bytes spliced on a plain GET equal the general rendering.
+req GET "/Users/$B"
+FAST=$(jq -S . < "$BODY")
+req GET "/Users/$B?excludedAttributes=nickName"
+is "$(jq -S . < "$BODY")" "$FAST" "plain GET of a user equals the rendered form"
+req GET "/Groups/$GID"
+FAST=$(jq -S . < "$BODY")
+req GET "/Groups/$GID?excludedAttributes=externalId"
+is "$(jq -S . < "$BODY")" "$FAST" "plain GET of a group equals the rendered form"
+
 # Entra: capitalised op, remove with a value list.
 req PATCH "/Groups/$GID" '{"schemas":["'$P'"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"'$B'"}]}]}'
 is "$STATUS" 200 "Entra Remove with value list: 200"

@@ -126,6 +126,8 @@ ok $(header Allow | grep -q POST; echo $?) "405 carries Allow"
 req GET /Nowhere
 is "$STATUS" 404 "unknown route: 404"
 is "$(j '.schemas[0]')" urn:ietf:params:scim:api:messages:2.0:Error "404 is a SCIM error"
+req GET /Me
+is "$STATUS" 501 "/Me: 501 not implemented"
 req GET /Users/not-a-uuid
 is "$STATUS" 404 "malformed id: 404"
 req POST /Users 'userName=x' application/x-www-form-urlencoded
