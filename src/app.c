@@ -136,6 +136,7 @@ dispatch(struct app *app, const struct http_io *io, struct http_request *req,
 	x.body = *body;
 	x.arg = m.arg;
 	x.type = m.type;
+	x.token = token_name;
 	return m.handler(&x, err);
 }
 

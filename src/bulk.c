@@ -193,6 +193,7 @@ run_op(struct bulk *b, const json_t *op)
 	x.body = data;
 	x.arg = m.arg;
 	x.type = m.type;
+	x.token = b->x->token;
 	e = m.handler(&x, &err);
 	if (e != SCIM_OK) {
 		if (err.code == SCIM_OK)

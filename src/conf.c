@@ -59,6 +59,17 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 			    file, line);
 		return SCIM_OK;
 	}
+	if (strcmp(key, "audit_keep") == 0) {
+		char *end;
+		unsigned long long n = strtoull(value, &end, 10);
+
+		if (*value == '\0' || *end != '\0' || n > 1000000000ULL)
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: audit_keep must be a number of entries.",
+			    file, line);
+		c->audit_keep = (size_t)n;
+		return SCIM_OK;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		if ((c->log_level = log_level_parse(value)) < 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
@@ -112,6 +123,7 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_INFO;
+	c->audit_keep = 100000;
 	if (path == NULL)
 		path = getenv("SCIMD_CONF");
 	if (path == NULL && argv0 != NULL &&

@@ -11,6 +11,7 @@
  *	password	"discard" (default) or "argon2id"
  *	schemas		JSON file with extension schemas
  *	log_level	"error", "info" (default) or "debug"
+ *	audit_keep	entries kept in the audit trail (default 100000; 0 = all)
  */
 #ifndef SCIMD_CONF_H
 #define SCIMD_CONF_H
@@ -28,6 +29,7 @@ struct conf {
 	char			*schemas;	/* owned or NULL */
 	enum conf_password	 password;
 	int			 log_level;	/* LOG_ERROR..LOG_DEBUG */
+	size_t			 audit_keep;	/* audit entries kept, 0 = all */
 };
 
 /*

@@ -23,6 +23,7 @@ struct exchange {
 	json_t			*body;	/* parsed request body or NULL (borrowed) */
 	const char		*arg;	/* route argument (id, URN), borrowed */
 	enum rtype		 type;	/* resource type of the route */
+	const char		*token;	/* name of the bearer token (audit) */
 };
 
 typedef enum scim_err (*handler_fn)(struct exchange *x, struct scim_error *err);

@@ -703,6 +703,15 @@ password_hash(const struct app *app, char *password, char **hash,
 
 /* ---- handlers ----------------------------------------------------------------- */
 
+/* Records the change in the audit trail, in the change's transaction. */
+static enum scim_err
+audit(struct store_txn *txn, const struct exchange *x, const char *op,
+    const char *id, const char *version, struct scim_error *err)
+{
+	return store_audit(txn, x->token, op, schema_resource_type(x->type)->name,
+	    id, version, x->app->conf.audit_keep, err);
+}
+
 /* What a write callback needs, and what it produces. */
 struct change {
 	struct exchange		*x;
@@ -746,6 +755,8 @@ create_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		goto fail;
 	if (c->pwhash != NULL &&
 	    (e = store_password_put(txn, id, c->pwhash, err)) != SCIM_OK)
+		goto fail;
+	if ((e = audit(txn, c->x, "create", id, version, err)) != SCIM_OK)
 		goto fail;
 	e = resource_render(txn, c->x->type, c->x->req->base_url, rec,
 	    &c->proj, &c->out, err);
@@ -1024,6 +1035,9 @@ replace_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    json_string_value(json_object_get(rec, "id")), c->pwhash, err)) !=
 	    SCIM_OK)
 		goto fail;
+	if ((e = audit(txn, x, "replace", json_string_value(json_object_get(rec,
+	    "id")), version, err)) != SCIM_OK)
+		goto fail;
 	e = resource_render(txn, x->type, x->req->base_url, rec, &c->proj,
 	    &c->out, err);
 fail:
@@ -1104,6 +1118,8 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if (pwhash != NULL &&
 	    (e = store_password_put(txn, id, pwhash, err)) != SCIM_OK)
 		goto fail;
+	if ((e = audit(txn, x, "patch", id, version, err)) != SCIM_OK)
+		goto fail;
 	e = resource_render(txn, x->type, x->req->base_url, rec, &c->proj,
 	    &c->out, err);
 fail:
@@ -1141,8 +1157,9 @@ delete_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 
 	if ((e = store_get(txn, c->x->type, c->x->arg, &old, err)) != SCIM_OK)
 		return e;
-	if ((e = check_if_match(c->x, old, err)) == SCIM_OK)
-		e = store_delete(txn, c->x->type, old, err);
+	if ((e = check_if_match(c->x, old, err)) == SCIM_OK &&
+	    (e = store_delete(txn, c->x->type, old, err)) == SCIM_OK)
+		e = audit(txn, c->x, "delete", c->x->arg, NULL, err);
 	json_decref(old);
 	return e;
 }

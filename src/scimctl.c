@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -38,8 +39,13 @@ usage(void)
 	    "  backup DEST-DIR       consistent, compacted copy of a live store\n"
 	    "  verify                check indexes against records\n"
 	    "  reindex               rebuild every index from the records\n"
-	    "  stats                 entries per database\n"
-	    "  export [users|groups] one stored record per line (JSON)\n");
+	    "  stats                 counts, file and map size, readers\n"
+	    "  export [users|groups] [FILE]   NDJSON, one resource per line\n"
+	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n"
+	    "  restore SRC-DIR       replace the content with a backup\n"
+	    "  user get ID | user find NAME-OR-EMAIL | user list\n"
+	    "  group get ID | group list\n"
+	    "  audit [--after SEQ] [--id ID] [--follow]   the change trail\n");
 }
 
 /* ---- token ------------------------------------------------------------- */
@@ -53,14 +59,24 @@ static enum scim_err
 token_add_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct token_ctx *t = ctx;
+	enum scim_err e;
 
-	return store_token_put(txn, t->name, t->hash, err);
+	if ((e = store_token_put(txn, t->name, t->hash, err)) != SCIM_OK)
+		return e;
+	return store_audit(txn, "scimctl", "token-add", "Token", t->name, NULL,
+	    0, err);
 }
 
 static enum scim_err
 token_revoke_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
-	return store_token_delete(txn, ((struct token_ctx *)ctx)->name, err);
+	const char *name = ((struct token_ctx *)ctx)->name;
+	enum scim_err e;
+
+	if ((e = store_token_delete(txn, name, err)) != SCIM_OK)
+		return e;
+	return store_audit(txn, "scimctl", "token-revoke", "Token", name, NULL,
+	    0, err);
 }
 
 static void
@@ -169,44 +185,584 @@ stat_print(const char *name, size_t entries, void *ctx)
 	printf("%-16s %zu\n", name, entries);
 }
 
+struct stats_ctx {
+	struct store_txn	*txn;
+	size_t			 active;
+};
+
+static bool
+count_active(const char *id, void *ctx)
+{
+	struct stats_ctx *c = ctx;
+	json_t *u = NULL;
+
+	if (store_get(c->txn, RT_USER, id, &u, NULL) == SCIM_OK &&
+	    json_is_true(json_object_get(u, "active")))
+		c->active++;
+	json_decref(u);
+	return true;
+}
+
 static enum scim_err
 stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
-	return store_stats(txn, stat_print, ctx, err);
+	struct stats_ctx *c = ctx;
+	enum scim_err e;
+
+	c->txn = txn;
+	if ((e = store_scan(txn, RT_USER, NULL, count_active, c, err)) !=
+	    SCIM_OK)
+		return e;
+	printf("layout version   %d\n", STORE_LAYOUT_VERSION);
+	printf("users            %zu\n", store_count(txn, RT_USER));
+	printf("active users     %zu\n", c->active);
+	printf("groups           %zu\n", store_count(txn, RT_GROUP));
+	printf("-- entries per database --\n");
+	return store_stats(txn, stat_print, NULL, err);
+}
+
+static int
+cmd_stats(struct store *s, struct scim_error *err)
+{
+	struct stats_ctx c = { NULL, 0 };
+	struct store_info info;
+
+	if (store_read(s, stats_fn, &c, err) != SCIM_OK)
+		return 1;
+	store_info(s, &info);
+	printf("-- file --\n");
+	printf("data.mdb bytes   %zu\n", info.file_size);
+	printf("map size         %zu\n", info.map_size);
+	printf("map used         %zu (%.1f%%)\n", info.used,
+	    info.map_size ? 100.0 * (double)info.used / (double)info.map_size :
+	    0.0);
+	printf("readers          %u of %u\n", info.readers, info.max_readers);
+	printf("stale readers    %d cleared\n", info.stale_readers);
+	return 0;
 }
 
 struct export_ctx {
 	struct store_txn	*txn;
 	enum rtype		 type;
+	FILE			*out;
 };
 
+static bool
+member_value(const char *id, void *ctx)
+{
+	json_t *list = ctx;
+
+	json_array_append_new(json_object_get(list, "members"),
+	    json_pack("{s:s}", "value", id));
+	return true;
+}
+
+/* Writes one resource as a line; groups carry their members. */
 static bool
 export_one(const char *id, void *vctx)
 {
 	struct export_ctx *x = vctx;
 	const char *data;
 	size_t len;
+	json_t *rec, *holder;
 
-	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) == SCIM_OK) {
+	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) != SCIM_OK)
+		return true;
+	if (x->type == RT_USER) {
+		fwrite(data, 1, len, x->out);
+		fputc('\n', x->out);
+		return true;
+	}
+	rec = json_loadb(data, len, 0, NULL);
+	holder = json_pack("{s:[]}", "members");
+	if (rec != NULL && holder != NULL) {
+		store_members(x->txn, id, member_value, holder, NULL);
+		if (json_array_size(json_object_get(holder, "members")) > 0) {
+			json_t *meta = json_incref(json_object_get(rec, "meta"));
+
+			json_object_del(rec, "meta");
+			json_object_set(rec, "members",
+			    json_object_get(holder, "members"));
+			json_object_set_new(rec, "meta", meta);
+		}
+		json_dumpf(rec, x->out, JSON_COMPACT);
+		fputc('\n', x->out);
+	}
+	json_decref(rec);
+	json_decref(holder);
+	return true;
+}
+
+struct export_args {
+	const char	*which;
+	FILE		*out;
+};
+
+static enum scim_err
+export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct export_args *a = ctx;
+	struct export_ctx x = { txn, RT_USER, a->out };
+	enum scim_err e = SCIM_OK;
+
+	if (a->which == NULL || strcmp(a->which, "users") == 0)
+		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
+	x.type = RT_GROUP;
+	if (e == SCIM_OK && (a->which == NULL || strcmp(a->which, "groups") == 0))
+		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
+	return e;
+}
+
+static int
+cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
+{
+	struct export_args a = { NULL, stdout };
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "users") == 0 || strcmp(argv[i], "groups") == 0)
+			a.which = argv[i];
+		else if (a.out == stdout && (a.out = fopen(argv[i], "w")) == NULL) {
+			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot write %s: %s",
+			    argv[i], strerror(errno));
+			return 1;
+		}
+	}
+	rc = store_read(s, export_fn, &a, err) == SCIM_OK ? 0 : 1;
+	if (a.out != stdout && fclose(a.out) != 0)
+		rc = 1;
+	return rc;
+}
+
+/* ---- import ------------------------------------------------------------------ */
+
+struct import_item {
+	enum rtype	 type;
+	json_t		*rec;		/* validated record with id and meta */
+	json_t		*members;	/* group members (ids), or NULL */
+	size_t		 line;
+};
+
+struct import_batch {
+	struct import_item	*items;
+	size_t			 n;
+	size_t			 rejected;
+	bool			 members_phase;
+};
+
+/* Validates one resource from the input into item; false with a message
+ * on stderr when rejected. */
+static bool
+import_prepare(json_t *in, size_t line, struct import_item *item)
+{
+	struct scim_error err;
+	const json_t *schemas = json_object_get(in, "schemas"), *v;
+	const char *id = json_string_value(json_object_get(in, "id"));
+	const json_t *meta = json_object_get(in, "meta");
+	json_t *valid = NULL, *rec, *m;
+	char newid[STORE_ID_LEN + 1], now[32], lower[STORE_ID_LEN + 1];
+	size_t i;
+	bool group = false;
+
+	json_array_foreach(schemas, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    SCHEMA_URN_GROUP) == 0)
+			group = true;
+	item->type = group ? RT_GROUP : RT_USER;
+	item->line = line;
+	err_clear(&err);
+	if (schema_validate(item->type, in, SCHEMA_CREATE, &valid, NULL,
+	    &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: import: line %zu rejected: %s\n",
+		    line, err.detail);
+		return false;
+	}
+	if (id != NULL && !store_id_valid(id, strlen(id))) {
+		fprintf(stderr, "scimctl: import: line %zu rejected: id is "
+		    "not a UUID\n", line);
+		json_decref(valid);
+		return false;
+	}
+	if (id == NULL)
+		store_new_id(newid);
+	else {
+		for (i = 0; i <= STORE_ID_LEN; i++)
+			lower[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ?
+			    id[i] - 'A' + 'a' : id[i]);
+		memcpy(newid, lower, sizeof(newid));
+	}
+	store_now(now, sizeof(now));
+	rec = json_object();
+	json_object_set(rec, "schemas", json_object_get(valid, "schemas"));
+	json_object_set_new(rec, "id", json_string(newid));
+	item->members = NULL;
+	{
+		const char *k;
+
+		json_object_foreach(valid, k, v) {
+			if (strcmp(k, "schemas") == 0)
+				continue;
+			if (strcmp(k, "members") == 0) {
+				item->members = json_incref((json_t *)v);
+				continue;
+			}
+			json_object_set(rec, k, (json_t *)v);
+		}
+	}
+	m = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
+	    group ? "Group" : "User", "created",
+	    json_string_value(json_object_get(meta, "created")) ?
+	    json_string_value(json_object_get(meta, "created")) : now,
+	    "lastModified", json_string_value(json_object_get(meta,
+	    "lastModified")) ? json_string_value(json_object_get(meta,
+	    "lastModified")) : now, "version", "");
+	json_object_set_new(rec, "meta", m);
+	json_decref(valid);
+	item->rec = rec;
+	return true;
+}
+
+static enum scim_err
+import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct import_batch *b = ctx;
+	struct import_item *it;
+	const json_t *mv;
+	char version[32];
+	enum scim_err e;
+	size_t i, j;
+
+	for (i = 0; i < b->n; i++) {
+		it = &b->items[i];
+		if (it->rec == NULL)
+			continue;
+		if (b->members_phase) {
+			json_array_foreach(it->members, j, mv) {
+				const char *mid = json_string_value(
+				    json_object_get(mv, "value"));
+
+				if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
+				    !store_exists(txn, RT_GROUP, mid))) {
+					fprintf(stderr, "scimctl: import: line %zu: "
+					    "member %.40s unknown, skipped\n",
+					    it->line, mid ? mid : "?");
+					continue;
+				}
+				if ((e = store_member_add(txn, json_string_value(
+				    json_object_get(it->rec, "id")), mid, err)) !=
+				    SCIM_OK)
+					return e;
+			}
+			continue;
+		}
+		if ((e = store_next_version(txn, version, sizeof(version),
+		    err)) != SCIM_OK)
+			return e;
+		json_object_set_new(json_object_get(it->rec, "meta"), "version",
+		    json_string(version));
+		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
+			char line[64];
+
+			snprintf(line, sizeof(line), "line %zu: ", it->line);
+			return err_set(err, e, "%s%s", line, err->detail);
+		}
+		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
+		    "User" : "Group", json_string_value(json_object_get(it->rec,
+		    "id")), version, 0, err)) != SCIM_OK)
+			return e;
+	}
+	return SCIM_OK;
+}
+
+/* Reads the next resource: a line of NDJSON, or the next element of a
+ * ListResponse's Resources. */
+static int
+cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
+{
+	struct import_batch b = { NULL, 0, 0, false };
+	size_t cap = 0, line = 0, i, batch = 10000, done = 0, start;
+	FILE *in = stdin;
+	char *buf = NULL;
+	size_t bufsz = 0;
+	ssize_t n;
+	bool atomic = false;
+	json_t *list = NULL;
+	int rc = 0, a;
+
+	for (a = 0; a < argc; a++) {
+		if (strcmp(argv[a], "--atomic") == 0)
+			atomic = true;
+		else if ((in = fopen(argv[a], "r")) == NULL) {
+			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot read %s: %s",
+			    argv[a], strerror(errno));
+			return 1;
+		}
+	}
+	/* A ListResponse (one JSON document) or NDJSON. */
+	{
+		int c = fgetc(in);
+
+		while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+			c = fgetc(in);
+		if (c != EOF)
+			ungetc(c, in);
+	}
+	while ((n = getline(&buf, &bufsz, in)) > 0) {
+		json_t *doc;
+		json_error_t je;
+
+		line++;
+		if (n == 1 && buf[0] == '\n')
+			continue;
+		doc = json_loadb(buf, (size_t)n, 0, &je);
+		if (doc == NULL && line == 1) {
+			/* Maybe a multi-line ListResponse: read it whole. */
+			rewind(in);
+			list = json_loadf(in, 0, &je);
+			if (list == NULL) {
+				fprintf(stderr, "scimctl: import: line %d: %s\n",
+				    je.line, je.text);
+				rc = 1;
+			}
+			break;
+		}
+		if (doc == NULL) {
+			fprintf(stderr, "scimctl: import: line %zu rejected: "
+			    "not JSON\n", line);
+			b.rejected++;
+			continue;
+		}
+		if (json_is_array(json_object_get(doc, "Resources"))) {
+			list = doc;
+			break;
+		}
+		if (b.n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			b.items = realloc(b.items, cap * sizeof(*b.items));
+			if (b.items == NULL) {
+				json_decref(doc);
+				err_set(err, SCIM_ERR_NOMEM, "out of memory");
+				rc = 1;
+				goto done;
+			}
+		}
+		if (import_prepare(doc, line, &b.items[b.n]))
+			b.n++;
+		else
+			b.rejected++;
+		json_decref(doc);
+	}
+	if (list != NULL) {
+		json_t *r;
+
+		json_array_foreach(json_object_get(list, "Resources"), i, r) {
+			if (b.n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				if ((b.items = realloc(b.items, cap *
+				    sizeof(*b.items))) == NULL) {
+					err_set(err, SCIM_ERR_NOMEM, "out of memory");
+					rc = 1;
+					goto done;
+				}
+			}
+			if (import_prepare(r, i + 1, &b.items[b.n]))
+				b.n++;
+			else
+				b.rejected++;
+		}
+	}
+	if (rc != 0 || (atomic && b.rejected > 0)) {
+		if (atomic && b.rejected > 0)
+			err_set(err, SCIM_ERR_INVALID_VALUE, "%zu records "
+			    "rejected; nothing imported (--atomic)", b.rejected);
+		rc = 1;
+		goto done;
+	}
+	/* Records, then memberships (members may come after their group). */
+	{
+		struct import_batch part;
+		size_t total = b.n;
+		int phase;
+
+		if (atomic)
+			batch = total ? total : 1;
+		for (phase = 0; phase < 2 && rc == 0; phase++) {
+			for (start = 0; start < total; start += batch) {
+				part = b;
+				part.items = b.items + start;
+				part.n = total - start < batch ? total - start :
+				    batch;
+				part.members_phase = phase == 1;
+				if (store_write(s, import_fn, &part, err) !=
+				    SCIM_OK) {
+					rc = 1;
+					break;
+				}
+				if (phase == 0)
+					done += part.n;
+				if (isatty(STDERR_FILENO))
+					fprintf(stderr, "\r%s %zu/%zu",
+					    phase ? "members" : "records",
+					    start + part.n, total);
+			}
+			if (isatty(STDERR_FILENO))
+				fputc('\n', stderr);
+		}
+	}
+	printf("%zu imported, %zu rejected\n", done, b.rejected);
+	if (b.rejected > 0)
+		rc = 1;
+done:
+	for (i = 0; i < b.n; i++) {
+		json_decref(b.items[i].rec);
+		json_decref(b.items[i].members);
+	}
+	free(b.items);
+	free(buf);
+	json_decref(list);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}
+
+/* ---- read access ---------------------------------------------------------- */
+
+struct show_ctx {
+	enum rtype	 type;
+	const char	*key;
+	bool		 found;
+	struct store_txn *txn;
+};
+
+static bool
+show_one(const char *id, void *ctx)
+{
+	struct show_ctx *c = ctx;
+	const char *data;
+	size_t len;
+
+	if (store_get_raw(c->txn, c->type, id, &data, &len, NULL) == SCIM_OK) {
 		fwrite(data, 1, len, stdout);
 		putchar('\n');
+		c->found = true;
 	}
 	return true;
 }
 
 static enum scim_err
-export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+show_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
-	const char *which = ctx;
-	struct export_ctx x = { txn, RT_USER };
-	enum scim_err e = SCIM_OK;
+	struct show_ctx *c = ctx;
 
-	if (which == NULL || strcmp(which, "users") == 0)
-		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
-	x.type = RT_GROUP;
-	if (e == SCIM_OK && (which == NULL || strcmp(which, "groups") == 0))
-		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
-	return e;
+	c->txn = txn;
+	if (c->key == NULL)
+		return store_scan(txn, c->type, NULL, show_one, c, err);
+	show_one(c->key, c);
+	return SCIM_OK;
+}
+
+static enum scim_err
+find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct show_ctx *c = ctx;
+	enum scim_err e;
+
+	c->txn = txn;
+	if ((e = store_lookup(txn, IDX_USERNAME, c->key, strlen(c->key),
+	    show_one, c, err)) != SCIM_OK || c->found)
+		return e;
+	return store_lookup(txn, IDX_EMAIL, c->key, strlen(c->key), show_one,
+	    c, err);
+}
+
+static int
+cmd_show(struct store *s, enum rtype t, int argc, char **argv,
+    struct scim_error *err)
+{
+	struct show_ctx c = { t, NULL, false, NULL };
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		return store_read(s, show_fn, &c, err) == SCIM_OK ? 0 : 1;
+	if (argc == 2 && strcmp(argv[0], "get") == 0) {
+		c.key = argv[1];
+		if (store_read(s, show_fn, &c, err) != SCIM_OK)
+			return 1;
+	} else if (argc == 2 && t == RT_USER && strcmp(argv[0], "find") == 0) {
+		c.key = argv[1];
+		if (store_read(s, find_fn, &c, err) != SCIM_OK)
+			return 1;
+	} else {
+		usage();
+		return 2;
+	}
+	if (!c.found)
+		err_set(err, SCIM_ERR_NOT_FOUND, "no such %s",
+		    t == RT_USER ? "user" : "group");
+	return c.found ? 0 : 1;
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+struct audit_ctx {
+	unsigned long long	 after;
+	const char		*id;
+};
+
+static bool
+audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
+{
+	struct audit_ctx *a = ctx;
+
+	a->after = seq;
+	if (a->id != NULL) {
+		json_t *e = json_loadb(json, len, 0, NULL);
+		const char *id = json_string_value(json_object_get(e, "id"));
+		bool want = id != NULL && strcmp(id, a->id) == 0;
+
+		json_decref(e);
+		if (!want)
+			return true;
+	}
+	fwrite(json, 1, len, stdout);
+	putchar('\n');
+	return true;
+}
+
+static enum scim_err
+audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct audit_ctx *a = ctx;
+
+	return store_audit_list(txn, a->after, audit_print, a, err);
+}
+
+static int
+cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
+{
+	struct audit_ctx a = { 0, NULL };
+	bool follow = false;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--follow") == 0)
+			follow = true;
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
+			a.after = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+			a.id = argv[++i];
+		else {
+			usage();
+			return 2;
+		}
+	}
+	do {
+		if (store_read(s, audit_fn, &a, err) != SCIM_OK)
+			return 1;
+		fflush(stdout);
+		if (follow)
+			usleep(200000);
+	} while (follow);
+	return 0;
 }
 
 int
@@ -237,7 +793,8 @@ main(int argc, char *argv[])
 	}
 	if (schema_init(NULL, &err) != SCIM_OK)
 		goto fail;
-	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0;
+	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
+	    strcmp(cmd, "import") == 0;
 	if (store_open(db, create, &s, &err) != SCIM_OK)
 		goto fail;
 	step = cmd;
@@ -259,10 +816,23 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "reindex") == 0)
 		rc = cmd_verify(s, true, &err);
 	else if (strcmp(cmd, "stats") == 0)
-		rc = store_read(s, stats_fn, NULL, &err) == SCIM_OK ? 0 : 1;
-	else if (strcmp(cmd, "export") == 0 && argc - i <= 1)
-		rc = store_read(s, export_fn, argc > i ? argv[i] : NULL,
-		    &err) == SCIM_OK ? 0 : 1;
+		rc = cmd_stats(s, &err);
+	else if (strcmp(cmd, "export") == 0)
+		rc = cmd_export(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "import") == 0)
+		rc = cmd_import(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "restore") == 0 && argc - i == 1) {
+		if (store_restore(s, argv[i], &err) == SCIM_OK &&
+		    cmd_verify(s, false, &err) == 0) {
+			printf("restored from %s\n", argv[i]);
+			rc = 0;
+		}
+	} else if (strcmp(cmd, "user") == 0)
+		rc = cmd_show(s, RT_USER, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "group") == 0)
+		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cmd_audit(s, argc - i, argv + i, &err);
 	else {
 		usage();
 		rc = 2;

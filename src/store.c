@@ -23,6 +23,7 @@ enum db {
 	DB_IDX_USERNAME, DB_IDX_EMAIL, DB_IDX_USER_EXTID,
 	DB_IDX_GROUP_NAME, DB_IDX_GROUP_EXTID,
 	DB_MEMBERS, DB_MEMBEROF, DB_TOKENS, DB_TOKEN_HASH, DB_PASSWORDS,
+	DB_AUDIT,
 	DB__COUNT
 };
 
@@ -44,6 +45,7 @@ static const struct {
 	[DB_TOKENS] = { "tokens", 0 },
 	[DB_TOKEN_HASH] = { "token_hash", 0 },
 	[DB_PASSWORDS] = { "passwords", 0 },
+	[DB_AUDIT] = { "audit", 0 },
 };
 
 /* The database of each index, and which resource type it covers. */
@@ -1094,7 +1096,179 @@ store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* ---- audit trail ----------------------------------------------------------- */
+
+static void
+be64(unsigned char out[8], unsigned long long n)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, n >>= 8)
+		out[i] = (unsigned char)n;
+}
+
+static unsigned long long
+from_be64(const unsigned char *p)
+{
+	unsigned long long n = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		n = n << 8 | p[i];
+	return n;
+}
+
+enum scim_err
+store_audit(struct store_txn *t, const char *who, const char *op,
+    const char *type, const char *id, const char *version, size_t keep,
+    struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat st;
+	unsigned char key[8];
+	unsigned long long seq = 1;
+	char now[32], *text;
+	json_t *entry;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT), &c)) != 0)
+		return mdb_error(t, rc, "audit", err);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		seq = from_be64(k.mv_data) + 1;
+	/* Retention: drop the oldest entries beyond `keep`. */
+	if (keep > 0 && mdb_stat(t->txn, dbi(t, DB_AUDIT), &st) == 0) {
+		size_t excess = st.ms_entries >= keep ?
+		    st.ms_entries - keep + 1 : 0;
+
+		while (excess-- > 0 &&
+		    mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0)
+			if ((rc = mdb_cursor_del(c, 0)) != 0) {
+				mdb_cursor_close(c);
+				return mdb_error(t, rc, "audit", err);
+			}
+	}
+	mdb_cursor_close(c);
+	store_now(now, sizeof(now));
+	entry = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "seq",
+	    (json_int_t)seq, "time", now, "token", who ? who : "-", "op", op,
+	    "type", type, "id", id);
+	if (entry != NULL && version != NULL)
+		json_object_set_new(entry, "version", json_string(version));
+	text = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+	json_decref(entry);
+	if (text == NULL) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	}
+	be64(key, seq);
+	k.mv_size = 8;
+	k.mv_data = key;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	rc = mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND);
+	free(text);
+	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "audit", err);
+}
+
+enum scim_err
+store_audit_list(struct store_txn *t, unsigned long long after,
+    store_audit_fn fn, void *ctx, struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned char key[8];
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT), &c)) != 0)
+		return mdb_error(NULL, rc, "audit", err);
+	be64(key, after + 1);
+	k.mv_size = 8;
+	k.mv_data = key;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if (k.mv_size == 8 && !fn(from_be64(k.mv_data), v.mv_data,
+		    v.mv_size, ctx))
+			break;
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(NULL, rc, "audit", err);
+}
+
 /* ---- maintenance ------------------------------------------------------------ */
+
+struct restore_ctx {
+	struct store	*src;
+};
+
+static enum scim_err
+restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	struct restore_ctx *r = ctx;
+	MDB_txn *stx;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int i, rc;
+
+	if ((rc = mdb_txn_begin(r->src->env, NULL, MDB_RDONLY, &stx)) != 0)
+		return mdb_error(NULL, rc, "restore", err);
+	for (i = 0; i < DB__COUNT; i++) {
+		if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
+			break;
+		if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
+			break;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
+			    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
+			    MDB_APPEND)) != 0)
+				break;
+		mdb_cursor_close(c);
+		if (rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	mdb_txn_abort(stx);
+	if (rc != 0)
+		return mdb_error(t, rc, "restore", err);
+	t->store->has_cursor_key = false;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_restore(struct store *s, const char *src, struct scim_error *err)
+{
+	struct restore_ctx r;
+	enum scim_err e;
+
+	if ((e = store_open(src, false, &r.src, err)) != SCIM_OK)
+		return e;
+	e = store_write(s, restore_fn, &r, err);
+	store_close(r.src);
+	return e;
+}
+
+void
+store_info(struct store *s, struct store_info *info)
+{
+	MDB_envinfo ei;
+	MDB_stat st;
+	struct stat fs;
+	char path[4096];
+
+	memset(info, 0, sizeof(*info));
+	mdb_reader_check(s->env, &info->stale_readers);
+	mdb_env_info(s->env, &ei);
+	mdb_env_stat(s->env, &st);
+	info->map_size = ei.me_mapsize;
+	info->used = (ei.me_last_pgno + 1) * (size_t)st.ms_psize;
+	info->readers = ei.me_numreaders;
+	info->max_readers = ei.me_maxreaders;
+	snprintf(path, sizeof(path), "%s/data.mdb", s->path);
+	if (stat(path, &fs) == 0)
+		info->file_size = (size_t)fs.st_size;
+}
 
 enum scim_err
 store_backup(struct store *s, const char *dir, struct scim_error *err)

@@ -14,6 +14,7 @@
  *	tokens		token name -> JSON {"hash","created"}
  *	token_hash	SHA-256 of token (32 bytes) -> token name
  *	passwords	user id -> Argon2id string (only when enabled)
+ *	audit		8-byte big-endian sequence -> JSON change entry
  * docs/storage.md describes the layout for other programs.
  *
  * Every write goes through store_write(): the callback runs inside one
@@ -219,6 +220,24 @@ enum scim_err	store_token_list(struct store_txn *txn, store_token_fn fn,
 enum scim_err	store_cursor_key(struct store *s, unsigned char key[32],
 		    struct scim_error *err);
 
+/* ---- audit trail ------------------------------------------------------ */
+
+/*
+ * Appends a change entry {seq, time, token, op, type, id, version} in
+ * the caller's transaction, so it commits or aborts with the change.
+ * keep > 0 bounds the trail to that many entries (oldest dropped).
+ */
+enum scim_err	store_audit(struct store_txn *txn, const char *who,
+		    const char *op, const char *type, const char *id,
+		    const char *version, size_t keep, struct scim_error *err);
+
+/* Calls fn(seq, json, len, ctx) for each entry with seq > after, in
+ * order, until fn returns false.  json is borrowed for the call. */
+typedef bool (*store_audit_fn)(unsigned long long seq, const char *json,
+		    size_t len, void *ctx);
+enum scim_err	store_audit_list(struct store_txn *txn, unsigned long long after,
+		    store_audit_fn fn, void *ctx, struct scim_error *err);
+
 /* ---- maintenance (scimctl) -------------------------------------------- */
 
 /* Copies a consistent snapshot of the live store into directory dir
@@ -233,6 +252,25 @@ enum scim_err	store_backup(struct store *s, const char *dir,
  */
 enum scim_err	store_verify(struct store_txn *txn, bool repair,
 		    size_t *problems, struct scim_error *err);
+
+/*
+ * Replaces the whole content of s with the store in directory src
+ * (opened read-only), in one write transaction: running processes see
+ * either the old or the restored data, never a mix.
+ */
+enum scim_err	store_restore(struct store *s, const char *src,
+		    struct scim_error *err);
+
+/* Facts about the environment for `scimctl stats`. */
+struct store_info {
+	size_t	map_size;	/* bytes mapped */
+	size_t	used;		/* bytes of pages in use */
+	size_t	file_size;	/* size of data.mdb */
+	unsigned readers;	/* reader slots in use */
+	unsigned max_readers;
+	int	stale_readers;	/* cleared by this call */
+};
+void		store_info(struct store *s, struct store_info *info);
 
 /* Entries per database, for `scimctl stats`: calls fn(name, entries). */
 typedef void (*store_stat_fn)(const char *name, size_t entries, void *ctx);
