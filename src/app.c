@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "auth.h"
@@ -26,7 +27,7 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	memset(app, 0, sizeof(*app));
 	if ((e = conf_load(&app->conf, conf_path, argv0, err)) != SCIM_OK)
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "%s", err->detail);
-	log_init("scimd", app->conf.log_level);
+	log_init("scimd", app->conf.log_level, app->conf.log_syslog);
 	if ((e = schema_init(app->conf.schemas, err)) != SCIM_OK)
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "%s", err->detail);
 	if (app->conf.db == NULL)
@@ -98,11 +99,10 @@ json_content_type(const char *ct)
 static enum scim_err
 dispatch(struct app *app, const struct http_io *io, struct http_request *req,
     struct http_response *res, char *allow, size_t allowsz, json_t **body,
-    struct scim_error *err)
+    char *token_name, size_t token_namesz, struct scim_error *err)
 {
 	struct route_match m;
 	struct exchange x;
-	char token_name[LIMIT_TOKEN_NAME_BYTES + 1];
 	enum scim_err e;
 
 	if ((e = http_request_parse(io, app->conf.mount, app->conf.base_url,
@@ -110,7 +110,7 @@ dispatch(struct app *app, const struct http_io *io, struct http_request *req,
 		return e;
 	/* Authenticate before reading a byte of the body. */
 	if ((e = auth_check(app->store, req->authorization, token_name,
-	    sizeof(token_name), err)) != SCIM_OK)
+	    token_namesz, err)) != SCIM_OK)
 		return e;
 	if ((e = router_match(req->method, req->path, &m, allow, allowsz,
 	    err)) != SCIM_OK)
@@ -148,26 +148,34 @@ app_serve(struct app *app, const struct http_io *io)
 	struct scim_error err;
 	struct timespec t0, t1;
 	json_t *body = NULL;
-	char allow[128], path[256];
+	char allow[128], path[256], token[LIMIT_TOKEN_NAME_BYTES + 1] = "-";
 	enum scim_err e;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err_clear(&err);
 	http_response_init(&res);
-	e = dispatch(app, io, &req, &res, allow, sizeof(allow), &body, &err);
+	e = dispatch(app, io, &req, &res, allow, sizeof(allow), &body, token,
+	    sizeof(token), &err);
 	if (e != SCIM_OK) {
 		if (err.code == SCIM_OK)
 			err.code = e;
 		error_response(&res, &err, allow);
 		if (res.status >= 500)
-			log_msg(LOG_ERROR, "%s", err.detail);
+			log_msg(LVL_ERROR, "req=%d-%lu %s", (int)getpid(),
+			    app->served + 1, err.detail);
+		else
+			log_msg(LVL_DEBUG, "req=%d-%lu refused: %s",
+			    (int)getpid(), app->served + 1, err.detail);
 	}
 	http_response_send(io, &res, req.method == HTTP_HEAD);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	app->served++;
 	err_escape(path, sizeof(path), req.path ? req.path : "",
 	    req.path ? strlen(req.path) : 0);
-	log_msg(LOG_DEBUG, "%s %s %d %ldus", req.method_name, path, res.status,
+	/* One line per request; never the token itself or the body. */
+	log_msg(LVL_INFO, "req=%d-%lu token=%s %s %s %d %zu %ldus",
+	    (int)getpid(), app->served, token, req.method_name[0] ?
+	    req.method_name : "-", path, res.status, res.body.len,
 	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000));
 	json_decref(body);

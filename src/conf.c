@@ -59,6 +59,13 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 			    file, line);
 		return SCIM_OK;
 	}
+	if (strcmp(key, "log") == 0) {
+		if (strcmp(value, "stderr") != 0 && strcmp(value, "syslog") != 0)
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: log must be stderr or syslog.", file, line);
+		c->log_syslog = strcmp(value, "syslog") == 0;
+		return SCIM_OK;
+	}
 	if (strcmp(key, "audit_keep") == 0) {
 		char *end;
 		unsigned long long n = strtoull(value, &end, 10);
@@ -122,7 +129,7 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 	enum scim_err e;
 
 	memset(c, 0, sizeof(*c));
-	c->log_level = LOG_INFO;
+	c->log_level = LVL_INFO;
 	c->audit_keep = 100000;
 	if (path == NULL)
 		path = getenv("SCIMD_CONF");

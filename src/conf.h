@@ -11,6 +11,7 @@
  *	password	"discard" (default) or "argon2id"
  *	schemas		JSON file with extension schemas
  *	log_level	"error", "info" (default) or "debug"
+ *	log		"stderr" (default: the web server's error log) or "syslog"
  *	audit_keep	entries kept in the audit trail (default 100000; 0 = all)
  */
 #ifndef SCIMD_CONF_H
@@ -28,7 +29,8 @@ struct conf {
 	char			*mount;		/* owned or NULL */
 	char			*schemas;	/* owned or NULL */
 	enum conf_password	 password;
-	int			 log_level;	/* LOG_ERROR..LOG_DEBUG */
+	int			 log_level;	/* LVL_ERROR..LVL_DEBUG */
+	bool			 log_syslog;	/* log = syslog */
 	size_t			 audit_keep;	/* audit entries kept, 0 = all */
 };
 

@@ -82,7 +82,7 @@ fcgi_run(const char *conf_path, const char *argv0)
 	err_clear(&err);
 	ok = app_open(&app, conf_path, argv0, &err) == SCIM_OK;
 	if (!ok)
-		log_msg(LOG_ERROR, "cannot start: %s", err.detail);
+		log_msg(LVL_ERROR, "cannot start: %s", err.detail);
 
 	if (FCGX_IsCGI()) {
 		io.getenv = cgi_getenv;
@@ -99,7 +99,7 @@ fcgi_run(const char *conf_path, const char *argv0)
 	}
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
-		log_msg(LOG_ERROR, "libfcgi failed to initialise");
+		log_msg(LVL_ERROR, "libfcgi failed to initialise");
 		app_close(&app);
 		return 1;
 	}

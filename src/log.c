@@ -6,20 +6,25 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static const char	*log_ident = "scimd";
-static int		 log_level = LOG_INFO;
+static int		 log_level = LVL_INFO;
+static int		 log_syslog;
 static const char *const level_names[] = { "error", "info", "debug" };
 
 void
-log_init(const char *ident, int level)
+log_init(const char *ident, int level, int use_syslog)
 {
 	log_ident = ident;
 	log_level = level;
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 int
@@ -49,6 +54,11 @@ log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (log_syslog) {
+		syslog(level == LVL_ERROR ? LOG_ERR : level == LVL_INFO ?
+		    LOG_NOTICE : LOG_DEBUG, "%s", text);
+		return;
+	}
 	fprintf(stderr, "%s %s[%ld] %s: %s\n", when, log_ident, (long)getpid(),
 	    level_names[level < 0 ? 0 : level > 2 ? 2 : level], text);
 }

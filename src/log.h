@@ -10,10 +10,11 @@
 #ifndef SCIMD_LOG_H
 #define SCIMD_LOG_H
 
-enum { LOG_ERROR = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
+enum { LVL_ERROR = 0, LVL_INFO = 1, LVL_DEBUG = 2 };
 
-/* Sets the program name and the most verbose level written. */
-void	log_init(const char *ident, int level);
+/* Sets the program name, the most verbose level written, and whether
+ * lines go to syslog (facility daemon) instead of stderr. */
+void	log_init(const char *ident, int level, int use_syslog);
 
 /* "error", "info", "debug" to a level; -1 when unknown. */
 int	log_level_parse(const char *s);

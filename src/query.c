@@ -367,17 +367,17 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 				key[i] = (v[i] >= 'A' && v[i] <= 'F') ?
 				    (char)(v[i] - 'A' + 'a') : v[i];
 			key[n] = '\0';
-			log_msg(LOG_DEBUG, "plan %s: id", schema_resource_type(
+			log_msg(LVL_DEBUG, "plan %s: id", schema_resource_type(
 			    r->type)->name);
 			if (store_exists(txn, r->type, key))
 				collect_one(key, &c);
 			return r->e;
 		}
-		log_msg(LOG_DEBUG, "plan %s: index %s", schema_resource_type(
+		log_msg(LVL_DEBUG, "plan %s: index %s", schema_resource_type(
 		    r->type)->name, store_index_name(pl.idx));
 		e = store_lookup(txn, pl.idx, v, n, collect_one, &c, err);
 	} else {
-		log_msg(LOG_DEBUG, "plan %s: scan", schema_resource_type(
+		log_msg(LVL_DEBUG, "plan %s: scan", schema_resource_type(
 		    r->type)->name);
 		e = store_scan(txn, r->type, NULL, collect_one, &c, err);
 	}
