@@ -188,9 +188,19 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 	    strcmp(scheme, "https") != 0))
 		scheme = "http";
 	buf_init(&b, LIMIT_HEADER_BYTES * 2);
-	if (host != NULL && strlen(host) < 256 && host_ok(host))
-		buf_printf(&b, "%s://%s", scheme, host);
-	else {
+	if (host != NULL && strlen(host) < 256 && host_ok(host)) {
+		/* nginx's stock fastcgi_params send $host, which drops the
+		 * port the client used: take it from SERVER_PORT then. */
+		const char *rb = strrchr(host, ']');
+
+		if (strchr(rb ? rb : host, ':') == NULL && port != NULL &&
+		    strlen(port) < 6 && strspn(port, "0123456789") ==
+		    strlen(port) && strcmp(port, strcmp(scheme, "https") == 0 ?
+		    "443" : "80") != 0)
+			buf_printf(&b, "%s://%s:%s", scheme, host, port);
+		else
+			buf_printf(&b, "%s://%s", scheme, host);
+	} else {
 		host = io->getenv(io->ctx, "SERVER_NAME");
 		if (host == NULL || strlen(host) >= 256 || !host_ok(host))
 			host = "localhost";
@@ -280,9 +290,16 @@ http_request_parse(const struct http_io *io, const char *mount,
 
 		while (sl > 0 && sn[sl - 1] == '/')
 			sl--;
+		const char *pi = io->getenv(io->ctx, "PATH_INFO");
+		size_t pl = pi != NULL ? strlen(pi) : 0;
+
 		if (sl > 0 && strncmp(raw, sn, sl) == 0 && raw[sl] == '/' &&
 		    raw[sl + 1] != '\0')
 			mlen = sl;
+		else if (pl > 1 && pi[0] == '/' && pl < strlen(raw) &&
+		    strcmp(raw + strlen(raw) - pl, pi) == 0)
+			/* A rewrite to script/PATH_INFO (.htaccess). */
+			mlen = strlen(raw) - pl;
 		else {
 			mlen = strlen(raw);
 			while (mlen > 0 && raw[mlen - 1] == '/')

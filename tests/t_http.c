@@ -149,6 +149,26 @@ main(void)
 		is_str(req.path, "/", "the mount itself is the root");
 		http_request_free(&req);
 	}
+	/* nginx: HTTP_HOST without the port; SERVER_PORT supplies it. */
+	{
+		const char *v[] = { "REQUEST_URI", "/scim/v2/Users",
+		    "HTTP_HOST", "127.0.0.1", "SERVER_PORT", "8080", NULL };
+
+		is_int(parse(v, NULL, &req), SCIM_OK, "nginx request parsed");
+		is_str(req.base_url, "http://127.0.0.1:8080/scim/v2",
+		    "port restored from SERVER_PORT");
+		http_request_free(&req);
+	}
+	/* .htaccess rewrite to script/PATH_INFO: the clean URL is the mount. */
+	{
+		const char *v[] = { "REQUEST_URI", "/site/Nowhere",
+		    "SCRIPT_NAME", "/site/scimd.fcgi", "PATH_INFO", "/Nowhere",
+		    NULL };
+
+		is_int(parse(v, NULL, &req), SCIM_OK, "rewritten request parsed");
+		is_str(req.path, "/Nowhere", "PATH_INFO kept after a rewrite");
+		http_request_free(&req);
+	}
 	/* A hostile Host is not used in URLs. */
 	{
 		const char *v[] = { "REQUEST_URI", "/Users",
