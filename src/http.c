@@ -269,10 +269,12 @@ http_request_parse(const struct http_io *io, const char *mount,
 		struct buf b;
 
 		buf_init(&b, LIMIT_PATH_BYTES * 2);
-		buf_puts(&b, sn ? sn : "");
-		if (buf_puts(&b, pi ? pi : "") != SCIM_OK)
+		if (buf_puts(&b, sn ? sn : "") != SCIM_OK ||
+		    buf_puts(&b, pi ? pi : "") != SCIM_OK) {
+			buf_free(&b);
 			return err_set(err, SCIM_ERR_TOO_LARGE,
 			    "The request path is too long.");
+		}
 		raw = b.data ? buf_steal(&b, NULL) : strdup("");
 	}
 	if (raw == NULL)
