@@ -1,0 +1,115 @@
+#!/bin/bash
+# races.sh: concurrent writers through lighttpd's scimd processes, and
+# processes killed with SIGKILL under a write load.  Nothing acknowledged
+# is lost; uniqueness holds; the store verifies afterwards.
+#	KILLS=200 tests/e2e/races.sh   for the full crash run (default 20)
+. "$(dirname "$0")/lib.sh"
+start_lighttpd /scim/v2
+U='urn:ietf:params:scim:schemas:core:2.0:User'
+G='urn:ietf:params:scim:schemas:core:2.0:Group'
+P='urn:ietf:params:scim:api:messages:2.0:PatchOp'
+H=(-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/scim+json')
+# Background clients are waited for by PID: a bare `wait` would also wait
+# for lighttpd, which is a child of this shell.
+PIDS=()
+bg_wait() { wait "${PIDS[@]}"; PIDS=(); }
+
+# 1. Twenty creates of one userName in different cases at once.
+for i in $(seq 1 20); do
+	name=$( [ $((i % 2)) = 0 ] && echo SAME.User@Example.com || echo same.user@example.COM )
+	curl -s -o /dev/null -w '%{http_code}\n' "${H[@]}" --data-binary \
+	    '{"schemas":["'$U'"],"userName":"'$name'"}' "$BASE/Users" >> "$WORK/codes" &
+	PIDS+=($!)
+done
+bg_wait
+is "$(grep -c '^201$' "$WORK/codes")" 1 "concurrent creates of one userName: exactly one 201"
+is "$(grep -c '^409$' "$WORK/codes")" 19 "...and 409 for the other 19"
+
+# 2. Concurrent PATCHes adding to one user: none lost.
+req POST /Users '{"schemas":["'$U'"],"userName":"target"}'
+T=$(j .id)
+for i in $(seq 1 25); do
+	curl -s -o /dev/null "${H[@]}" -X PATCH --data-binary \
+	    '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"emails","value":[{"value":"e'$i'@x.org"}]}]}' \
+	    "$BASE/Users/$T" &
+	PIDS+=($!)
+done
+bg_wait
+req GET "/Users/$T"
+is "$(j '.emails|length')" 25 "25 concurrent PATCH adds: all 25 kept"
+
+# 3. The same with If-Match: clients retry on 412; no update lost.
+ifmatch_client() {
+	local n=$1 v s
+	while :; do
+		v=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/Users/$T" | jq -r .meta.version)
+		s=$(curl -s -o /dev/null -w '%{http_code}' "${H[@]}" -H "If-Match: $v" -X PATCH --data-binary \
+		    '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"phoneNumbers","value":[{"value":"'$n'"}]}]}' \
+		    "$BASE/Users/$T")
+		[ "$s" = 412 ] || break
+	done
+	echo "$s" >> "$WORK/ifmatch"
+}
+for i in $(seq 1 10); do ifmatch_client $i & PIDS+=($!); done
+bg_wait
+is "$(grep -c '^200$' "$WORK/ifmatch")" 10 "If-Match writers all succeed after retries"
+req GET "/Users/$T"
+is "$(j '.phoneNumbers|length')" 10 "no If-Match update lost"
+
+# 4. Concurrent membership changes to one group: none lost.
+req POST /Groups '{"schemas":["'$G'"],"displayName":"crowd"}'
+GID=$(j .id)
+for i in $(seq 1 30); do
+	id=$(curl -s "${H[@]}" --data-binary '{"schemas":["'$U'"],"userName":"m'$i'"}' "$BASE/Users" | jq -r .id)
+	echo "$id" >> "$WORK/members"
+done
+while read -r id; do
+	curl -s -o /dev/null "${H[@]}" -X PATCH --data-binary \
+	    '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'$id'"}]}]}' \
+	    "$BASE/Groups/$GID" &
+	PIDS+=($!)
+done < "$WORK/members"
+bg_wait
+req GET "/Groups/$GID"
+is "$(j '.members|length')" 30 "30 concurrent member adds: all 30 present"
+
+# 5. SIGKILL scimd processes at random moments under a write load; every
+#    201 in the clients' ledger must be in the store afterwards.
+KILLS=${KILLS:-20}
+writer() {
+	local c=$1 i=0 s
+	while [ ! -f "$WORK/stop" ]; do
+		i=$((i + 1))
+		s=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "${H[@]}" --data-binary \
+		    '{"schemas":["'$U'"],"userName":"w'$c'-'$i'"}' "$BASE/Users")
+		[ "$s" = 201 ] && echo "w$c-$i" >> "$WORK/ledger.$c"
+	done
+}
+for c in 1 2 3 4; do writer $c & PIDS+=($!); done
+kills=0
+while [ $kills -lt "$KILLS" ]; do
+	sleep 0.0$((RANDOM % 9 + 1))
+	pid=$(pgrep -f "^$SCIMD" | shuf -n 1)
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+done
+touch "$WORK/stop"
+bg_wait
+sleep 0.5
+is "$kills" "$KILLS" "$KILLS scimd processes killed with SIGKILL under load"
+cat "$WORK"/ledger.* > "$WORK/ledger"
+acked=$(wc -l < "$WORK/ledger")
+ok $([ "$acked" -gt 0 ]; echo $?) "writes were acknowledged during the kills ($acked)"
+"$SCIMCTL" --db "$WORK/db" export users | jq -r .userName | sort > "$WORK/stored"
+missing=$(sort "$WORK/ledger" | comm -23 - "$WORK/stored" | wc -l)
+is "$missing" 0 "every acknowledged create is in the store"
+"$SCIMCTL" --db "$WORK/db" verify > /dev/null
+ok $? "scimctl verify is clean after the kills"
+# lighttpd disables a backend whose process died for a moment, then
+# respawns it: allow it up to 10 s to come back.
+for i in $(seq 1 40); do
+	req GET '/Users?count=1'
+	[ "$STATUS" = 200 ] && break
+	sleep 0.25
+done
+is "$STATUS" 200 "the server answers after the kills (lighttpd respawned scimd)"
+done_testing
