@@ -343,13 +343,6 @@ struct import_item {
 	size_t		 line;
 };
 
-struct import_batch {
-	struct import_item	*items;
-	size_t			 n;
-	size_t			 rejected;
-	bool			 members_phase;
-};
-
 /* Validates one resource from the input into item; false with a message
  * on stderr when rejected. */
 static bool
@@ -422,6 +415,32 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 	return true;
 }
 
+/*
+ * The import streams: records are read, validated and written a batch at
+ * a time (IMPORT_BATCH per transaction), so memory stays bounded by a
+ * batch whatever the size of the input.  Memberships are written after
+ * every record, because a member may come later in the input than its
+ * group; only the groups' member lists are kept until then.  With
+ * --atomic everything is held and written in one transaction.
+ */
+#define IMPORT_BATCH	10000
+
+struct import_batch {
+	struct import_item	*items;		/* owned, with their records */
+	size_t			 n, cap;
+	bool			 records;	/* write the records */
+	bool			 members;	/* write the memberships */
+};
+
+struct import_state {
+	struct store		*store;
+	bool			 atomic;
+	struct import_batch	 batch;		/* records not yet written */
+	struct import_batch	 groups;	/* groups with members, for later */
+	size_t			 imported, rejected;
+};
+
+/* Writes b's records and/or memberships in the caller's transaction. */
 static enum scim_err
 import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -432,29 +451,8 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	enum scim_err e;
 	size_t i, j;
 
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; b->records && i < b->n; i++) {
 		it = &b->items[i];
-		if (it->rec == NULL)
-			continue;
-		if (b->members_phase) {
-			json_array_foreach(it->members, j, mv) {
-				const char *mid = json_string_value(
-				    json_object_get(mv, "value"));
-
-				if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
-				    !store_exists(txn, RT_GROUP, mid))) {
-					fprintf(stderr, "scimctl: import: line %zu: "
-					    "member %.40s unknown, skipped\n",
-					    it->line, mid ? mid : "?");
-					continue;
-				}
-				if ((e = store_member_add(txn, json_string_value(
-				    json_object_get(it->rec, "id")), mid, err)) !=
-				    SCIM_OK)
-					return e;
-			}
-			continue;
-		}
 		if ((e = store_next_version(txn, version, sizeof(version),
 		    err)) != SCIM_OK)
 			return e;
@@ -471,153 +469,222 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		    "id")), version, 0, err)) != SCIM_OK)
 			return e;
 	}
+	for (i = 0; b->members && i < b->n; i++) {
+		it = &b->items[i];
+		json_array_foreach(it->members, j, mv) {
+			const char *mid = json_string_value(
+			    json_object_get(mv, "value"));
+
+			if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
+			    !store_exists(txn, RT_GROUP, mid))) {
+				fprintf(stderr, "scimctl: import: line %zu: "
+				    "member %.40s unknown, skipped\n",
+				    it->line, mid ? mid : "?");
+				continue;
+			}
+			if ((e = store_member_add(txn, json_string_value(
+			    json_object_get(it->rec, "id")), mid, err)) !=
+			    SCIM_OK)
+				return e;
+		}
+	}
 	return SCIM_OK;
 }
 
-/* Reads the next resource: a line of NDJSON, or the next element of a
- * ListResponse's Resources. */
+/* Appends item to b (taking its references); false when out of memory. */
+static bool
+import_push(struct import_batch *b, const struct import_item *item)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct import_item *p = realloc(b->items, cap * sizeof(*p));
+
+		if (p == NULL)
+			return false;
+		b->items = p;
+		b->cap = cap;
+	}
+	b->items[b->n++] = *item;
+	return true;
+}
+
+/* Drops b's items and their references; keeps its allocation. */
+static void
+import_clear(struct import_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		json_decref(b->items[i].rec);
+		json_decref(b->items[i].members);
+	}
+	b->n = 0;
+}
+
+/* Writes the pending records in one transaction, then keeps the groups
+ * that have members for the membership pass. */
+static enum scim_err
+import_flush(struct import_state *st, struct scim_error *err)
+{
+	struct import_batch *b = &st->batch;
+	enum scim_err e;
+	size_t i;
+
+	if (b->n == 0)
+		return SCIM_OK;
+	b->records = true;
+	b->members = st->atomic;
+	if ((e = store_write(st->store, import_fn, b, err)) != SCIM_OK)
+		return e;
+	st->imported += b->n;
+	for (i = 0; !st->atomic && i < b->n; i++) {
+		struct import_item *it = &b->items[i];
+
+		if (json_array_size(it->members) == 0)
+			continue;
+		if (!import_push(&st->groups, it))
+			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
+		it->rec = NULL;		/* now owned by st->groups */
+		it->members = NULL;
+	}
+	import_clear(b);
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\rrecords %zu", st->imported);
+	return SCIM_OK;
+}
+
+/* Validates one input resource into the pending batch, writing the batch
+ * when it is full. */
+static enum scim_err
+import_one(struct import_state *st, json_t *doc, size_t line,
+    struct scim_error *err)
+{
+	struct import_item item;
+
+	if (!import_prepare(doc, line, &item)) {
+		st->rejected++;
+		return SCIM_OK;
+	}
+	if (!import_push(&st->batch, &item)) {
+		json_decref(item.rec);
+		json_decref(item.members);
+		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
+	}
+	if (!st->atomic && st->batch.n >= IMPORT_BATCH)
+		return import_flush(st, err);
+	return SCIM_OK;
+}
+
+/* Writes the kept groups' memberships, IMPORT_BATCH groups at a time. */
+static enum scim_err
+import_memberships(struct import_state *st, struct scim_error *err)
+{
+	struct import_batch part;
+	size_t start;
+	enum scim_err e;
+
+	for (start = 0; start < st->groups.n; start += IMPORT_BATCH) {
+		part = st->groups;
+		part.items = st->groups.items + start;
+		part.n = st->groups.n - start < IMPORT_BATCH ?
+		    st->groups.n - start : IMPORT_BATCH;
+		part.records = false;
+		part.members = true;
+		if ((e = store_write(st->store, import_fn, &part, err)) != SCIM_OK)
+			return e;
+	}
+	return SCIM_OK;
+}
+
+/* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
 static int
 cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
 {
-	struct import_batch b = { NULL, 0, 0, false };
-	size_t cap = 0, line = 0, i, batch = 10000, done = 0, start;
+	struct import_state st;
+	size_t line = 0, i;
 	FILE *in = stdin;
 	char *buf = NULL;
 	size_t bufsz = 0;
 	ssize_t n;
-	bool atomic = false;
-	json_t *list = NULL;
+	json_t *list = NULL, *r;
 	int rc = 0, a;
 
+	memset(&st, 0, sizeof(st));
+	st.store = s;
 	for (a = 0; a < argc; a++) {
 		if (strcmp(argv[a], "--atomic") == 0)
-			atomic = true;
+			st.atomic = true;
 		else if ((in = fopen(argv[a], "r")) == NULL) {
 			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot read %s: %s",
 			    argv[a], strerror(errno));
 			return 1;
 		}
 	}
-	/* A ListResponse (one JSON document) or NDJSON. */
-	{
-		int c = fgetc(in);
-
-		while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
-			c = fgetc(in);
-		if (c != EOF)
-			ungetc(c, in);
-	}
 	while ((n = getline(&buf, &bufsz, in)) > 0) {
 		json_t *doc;
 		json_error_t je;
 
 		line++;
-		if (n == 1 && buf[0] == '\n')
+		if (strspn(buf, " \t\r\n") == (size_t)n)
 			continue;
 		doc = json_loadb(buf, (size_t)n, 0, &je);
-		if (doc == NULL && line == 1) {
+		if (doc == NULL && st.imported + st.batch.n + st.rejected == 0) {
 			/* Maybe a multi-line ListResponse: read it whole. */
 			rewind(in);
-			list = json_loadf(in, 0, &je);
-			if (list == NULL) {
+			if ((list = json_loadf(in, 0, &je)) == NULL) {
 				fprintf(stderr, "scimctl: import: line %d: %s\n",
 				    je.line, je.text);
 				rc = 1;
+				goto done;
 			}
 			break;
 		}
 		if (doc == NULL) {
 			fprintf(stderr, "scimctl: import: line %zu rejected: "
 			    "not JSON\n", line);
-			b.rejected++;
+			st.rejected++;
 			continue;
 		}
 		if (json_is_array(json_object_get(doc, "Resources"))) {
 			list = doc;
 			break;
 		}
-		if (b.n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			b.items = realloc(b.items, cap * sizeof(*b.items));
-			if (b.items == NULL) {
-				json_decref(doc);
-				err_set(err, SCIM_ERR_NOMEM, "out of memory");
-				rc = 1;
-				goto done;
-			}
+		if (import_one(&st, doc, line, err) != SCIM_OK) {
+			json_decref(doc);
+			rc = 1;
+			goto done;
 		}
-		if (import_prepare(doc, line, &b.items[b.n]))
-			b.n++;
-		else
-			b.rejected++;
 		json_decref(doc);
 	}
-	if (list != NULL) {
-		json_t *r;
-
-		json_array_foreach(json_object_get(list, "Resources"), i, r) {
-			if (b.n == cap) {
-				cap = cap ? cap * 2 : 1024;
-				if ((b.items = realloc(b.items, cap *
-				    sizeof(*b.items))) == NULL) {
-					err_set(err, SCIM_ERR_NOMEM, "out of memory");
-					rc = 1;
-					goto done;
-				}
-			}
-			if (import_prepare(r, i + 1, &b.items[b.n]))
-				b.n++;
-			else
-				b.rejected++;
+	json_array_foreach(json_object_get(list, "Resources"), i, r)
+		if (import_one(&st, r, i + 1, err) != SCIM_OK) {
+			rc = 1;
+			goto done;
 		}
-	}
-	if (rc != 0 || (atomic && b.rejected > 0)) {
-		if (atomic && b.rejected > 0)
-			err_set(err, SCIM_ERR_INVALID_VALUE, "%zu records "
-			    "rejected; nothing imported (--atomic)", b.rejected);
+	if (st.atomic && st.rejected > 0) {
+		err_set(err, SCIM_ERR_INVALID_VALUE, "%zu records rejected; "
+		    "nothing imported (--atomic)", st.rejected);
 		rc = 1;
 		goto done;
 	}
-	/* Records, then memberships (members may come after their group). */
-	{
-		struct import_batch part;
-		size_t total = b.n;
-		int phase;
-
-		if (atomic)
-			batch = total ? total : 1;
-		for (phase = 0; phase < 2 && rc == 0; phase++) {
-			for (start = 0; start < total; start += batch) {
-				part = b;
-				part.items = b.items + start;
-				part.n = total - start < batch ? total - start :
-				    batch;
-				part.members_phase = phase == 1;
-				if (store_write(s, import_fn, &part, err) !=
-				    SCIM_OK) {
-					rc = 1;
-					break;
-				}
-				if (phase == 0)
-					done += part.n;
-				if (isatty(STDERR_FILENO))
-					fprintf(stderr, "\r%s %zu/%zu",
-					    phase ? "members" : "records",
-					    start + part.n, total);
-			}
-			if (isatty(STDERR_FILENO))
-				fputc('\n', stderr);
-		}
+	if (import_flush(&st, err) != SCIM_OK ||
+	    import_memberships(&st, err) != SCIM_OK) {
+		rc = 1;
+		goto done;
 	}
-	printf("%zu imported, %zu rejected\n", done, b.rejected);
-	if (b.rejected > 0)
+	if (isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	printf("%zu imported, %zu rejected\n", st.imported, st.rejected);
+	if (st.rejected > 0)
 		rc = 1;
 done:
-	for (i = 0; i < b.n; i++) {
-		json_decref(b.items[i].rec);
-		json_decref(b.items[i].members);
-	}
-	free(b.items);
+	if (rc != 0 && st.imported > 0 && !st.atomic)
+		fprintf(stderr, "scimctl: import: %zu records were stored "
+		    "before the failure\n", st.imported);
+	import_clear(&st.batch);
+	import_clear(&st.groups);
+	free(st.batch.items);
+	free(st.groups.items);
 	free(buf);
 	json_decref(list);
 	if (in != stdin)
