@@ -582,6 +582,24 @@ member_match_fn(const char *id, void *vctx)
 	return true;
 }
 
+/*
+ * When filter is `value eq "id"`, or such comparisons joined by `or` (the
+ * shape Okta and Entra send), appends the ids to out and returns true:
+ * the members can then be removed by key, without reading the whole
+ * member list.  value is caseExact, so the match is the exact string.
+ */
+static bool
+member_ids_by_value(const struct filter_node *f, json_t *out)
+{
+	if (f->op == FILTER_OR)
+		return member_ids_by_value(f->left, out) &&
+		    member_ids_by_value(f->right, out);
+	if (f->op != FILTER_EQ || f->path.urn != NULL || f->path.sub != NULL ||
+	    strcasecmp(f->path.attr, "value") != 0 || !json_is_string(f->value))
+		return false;
+	return json_array_append(out, f->value) == 0;
+}
+
 /* Removes the members of gid that filter (inside members[...]) matches. */
 static enum scim_err
 members_remove_matching(struct member_hook *h, const struct filter_node *filter,
@@ -589,10 +607,21 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 {
 	struct filter_node vp;
 	struct member_match mm;
-	enum scim_err e;
+	enum scim_err e = SCIM_OK;
 	json_t *v;
 	size_t i;
 
+	if ((mm.remove = json_array()) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	if (member_ids_by_value(filter, mm.remove)) {
+		json_array_foreach(mm.remove, i, v)
+			if (e == SCIM_OK)
+				e = store_member_remove(h->txn, h->gid,
+				    json_string_value(v), err);
+		json_decref(mm.remove);
+		return e;
+	}
+	json_array_clear(mm.remove);
 	memset(&vp, 0, sizeof(vp));
 	vp.op = FILTER_VALUEPATH;
 	vp.path.attr = (char *)"members";
@@ -600,8 +629,6 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 	mm.txn = h->txn;
 	mm.vp = &vp;
 	mm.base_url = h->base_url;
-	if ((mm.remove = json_array()) == NULL)
-		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)

@@ -1,0 +1,180 @@
+/*
+ * inproc.c: drives scimd's pipeline in one process, with no web server,
+ * for counting instructions per request under callgrind.
+ *
+ *	inproc DB TOKEN get ID N	N x GET /Users/ID
+ *	inproc DB TOKEN post PREFIX N	N x POST /Users (userName PREFIX-i)
+ *	inproc DB TOKEN filter NAME N	N x GET /Users?filter=userName eq NAME
+ *	inproc DB - cursor ID 0		prints the cursor of GET /Users?cursor
+ *					that resumes after user ID (the bench
+ *					uses it to reach the last page of a
+ *					large store without walking to it)
+ *
+ * N = 0 runs only the start-up, so (Ir(N) - Ir(0)) / N is the cost of
+ * one request.  Every answer's status is checked: a run whose requests
+ * fail exits 1 rather than reporting the cost of an error path.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cursor.h"
+
+struct fake {
+	const char	*names[16];
+	const char	*values[16];
+	int		 n;
+	const char	*body;
+	size_t		 body_len, body_off;
+	int		 status;	/* from the Status line written */
+	size_t		 written;
+};
+
+static const char *
+fake_getenv(void *ctx, const char *name)
+{
+	struct fake *f = ctx;
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], name) == 0)
+			return f->values[i];
+	return NULL;
+}
+
+static ssize_t
+fake_read(void *ctx, char *buf, size_t n)
+{
+	struct fake *f = ctx;
+	size_t left = f->body_len - f->body_off;
+
+	if (n > left)
+		n = left;
+	memcpy(buf, f->body + f->body_off, n);
+	f->body_off += n;
+	return (ssize_t)n;
+}
+
+static int
+fake_write(void *ctx, const char *buf, size_t n)
+{
+	struct fake *f = ctx;
+
+	if (f->written == 0 && n > 8 && strncmp(buf, "Status: ", 8) == 0)
+		f->status = atoi(buf + 8);
+	f->written += n;
+	return 0;
+}
+
+static void
+fake_set(struct fake *f, const char *name, const char *value)
+{
+	f->names[f->n] = name;
+	f->values[f->n] = value;
+	f->n++;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct app app;
+	struct scim_error err;
+	struct http_io io;
+	struct fake f;
+	char auth[256], path[256], query[256], body[512], len[16];
+	const char *op;
+	long i, n;
+	int want;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: inproc DB TOKEN get|post|filter ARG N\n");
+		return 2;
+	}
+	op = argv[3];
+	n = atol(argv[5]);
+	if (setenv("SCIMD_DB", argv[1], 1) != 0)
+		return 1;
+	err_clear(&err);
+	if (app_open(&app, NULL, argv[0], &err) != SCIM_OK) {
+		fprintf(stderr, "inproc: %s\n", err.detail);
+		app_close(&app);
+		return 1;
+	}
+	if (strcmp(op, "cursor") == 0) {
+		unsigned char key[32], query[8];
+		char text[CURSOR_TEXT_BYTES];
+		struct cursor c;
+
+		c.type = RT_USER;
+		snprintf(c.id, sizeof(c.id), "%s", argv[4]);
+		cursor_query_hash(NULL, 0, 1u << RT_USER, query);
+		if (store_cursor_key(app.store, key, &err) != SCIM_OK) {
+			fprintf(stderr, "inproc: %s\n", err.detail);
+			app_close(&app);
+			return 1;
+		}
+		cursor_encode(&c, query, key, time(NULL), text);
+		printf("%s\n", text);
+		app_close(&app);
+		return 0;
+	}
+	snprintf(auth, sizeof(auth), "Bearer %s", argv[2]);
+	io.getenv = fake_getenv;
+	io.read = fake_read;
+	io.write = fake_write;
+	io.ctx = &f;
+	for (i = 0; i < n; i++) {
+		memset(&f, 0, sizeof(f));
+		fake_set(&f, "SCRIPT_NAME", "/scim/v2");
+		fake_set(&f, "HTTP_HOST", "127.0.0.1:8080");
+		fake_set(&f, "SERVER_NAME", "127.0.0.1");
+		fake_set(&f, "SERVER_PORT", "8080");
+		fake_set(&f, "HTTP_AUTHORIZATION", auth);
+		if (strcmp(op, "get") == 0) {
+			snprintf(path, sizeof(path), "/Users/%s", argv[4]);
+			fake_set(&f, "REQUEST_METHOD", "GET");
+			fake_set(&f, "PATH_INFO", path);
+			want = 200;
+		} else if (strcmp(op, "filter") == 0) {
+			snprintf(query, sizeof(query),
+			    "filter=userName%%20eq%%20%%22%s%%22", argv[4]);
+			fake_set(&f, "REQUEST_METHOD", "GET");
+			fake_set(&f, "PATH_INFO", "/Users");
+			fake_set(&f, "QUERY_STRING", query);
+			want = 200;
+		} else if (strcmp(op, "post") == 0) {
+			snprintf(body, sizeof(body), "{\"schemas\":["
+			    "\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+			    "\"userName\":\"%s-%ld@example.com\","
+			    "\"name\":{\"givenName\":\"G\",\"familyName\":\"F\"},"
+			    "\"emails\":[{\"value\":\"%s-%ld@example.com\","
+			    "\"type\":\"work\",\"primary\":true}],"
+			    "\"active\":true}", argv[4], i, argv[4], i);
+			snprintf(len, sizeof(len), "%zu", strlen(body));
+			f.body = body;
+			f.body_len = strlen(body);
+			fake_set(&f, "REQUEST_METHOD", "POST");
+			fake_set(&f, "PATH_INFO", "/Users");
+			fake_set(&f, "CONTENT_TYPE", "application/scim+json");
+			fake_set(&f, "CONTENT_LENGTH", len);
+			want = 201;
+		} else {
+			fprintf(stderr, "inproc: unknown operation %s\n", op);
+			app_close(&app);
+			return 2;
+		}
+		app_serve(&app, &io);
+		if (f.status != want) {
+			fprintf(stderr, "inproc: request %ld answered %d, not %d\n",
+			    i, f.status, want);
+			app_close(&app);
+			return 1;
+		}
+	}
+	app_close(&app);
+	return 0;
+}
