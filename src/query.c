@@ -5,8 +5,9 @@
  * Plan: an equality on an indexed attribute (userName, emails.value,
  * externalId, displayName, id), alone or under "and", takes its
  * candidates from the index; anything else scans the records in id
- * order.  Candidates are always re-checked with filter_match(), so the
- * index only narrows, never decides.  Without sortBy, results are in id
+ * order.  Candidates are re-checked with filter_match(), so the index
+ * only narrows, except when the filter is that one equality: the index
+ * key then is the comparison itself.  Without sortBy, results are in id
  * order, which is stable across pages.
  */
 #include "config.h"
@@ -23,6 +24,7 @@
 #include "filter.h"
 #include "fold.h"
 #include "handlers.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "log.h"
 #include "resource.h"
@@ -65,11 +67,11 @@ struct run {
 	size_t			 scanned;
 	enum rtype		 type;		/* type being collected */
 	bool			 links;		/* filter needs members/groups */
+	bool			 exact;		/* the index lookup is the filter */
 	struct attr_ref		 sort_ref;
 	bool			 has_sort;
 	struct scim_error	*err;
 	enum scim_err		 e;
-	json_t			*resources;	/* the page (owned) */
 };
 
 /* Parses a decimal parameter into *out (range-checked). */
@@ -272,7 +274,7 @@ collect_one(const char *id, void *ctx)
 
 	if (!scan_budget(r))
 		return false;
-	if (r->q->filter == NULL && !r->has_sort)
+	if ((r->q->filter == NULL || r->exact) && !r->has_sort)
 		return add_hit(r, id, NULL);
 	if (store_get(c->txn, r->type, id, &rec, NULL) != SCIM_OK)
 		return true;	/* an index entry without record: skip */
@@ -349,6 +351,7 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	enum scim_err e;
 
 	memset(&pl, 0, sizeof(pl));
+	r->exact = false;
 	r->links = needs_links(r->q->filter);
 	r->has_sort = false;
 	if (r->q->sort_by != NULL && schema_resolve(r->type, r->q->sort_by,
@@ -358,6 +361,12 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	if (plan_filter(r->q->filter, r->type, &pl)) {
 		const char *v = json_string_value(pl.value);
 		size_t n = json_string_length(pl.value);
+
+		/* When the whole filter is the one equality the index answers,
+		 * its key is the comparison (same folding, never truncated:
+		 * store.h), so the record need not be read to re-check it. */
+		r->exact = !pl.by_id && r->q->filter->op == FILTER_EQ &&
+		    r->q->filter->value == pl.value;
 
 		if (pl.by_id) {
 			/* ids are stored lower-case. */
@@ -407,14 +416,91 @@ page_one(const char *id, void *ctx)
 	return add_hit(p->r, id, NULL);
 }
 
+/*
+ * Writes the ListResponse of hits[first..last) into the response body.
+ * A resource whose projection allows it goes out as its stored bytes
+ * (resource_splice); the others are parsed and rendered.  Either way each
+ * record is read once.
+ */
+static enum scim_err
+write_page(struct store_txn *txn, struct run *r, size_t first, size_t last,
+    struct scim_error *err)
+{
+	struct buf *b = &r->x->res->body;
+	struct projection proj[RT__COUNT];
+	bool parsed[RT__COUNT] = { false }, links;
+	const char *raw;
+	char version[64];
+	size_t i, len;
+	json_t *rec, *out;
+	enum scim_err e;
+
+	if ((e = buf_printf(b, "{\"schemas\":[\"%s\"],\"totalResults\":%zu,"
+	    "\"itemsPerPage\":%zu,", SCHEMA_URN_LIST, r->total, last - first)) !=
+	    SCIM_OK || (r->q->cursor_text == NULL && (e = buf_printf(b,
+	    "\"startIndex\":%ld,", r->q->start)) != SCIM_OK) ||
+	    (e = buf_puts(b, "\"Resources\":[")) != SCIM_OK)
+		goto fail;
+	for (i = first; i < last; i++) {
+		struct hit *h = &r->hits[i];
+		struct projection *p = &proj[h->type];
+
+		if (!parsed[h->type]) {
+			if (r->q->proj_attrs != NULL || r->q->proj_excluded != NULL)
+				e = projection_parse_json(h->type,
+				    r->q->proj_attrs, r->q->proj_excluded, p, err);
+			else
+				e = projection_parse(h->type, r->q->attrs_param,
+				    r->q->excluded_param, p, err);
+			if (e != SCIM_OK)
+				return e;
+			parsed[h->type] = true;
+		}
+		if (i > first && (e = buf_putc(b, ',')) != SCIM_OK)
+			goto fail;
+		if ((e = store_get_raw(txn, h->type, h->id, &raw, &len, err)) !=
+		    SCIM_OK)
+			return e;
+		if (projection_splice(h->type, p, &links)) {
+			e = resource_splice(txn, h->type, h->id,
+			    r->x->req->base_url, raw, len, links, b, version,
+			    sizeof(version), err);
+			if (e != SCIM_ERR_INTERNAL) {
+				if (e != SCIM_OK)
+					return e;
+				continue;
+			}
+		}
+		if ((rec = json_loadb(raw, len, 0, NULL)) == NULL)
+			return err_set(err, SCIM_ERR_INTERNAL, "Stored record "
+			    "%s is not JSON.", h->id);
+		e = resource_render(txn, h->type, r->x->req->base_url, rec, p,
+		    &out, err);
+		json_decref(rec);
+		if (e != SCIM_OK)
+			return e;
+		e = jsonx_dump(out, b);
+		json_decref(out);
+		if (e != SCIM_OK)
+			goto fail;
+	}
+	if ((e = buf_putc(b, ']')) != SCIM_OK ||
+	    (r->q->next[0] != '\0' && (e = buf_printf(b,
+	    ",\"nextCursor\":\"%s\"", r->q->next)) != SCIM_OK) ||
+	    (e = buf_putc(b, '}')) != SCIM_OK)
+		goto fail;
+	return SCIM_OK;
+fail:
+	return err_set(err, SCIM_ERR_NOMEM, "The response is too large; "
+	    "ask for fewer resources with count.");
+}
+
 static enum scim_err
 run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct run *r = ctx;
-	struct projection proj;
 	size_t i, total = 0, first, last;
 	enum scim_err e;
-	json_t *rec, *out;
 
 	r->nhits = 0;
 	if (r->q->cursor_text != NULL && r->q->filter == NULL) {
@@ -492,28 +578,6 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		    first + (size_t)r->q->count : r->nhits;
 	}
 
-	if ((r->resources = json_array()) == NULL)
-		return err_set(err, SCIM_ERR_NOMEM, NULL);
-	for (i = first; i < last; i++) {
-		struct hit *h = &r->hits[i];
-
-		if (r->q->proj_attrs != NULL || r->q->proj_excluded != NULL)
-			e = projection_parse_json(h->type, r->q->proj_attrs,
-			    r->q->proj_excluded, &proj, err);
-		else
-			e = projection_parse(h->type, r->q->attrs_param,
-			    r->q->excluded_param, &proj, err);
-		if (e != SCIM_OK)
-			return e;
-		if ((e = store_get(txn, h->type, h->id, &rec, err)) != SCIM_OK)
-			return e;
-		e = resource_render(txn, h->type, r->x->req->base_url, rec,
-		    &proj, &out, err);
-		json_decref(rec);
-		if (e != SCIM_OK)
-			return e;
-		json_array_append_new(r->resources, out);
-	}
 	r->total = total;
 	r->q->next[0] = '\0';
 	if (r->q->cursor_text != NULL && last > first && last < r->nhits) {
@@ -529,7 +593,7 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		    r->q->next);
 		sodium_memzero(key, sizeof(key));
 	}
-	return SCIM_OK;
+	return write_page(txn, r, first, last, err);
 }
 
 static void
@@ -540,7 +604,6 @@ run_free(struct run *r)
 	for (i = 0; i < r->nhits; i++)
 		json_decref(r->hits[i].sort_value);
 	free(r->hits);
-	json_decref(r->resources);
 }
 
 /* Runs q and answers with a ListResponse. */
@@ -548,7 +611,6 @@ static enum scim_err
 run_query(struct exchange *x, struct query *q, struct scim_error *err)
 {
 	struct run r;
-	json_t *list;
 	enum scim_err e;
 	size_t i, checked = 0;
 	struct scim_error first, ferr;
@@ -608,21 +670,11 @@ run_query(struct exchange *x, struct query *q, struct scim_error *err)
 		run_free(&r);
 		return e;
 	}
-	list = json_pack("{s:[s], s:I, s:I, s:O}", "schemas",
-	    SCHEMA_URN_LIST, "totalResults", (json_int_t)r.total,
-	    "itemsPerPage", (json_int_t)json_array_size(r.resources),
-	    "Resources", r.resources);
-	if (list != NULL && q->cursor_text == NULL)
-		json_object_set_new(list, "startIndex",
-		    json_integer((json_int_t)q->start));
-	if (list != NULL && q->next[0] != '\0')
-		json_object_set_new(list, "nextCursor", json_string(q->next));
 	run_free(&r);
-	if (list == NULL)
-		return err_set(err, SCIM_ERR_NOMEM, NULL);
-	e = respond_json(x, 200, list, err);
-	json_decref(list);
-	return e;
+	x->res->status = 200;
+	http_response_header(x->res, "Content-Type",
+	    "application/scim+json; charset=utf-8");
+	return SCIM_OK;
 }
 
 static void

@@ -880,24 +880,38 @@ member_write(const char *id, void *ctx)
 	return m->e == SCIM_OK;
 }
 
-/*
- * The read path without projection: the stored bytes go out as they
- * are, with the links inserted before "meta" (always the last member of
- * a stored record) and meta.location appended inside it.  No parse of
- * the record, no re-serialisation.  SCIM_ERR_INTERNAL (nothing written)
- * when the record does not have the stored shape; the caller then takes
- * the general path.
- */
-static enum scim_err
-splice(struct store_txn *txn, struct read_ctx *r, const char *raw, size_t len,
-    struct scim_error *err)
+bool
+projection_splice(enum rtype t, const struct projection *p, bool *links)
 {
-	struct exchange *x = r->x;
-	struct buf *b = &x->res->body;
+	const char *link = t == RT_GROUP ? "members" : "groups";
+	size_t i;
+
+	if (p->include)
+		return false;
+	for (i = 0; i < p->n; i++)
+		if (p->refs[i].is_ext || p->refs[i].attr == NULL ||
+		    p->refs[i].sub != NULL ||
+		    strcmp(p->refs[i].attr->name, link) != 0)
+			return false;
+	*links = p->n == 0;
+	return true;
+}
+
+/*
+ * The stored bytes go out as they are, with the links inserted before
+ * "meta" (always the last member of a stored record) and meta.location
+ * appended inside it.  No parse of the record, no re-serialisation.
+ */
+enum scim_err
+resource_splice(struct store_txn *txn, enum rtype t, const char *id,
+    const char *base_url, const char *raw, size_t len, bool links,
+    struct buf *b, char *version, size_t versionsz, struct scim_error *err)
+{
 	const char *meta = NULL, *p, *v, *end;
 	struct member_out mo;
+	size_t start = b->len;
 	json_t *vj;
-	enum scim_err e;
+	enum scim_err e = SCIM_OK;
 
 	for (p = raw; (p = memmem(p, (size_t)(raw + len - p),
 	    ",\"meta\":{", 9)) != NULL; p++)
@@ -913,31 +927,32 @@ splice(struct store_txn *txn, struct read_ctx *r, const char *raw, size_t len,
 			end++;
 	vj = json_loadb(v + 10, (size_t)(end + 1 - (v + 10)), JSON_DECODE_ANY,
 	    NULL);
-	if (!json_is_string(vj) || json_string_length(vj) >= sizeof(r->version)) {
+	if (!json_is_string(vj) || json_string_length(vj) >= versionsz) {
 		json_decref(vj);
 		return SCIM_ERR_INTERNAL;
 	}
-	memcpy(r->version, json_string_value(vj), json_string_length(vj) + 1);
+	memcpy(version, json_string_value(vj), json_string_length(vj) + 1);
 	json_decref(vj);
 
 	if ((e = buf_append(b, raw, (size_t)(meta - raw))) != SCIM_OK)
 		goto fail;
-	if (x->type == RT_GROUP) {
+	if (links && t == RT_GROUP) {
 		memset(&mo, 0, sizeof(mo));
 		mo.txn = txn;
 		mo.b = b;
-		mo.base_url = x->req->base_url;
-		if ((e = store_members(txn, x->arg, member_write, &mo, err)) !=
+		mo.base_url = base_url;
+		if ((e = store_members(txn, id, member_write, &mo, err)) !=
 		    SCIM_OK || (e = mo.e) != SCIM_OK ||
 		    (mo.n > 0 && (e = buf_putc(b, ']')) != SCIM_OK))
 			goto fail;
-	} else {
-		json_t *holder = json_pack("{s:s}", "id", x->arg), *groups;
+	} else if (links) {
+		json_t *holder = json_pack("{s:s}", "id", id), *groups;
 
-		if (holder == NULL)
-			return err_set(err, SCIM_ERR_NOMEM, NULL);
-		e = resource_add_links(txn, RT_USER, x->req->base_url, holder,
-		    err);
+		if (holder == NULL) {
+			e = SCIM_ERR_NOMEM;
+			goto fail;
+		}
+		e = resource_add_links(txn, RT_USER, base_url, holder, err);
 		groups = json_object_get(holder, "groups");
 		if (e == SCIM_OK && groups != NULL &&
 		    (e = buf_puts(b, ",\"groups\":")) == SCIM_OK)
@@ -948,17 +963,17 @@ splice(struct store_txn *txn, struct read_ctx *r, const char *raw, size_t len,
 	}
 	if ((e = buf_append(b, meta, (size_t)(raw + len - 2 - meta))) !=
 	    SCIM_OK || (e = buf_puts(b, ",\"location\":\"")) != SCIM_OK ||
-	    (e = buf_json_escape(b, x->req->base_url,
-	    strlen(x->req->base_url))) != SCIM_OK ||
-	    (e = buf_printf(b, "%s/%s\"}}", schema_resource_type(
-	    x->type)->endpoint, x->arg)) != SCIM_OK)
+	    (e = buf_json_escape(b, base_url, strlen(base_url))) != SCIM_OK ||
+	    (e = buf_printf(b, "%s/%s\"}}", schema_resource_type(t)->endpoint,
+	    id)) != SCIM_OK)
 		goto fail;
-	r->spliced = true;
 	return SCIM_OK;
 fail:
-	buf_reset(b);
-	return err_set(err, e == SCIM_ERR_TOO_LARGE ? SCIM_ERR_NOMEM : e,
-	    NULL);
+	b->len = start;
+	if (b->data != NULL)
+		b->data[start] = '\0';
+	return err_set(err, e == SCIM_ERR_TOO_LARGE || e == SCIM_ERR_INTERNAL ?
+	    SCIM_ERR_NOMEM : e, NULL);
 }
 
 static enum scim_err
@@ -968,13 +983,17 @@ get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	const char *raw;
 	size_t len;
 	json_t *rec;
+	bool links;
 	enum scim_err e;
 
 	if ((e = store_get_raw(txn, r->x->type, r->x->arg, &raw, &len, err)) !=
 	    SCIM_OK)
 		return e;
-	if (r->proj.n == 0 && !r->proj.include) {
-		e = splice(txn, r, raw, len, err);
+	if (projection_splice(r->x->type, &r->proj, &links)) {
+		e = resource_splice(txn, r->x->type, r->x->arg,
+		    r->x->req->base_url, raw, len, links, &r->x->res->body,
+		    r->version, sizeof(r->version), err);
+		r->spliced = e == SCIM_OK;
 		if (e != SCIM_ERR_INTERNAL)
 			return e;
 	}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 
+#include "buf.h"
 #include "error.h"
 #include "schema.h"
 #include "store.h"
@@ -47,6 +48,27 @@ enum scim_err	projection_parse_json(enum rtype t, const json_t *attributes,
 /* Whether the top-level attribute name would be returned under p. */
 bool		projection_wants(enum rtype t, const struct projection *p,
 		    const char *name);
+
+/*
+ * Whether a resource under p can be sent as its stored bytes (see
+ * resource_splice): no attributes list, and nothing excluded but
+ * Group.members / User.groups.  *links tells whether those are wanted.
+ */
+bool		projection_splice(enum rtype t, const struct projection *p,
+		    bool *links);
+
+/*
+ * Appends to b the representation of stored record raw[0..len) of type t
+ * and id, without parsing it: meta.location added and, when links is
+ * true, Group.members or User.groups from txn.  version[versionsz]
+ * receives meta.version.  SCIM_ERR_INTERNAL, b unchanged, when the bytes
+ * lack the stored shape (the caller renders the record instead); on any
+ * other error too b is as it was.
+ */
+enum scim_err	resource_splice(struct store_txn *txn, enum rtype t,
+		    const char *id, const char *base_url, const char *raw,
+		    size_t len, bool links, struct buf *b, char *version,
+		    size_t versionsz, struct scim_error *err);
 
 /*
  * Adds meta.location (base_url + endpoint + id) and, when p wants them,
