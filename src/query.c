@@ -3,9 +3,9 @@
  * 3.4.3): filter, sort, page, project.
  *
  * Plan: an equality on an indexed attribute (userName, emails.value,
- * externalId, displayName, id), alone or under "and", takes its
- * candidates from the index; anything else scans the records in id
- * order.  Candidates are re-checked with filter_match(), so the index
+ * externalId, displayName, id) or `userName sw`, alone or under "and",
+ * takes its candidates from the index; "or" of indexed terms takes the
+ * union of their lookups; anything else scans the records in id order.  Candidates are re-checked with filter_match(), so the index
  * only narrows, except when the filter is that one equality: the index
  * key then is the comparison itself.  Without sortBy, results are in id
  * order, which is stable across pages.
@@ -119,23 +119,59 @@ path_is(const struct filter_path *p, enum rtype t, const char *attr,
 	return p->sub != NULL && strcasecmp(p->sub, sub) == 0;
 }
 
-struct plan {
-	bool		 indexed;
-	bool		 by_id;
+/* One index lookup of a plan. */
+struct lookup {
+	bool		 by_id;		/* the value is an id */
+	bool		 prefix;	/* sw: every key starting with value */
 	enum store_index idx;
 	const json_t	*value;
 };
 
-/* Finds an index that narrows n; false when a scan is needed. */
+#define PLAN_LOOKUPS	16	/* or-ed lookups one plan may combine */
+
+/* The lookups whose union holds every resource the filter can match. */
+struct plan {
+	size_t		 n;
+	struct lookup	 l[PLAN_LOOKUPS];
+};
+
+static bool
+plan_add(struct plan *pl, const struct lookup *l)
+{
+	if (pl->n == PLAN_LOOKUPS)
+		return false;
+	pl->l[pl->n++] = *l;
+	return true;
+}
+
+/*
+ * Adds to pl the index lookups that narrow n; false (pl as it was) when a
+ * scan is needed.  and: either side's lookups suffice; or: both sides
+ * must be indexed, and the union of their lookups is the candidate set.
+ */
 static bool
 plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 {
+	struct lookup l;
+	size_t mark = pl->n;
+
 	if (n == NULL)
 		return false;
+	memset(&l, 0, sizeof(l));
 	switch (n->op) {
 	case FILTER_AND:
-		return plan_filter(n->left, t, pl) ||
-		    plan_filter(n->right, t, pl);
+		if (plan_filter(n->left, t, pl))
+			return true;
+		pl->n = mark;
+		if (plan_filter(n->right, t, pl))
+			return true;
+		pl->n = mark;
+		return false;
+	case FILTER_OR:
+		if (plan_filter(n->left, t, pl) && plan_filter(n->right, t, pl))
+			return true;
+		pl->n = mark;
+		return false;
 	case FILTER_VALUEPATH:
 		/* emails[value eq "x"], or with "and" inside. */
 		if (t != RT_USER || !path_is(&n->path, t, "emails", NULL))
@@ -153,33 +189,39 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 			    strcasecmp(in->path.attr, "value") != 0 ||
 			    !json_is_string(in->value))
 				return false;
-			pl->indexed = true;
-			pl->idx = IDX_EMAIL;
-			pl->value = in->value;
-			return true;
+			l.idx = IDX_EMAIL;
+			l.value = in->value;
+			return plan_add(pl, &l);
 		}
+	case FILTER_SW:
+		if (t != RT_USER || !path_is(&n->path, t, "userName", NULL) ||
+		    !json_is_string(n->value))
+			return false;
+		l.prefix = true;
+		l.idx = IDX_USERNAME;
+		l.value = n->value;
+		return plan_add(pl, &l);
 	case FILTER_EQ:
 		break;
 	default:
 		return false;
 	}
-	if (!json_is_string(n->value) && !json_is_integer(n->value))
+	if (!json_is_string(n->value))
 		return false;
-	pl->value = n->value;
-	pl->indexed = true;
+	l.value = n->value;
 	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
-		pl->by_id = true;
+		l.by_id = true;
 	else if (path_is(&n->path, t, "externalId", NULL))
-		pl->idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
+		l.idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
 	else if (t == RT_USER && path_is(&n->path, t, "userName", NULL))
-		pl->idx = IDX_USERNAME;
+		l.idx = IDX_USERNAME;
 	else if (t == RT_USER && path_is(&n->path, t, "emails", "value"))
-		pl->idx = IDX_EMAIL;
+		l.idx = IDX_EMAIL;
 	else if (t == RT_GROUP && path_is(&n->path, t, "displayName", NULL))
-		pl->idx = IDX_GROUP_NAME;
+		l.idx = IDX_GROUP_NAME;
 	else
-		pl->indexed = false;
-	return pl->indexed && json_is_string(n->value);
+		return false;
+	return plan_add(pl, &l);
 }
 
 /* Whether n refers to Group.members or User.groups. */
@@ -341,6 +383,31 @@ hit_cmp_qsort(const void *pa, const void *pb, void *ctx)
 	return strcmp(a->id, b->id);
 }
 
+static int
+hit_cmp_id(const void *pa, const void *pb)
+{
+	return strcmp(((const struct hit *)pa)->id,
+	    ((const struct hit *)pb)->id);
+}
+
+/* Puts hits[from..] (one type, from several lookups) in id order, the
+ * order of every other plan, dropping repeats. */
+static void
+hits_sort_unique(struct run *r, size_t from)
+{
+	size_t i, out = from;
+
+	qsort(r->hits + from, r->nhits - from, sizeof(*r->hits), hit_cmp_id);
+	for (i = from; i < r->nhits; i++) {
+		if (out > from && strcmp(r->hits[out - 1].id, r->hits[i].id) == 0) {
+			json_decref(r->hits[i].sort_value);
+			continue;
+		}
+		r->hits[out++] = r->hits[i];
+	}
+	r->nhits = out;
+}
+
 /* Collects the hits of one type into r. */
 static enum scim_err
 collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
@@ -348,6 +415,7 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	struct collect c = { r, txn };
 	struct plan pl;
 	char key[LIMIT_INDEX_KEY_BYTES + 1];
+	size_t i, from;
 	enum scim_err e;
 
 	memset(&pl, 0, sizeof(pl));
@@ -358,39 +426,47 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	    strlen(r->q->sort_by), &r->sort_ref) == SCIM_OK &&
 	    r->sort_ref.attr != NULL)
 		r->has_sort = true;
-	if (plan_filter(r->q->filter, r->type, &pl)) {
-		const char *v = json_string_value(pl.value);
-		size_t n = json_string_length(pl.value);
-
-		/* When the whole filter is the one equality the index answers,
-		 * its key is the comparison (same folding, never truncated:
-		 * store.h), so the record need not be read to re-check it. */
-		r->exact = !pl.by_id && r->q->filter->op == FILTER_EQ &&
-		    r->q->filter->value == pl.value;
-
-		if (pl.by_id) {
-			/* ids are stored lower-case. */
-			if (n != STORE_ID_LEN || !store_id_valid(v, n))
-				return SCIM_OK;
-			for (size_t i = 0; i < n; i++)
-				key[i] = (v[i] >= 'A' && v[i] <= 'F') ?
-				    (char)(v[i] - 'A' + 'a') : v[i];
-			key[n] = '\0';
-			log_msg(LVL_DEBUG, "plan %s: id", schema_resource_type(
-			    r->type)->name);
-			if (store_exists(txn, r->type, key))
-				collect_one(key, &c);
-			return r->e;
-		}
-		log_msg(LVL_DEBUG, "plan %s: index %s", schema_resource_type(
-		    r->type)->name, store_index_name(pl.idx));
-		e = store_lookup(txn, pl.idx, v, n, collect_one, &c, err);
-	} else {
+	if (!plan_filter(r->q->filter, r->type, &pl)) {
 		log_msg(LVL_DEBUG, "plan %s: scan", schema_resource_type(
 		    r->type)->name);
 		e = store_scan(txn, r->type, NULL, collect_one, &c, err);
+		return e != SCIM_OK ? e : r->e;
 	}
-	return e != SCIM_OK ? e : r->e;
+	/* When the whole filter is the one equality an index answers, its
+	 * key is the comparison (same folding, never truncated: store.h), so
+	 * the record need not be read to re-check it. */
+	r->exact = pl.n == 1 && !pl.l[0].by_id && !pl.l[0].prefix &&
+	    r->q->filter->op == FILTER_EQ && r->q->filter->value == pl.l[0].value;
+	from = r->nhits;
+	for (i = 0; i < pl.n && r->e == SCIM_OK; i++) {
+		const struct lookup *l = &pl.l[i];
+		const char *v = json_string_value(l->value);
+		size_t n = json_string_length(l->value);
+
+		log_msg(LVL_DEBUG, "plan %s: %s %s", schema_resource_type(
+		    r->type)->name, l->prefix ? "prefix" : "index",
+		    l->by_id ? "id" : store_index_name(l->idx));
+		if (l->by_id) {
+			/* ids are stored lower-case. */
+			if (n != STORE_ID_LEN || !store_id_valid(v, n))
+				continue;
+			for (size_t j = 0; j < n; j++)
+				key[j] = (v[j] >= 'A' && v[j] <= 'F') ?
+				    (char)(v[j] - 'A' + 'a') : v[j];
+			key[n] = '\0';
+			if (store_exists(txn, r->type, key))
+				collect_one(key, &c);
+			continue;
+		}
+		e = l->prefix ?
+		    store_lookup_prefix(txn, l->idx, v, n, collect_one, &c, err) :
+		    store_lookup(txn, l->idx, v, n, collect_one, &c, err);
+		if (e != SCIM_OK)
+			return e;
+	}
+	if (r->e == SCIM_OK && (pl.n > 1 || pl.l[0].prefix))
+		hits_sort_unique(r, from);
+	return r->e;
 }
 
 /* Fast path: no filter, no sort: count from the database, page by cursor. */

@@ -796,6 +796,39 @@ store_lookup(struct store_txn *t, enum store_index idx, const char *key,
 }
 
 enum scim_err
+store_lookup_prefix(struct store_txn *t, enum store_index idx,
+    const char *prefix, size_t len, store_id_fn fn, void *ctx,
+    struct scim_error *err)
+{
+	struct index_key k;
+	MDB_cursor *c;
+	MDB_val key, v;
+	char id[STORE_ID_LEN + 1];
+	int rc;
+
+	if (make_key(idx, prefix, len, &k, NULL) != SCIM_OK)
+		return SCIM_OK;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[idx].db), &c)) != 0)
+		return mdb_error(NULL, rc, "cursor", err);
+	key.mv_size = k.len;
+	key.mv_data = k.key;
+	for (rc = mdb_cursor_get(c, &key, &v, k.len ? MDB_SET_RANGE : MDB_FIRST);
+	    rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
+		if (key.mv_size < k.len || memcmp(key.mv_data, k.key, k.len) != 0)
+			break;
+		if (v.mv_size != STORE_ID_LEN)
+			continue;
+		memcpy(id, v.mv_data, STORE_ID_LEN);
+		id[STORE_ID_LEN] = '\0';
+		if (!fn(id, ctx))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(NULL, rc, "lookup", err);
+}
+
+enum scim_err
 store_next_version(struct store_txn *t, char *buf, size_t bufsz,
     struct scim_error *err)
 {

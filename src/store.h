@@ -141,6 +141,14 @@ enum scim_err	store_scan(struct store_txn *txn, enum rtype t,
 		    struct scim_error *err);
 
 /*
+ * Calls fn for each id whose key in index idx starts with prefix (folded
+ * like the keys), in key order, not id order.
+ */
+enum scim_err	store_lookup_prefix(struct store_txn *txn,
+		    enum store_index idx, const char *prefix, size_t len,
+		    store_id_fn fn, void *ctx, struct scim_error *err);
+
+/*
  * Calls fn for each id under key in index idx (key is the raw attribute
  * value: folded here for the case-insensitive indexes), in id order.
  * A key that cannot be indexed (too long, bad UTF-8) has no entries.

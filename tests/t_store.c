@@ -10,9 +10,37 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "schema.h"
 #include "store.h"
 #include "tap.h"
+
+/* Writes meta "layout" = value with LMDB directly, as a newer or older
+ * scimd would have left it; 0 or an LMDB error. */
+static int
+set_layout(const char *path, const char *value)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val k = { 6, "layout" }, v = { strlen(value), (void *)value };
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	if ((rc = mdb_env_set_maxdbs(env, 32)) == 0 &&
+	    (rc = mdb_env_open(env, path, 0, 0600)) == 0 &&
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)) == 0 &&
+		    (rc = mdb_put(txn, meta, &k, &v, 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
 
 static char dir[64];
 
@@ -276,6 +304,19 @@ main(void)
 	s = NULL;
 	ok(store_open(dir, false, &s2, &err) == SCIM_OK, "store reopened");
 	is_int(lookup(s2, IDX_USERNAME, "bob", b), 1, "data persisted");
+	store_close(s2);
+	s2 = NULL;
+
+	/* A store written by a newer scimd is refused, naming both versions,
+	 * and left as it was. */
+	ok(set_layout(dir, "99") == 0, "layout set to 99 with LMDB directly");
+	ok(store_open(dir, true, &s2, &err) == SCIM_ERR_UNAVAILABLE &&
+	    s2 == NULL && strstr(err.detail, "layout version 99") != NULL,
+	    "a store of a newer layout is refused with a clear message");
+	snprintf(longname, sizeof(longname), "%d", STORE_LAYOUT_VERSION);
+	ok(set_layout(dir, longname) == 0 && store_open(dir, false, &s2, &err) ==
+	    SCIM_OK && lookup(s2, IDX_USERNAME, "bob", b) == 1,
+	    "...and opens again, data intact, once the layout is back");
 	store_close(s2);
 
 	json_decref(ua);

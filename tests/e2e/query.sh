@@ -108,4 +108,25 @@ req GET '/Users?filter=userName%20eq%20%22user03%22'
 sleep 0.2
 ok $(grep -q 'plan User: index idx_username' "$WORK/error.log"; echo $?) "userName eq uses the index (debug log)"
 ok $(grep -q 'plan User: scan' "$WORK/error.log"; [ $? -ne 0 ]; echo $?) "...and did not scan"
+
+: > "$WORK/error.log"
+req GET '/Users?filter=userName%20sw%20%22USER0%22%20and%20title%20ne%20%22T02%22'
+is "$(j .totalResults)" 6 "userName sw (case-insensitive) and another term"
+is "$(j '[.Resources[].userName] | join(",")')" \
+    "$(j '[.Resources[] | {id, userName}] | sort_by(.id) | map(.userName) | join(",")')" \
+    "...in id order, like every unsorted result"
+sleep 0.2
+ok $(grep -q 'plan User: prefix idx_username' "$WORK/error.log"; echo $?) "userName sw uses the index (debug log)"
+ok $(grep -q 'plan User: scan' "$WORK/error.log"; [ $? -ne 0 ]; echo $?) "...and did not scan"
+
+: > "$WORK/error.log"
+req GET '/Users?filter=userName%20eq%20%22user01%22%20or%20userName%20eq%20%22USER05%22%20or%20userName%20sw%20%22user05%22'
+is "$(j .totalResults)" 2 "or of indexed terms: the union, without repeats"
+is "$(j '[.Resources[].userName] | sort | join(",")')" user01,user05 "...the right two"
+sleep 0.2
+ok $(grep -q 'plan User: scan' "$WORK/error.log"; [ $? -ne 0 ]; echo $?) "or of indexed terms did not scan"
+req GET '/Users?filter=userName%20eq%20%22user01%22%20or%20title%20eq%20%22T05%22'
+is "$(j .totalResults)" 2 "or with an unindexed term: still right (scanned)"
+req GET '/Users?filter=userName%20sw%20%22nobody%22'
+is "$(j .totalResults)" 0 "userName sw with no match"
 done_testing
