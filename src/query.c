@@ -397,6 +397,8 @@ hits_sort_unique(struct run *r, size_t from)
 {
 	size_t i, out = from;
 
+	if (r->nhits - from < 2)
+		return;	/* nothing to order; hits may be NULL (qsort would be UB) */
 	qsort(r->hits + from, r->nhits - from, sizeof(*r->hits), hit_cmp_id);
 	for (i = from; i < r->nhits; i++) {
 		if (out > from && strcmp(r->hits[out - 1].id, r->hits[i].id) == 0) {
@@ -633,7 +635,7 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			if ((e = collect_type(txn, r, err)) != SCIM_OK)
 				return e;
 		}
-		if (r->q->sort_by != NULL) {
+		if (r->q->sort_by != NULL && r->nhits > 1) {
 			qsort_r(r->hits, r->nhits, sizeof(*r->hits),
 			    hit_cmp_qsort, &r->q->descending);
 		}

@@ -129,4 +129,6 @@ req GET '/Users?filter=userName%20eq%20%22user01%22%20or%20title%20eq%20%22T05%2
 is "$(j .totalResults)" 2 "or with an unindexed term: still right (scanned)"
 req GET '/Users?filter=userName%20sw%20%22nobody%22'
 is "$(j .totalResults)" 0 "userName sw with no match"
+req GET '/Users?filter=title%20eq%20%22none%22&sortBy=userName'
+is "$(j .totalResults)" 0 "sortBy over no match"
 done_testing
