@@ -111,3 +111,98 @@ jsonx_dump(const json_t *j, struct buf *b)
 		return SCIM_ERR_NOMEM;
 	return SCIM_OK;
 }
+
+/* ---- raw scanning of stored records ------------------------------------- */
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at an opening quote: the byte after the closing one, or NULL. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* p at the start of a value: the byte after it, or NULL.  Nested
+ * objects and arrays are skipped by counting brackets outside strings,
+ * up to LIMIT_JSON_DEPTH deep. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+		    *p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+			p++;
+		return p;
+	}
+	while (p < end) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[') {
+			if (++depth > LIMIT_JSON_DEPTH)
+				return NULL;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return p + 1;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+bool
+jsonx_find_member(const char *text, size_t len, const char *name,
+    const char **val, size_t *vlen)
+{
+	const char *p = text, *end = text + len, *k, *v;
+	size_t nlen = strlen(name), klen;
+
+	p = skip_ws(p, end);
+	if (p >= end || *p++ != '{')
+		return false;
+	for (;;) {
+		p = skip_ws(p, end);
+		if (p >= end || *p != '"')
+			return false;
+		k = p + 1;
+		if ((p = skip_string(p, end)) == NULL)
+			return false;
+		klen = (size_t)(p - 1 - k);
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != ':')
+			return false;
+		v = p = skip_ws(p, end);
+		if ((p = skip_value(p, end)) == NULL || p == v)
+			return false;
+		if (klen == nlen && memcmp(k, name, nlen) == 0) {
+			*val = v;
+			*vlen = (size_t)(p - v);
+			return true;
+		}
+		p = skip_ws(p, end);
+		if (p >= end || *p != ',')
+			return false;
+		p++;
+	}
+}

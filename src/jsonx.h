@@ -10,6 +10,7 @@
 #ifndef SCIMD_JSONX_H
 #define SCIMD_JSONX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -31,6 +32,18 @@ enum scim_err	jsonx_parse(const char *text, size_t len, json_t **out,
  * NULL when out of memory.
  */
 json_t		*jsonx_error(const struct scim_error *err);
+
+/*
+ * Finds the member `name` at the top level of the JSON object text
+ * text[0..len) (a stored record: our own output, but every byte is
+ * bounds-checked and anything malformed is simply "not found").  On
+ * success *val and *vlen span the raw bytes of its value, which are
+ * themselves valid JSON (a string keeps its quotes and escapes) and can
+ * be copied into a response as they are.  Keys are compared as written,
+ * without decoding escapes.  Nothing is allocated.
+ */
+bool		jsonx_find_member(const char *text, size_t len,
+		    const char *name, const char **val, size_t *vlen);
 
 /* Appends the compact form of j to b. */
 enum scim_err	jsonx_dump(const json_t *j, struct buf *b);

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,23 +267,27 @@ member_link(const char *id, void *vctx)
 	return !c->failed;
 }
 
-/* Adds one group of a user: value, $ref, display and type "direct". */
+/* Adds one group of a user: value, $ref, display and type "direct".  The
+ * display name is read from the group's stored bytes, not parsed from
+ * the whole record. */
 static bool
 group_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
 	char ref[2048];
-	json_t *g = NULL, *m;
-	const char *display;
+	json_t *m, *display = NULL;
+	const char *raw, *v;
+	size_t len, vlen;
 
-	store_get(c->txn, RT_GROUP, id, &g, NULL);
-	display = json_string_value(json_object_get(g, "displayName"));
+	if (store_get_raw(c->txn, RT_GROUP, id, &raw, &len, NULL) == SCIM_OK &&
+	    jsonx_find_member(raw, len, "displayName", &v, &vlen))
+		display = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
 	snprintf(ref, sizeof(ref), "%s/Groups/%s", c->base_url, id);
 	m = json_pack("{s:s, s:s, s:s}", "value", id, "$ref", ref, "type",
 	    "direct");
-	if (m != NULL && display != NULL)
-		json_object_set_new(m, "display", json_string(display));
-	json_decref(g);
+	if (m != NULL && json_is_string(display))
+		json_object_set(m, "display", display);
+	json_decref(display);
 	if (m == NULL || json_array_append_new(c->list, m) != 0)
 		c->failed = true;
 	return !c->failed;
@@ -855,10 +860,47 @@ struct read_ctx {
 struct member_out {
 	struct store_txn	*txn;
 	struct buf		*b;
-	const char		*base_url;
+	const char		*base;		/* base URL, JSON-escaped */
 	size_t			 n;
 	enum scim_err		 e;
 };
+
+/* Appends the pieces of one link object, NULL-terminated, to m->b; the
+ * first time, `open` (",\"groups\":[") comes first, then ",". */
+static void
+link_puts(struct member_out *m, const char *open, ...)
+{
+	va_list ap;
+	const char *s;
+
+	if (m->e == SCIM_OK)
+		m->e = buf_puts(m->b, m->n++ ? "," : open);
+	va_start(ap, open);
+	while (m->e == SCIM_OK && (s = va_arg(ap, const char *)) != NULL)
+		m->e = buf_puts(m->b, s);
+	va_end(ap);
+}
+
+/* Writes one group of a user straight into the response buffer, its
+ * display name copied from the group's stored bytes (already valid JSON). */
+static bool
+group_write(const char *id, void *ctx)
+{
+	struct member_out *m = ctx;
+	const char *raw, *v;
+	size_t len, vlen;
+
+	link_puts(m, ",\"groups\":[", "{\"value\":\"", id, "\",\"$ref\":\"",
+	    m->base, "/Groups/", id, "\",\"type\":\"direct\"", NULL);
+	if (store_get_raw(m->txn, RT_GROUP, id, &raw, &len, NULL) == SCIM_OK &&
+	    jsonx_find_member(raw, len, "displayName", &v, &vlen) &&
+	    vlen >= 2 && *v == '"' && m->e == SCIM_OK &&
+	    (m->e = buf_puts(m->b, ",\"display\":")) == SCIM_OK)
+		m->e = buf_append(m->b, v, vlen);
+	if (m->e == SCIM_OK)
+		m->e = buf_putc(m->b, '}');
+	return m->e == SCIM_OK;
+}
 
 /* Writes one member object straight into the response buffer. */
 static bool
@@ -867,16 +909,9 @@ member_write(const char *id, void *ctx)
 	struct member_out *m = ctx;
 	bool user = store_exists(m->txn, RT_USER, id);
 
-	if (m->e == SCIM_OK)
-		m->e = buf_printf(m->b, "%s{\"value\":\"%s\",\"$ref\":",
-		    m->n++ ? "," : ",\"members\":[", id);
-	if (m->e == SCIM_OK)
-		m->e = buf_putc(m->b, '"');
-	if (m->e == SCIM_OK)
-		m->e = buf_json_escape(m->b, m->base_url, strlen(m->base_url));
-	if (m->e == SCIM_OK)
-		m->e = buf_printf(m->b, "/%s/%s\",\"type\":\"%s\"}",
-		    user ? "Users" : "Groups", id, user ? "User" : "Group");
+	link_puts(m, ",\"members\":[", "{\"value\":\"", id, "\",\"$ref\":\"",
+	    m->base, user ? "/Users/" : "/Groups/", id, "\",\"type\":\"",
+	    user ? "User\"}" : "Group\"}", NULL);
 	return m->e == SCIM_OK;
 }
 
@@ -909,9 +944,12 @@ resource_splice(struct store_txn *txn, enum rtype t, const char *id,
 {
 	const char *meta = NULL, *p, *v, *end;
 	struct member_out mo;
+	struct buf esc;		/* the base URL, JSON-escaped once */
 	size_t start = b->len;
 	json_t *vj;
 	enum scim_err e = SCIM_OK;
+
+	buf_init(&esc, 6 * strlen(base_url) + 1);	/* \uXXXX at worst */
 
 	for (p = raw; (p = memmem(p, (size_t)(raw + len - p),
 	    ",\"meta\":{", 9)) != NULL; p++)
@@ -936,29 +974,19 @@ resource_splice(struct store_txn *txn, enum rtype t, const char *id,
 
 	if ((e = buf_append(b, raw, (size_t)(meta - raw))) != SCIM_OK)
 		goto fail;
-	if (links && t == RT_GROUP) {
+	if (links) {
 		memset(&mo, 0, sizeof(mo));
 		mo.txn = txn;
 		mo.b = b;
-		mo.base_url = base_url;
-		if ((e = store_members(txn, id, member_write, &mo, err)) !=
-		    SCIM_OK || (e = mo.e) != SCIM_OK ||
+		if ((e = buf_json_escape(&esc, base_url, strlen(base_url))) !=
+		    SCIM_OK)
+			goto fail;
+		mo.base = esc.len > 0 ? esc.data : "";
+		e = t == RT_GROUP ?
+		    store_members(txn, id, member_write, &mo, err) :
+		    store_memberof(txn, id, group_write, &mo, err);
+		if (e != SCIM_OK || (e = mo.e) != SCIM_OK ||
 		    (mo.n > 0 && (e = buf_putc(b, ']')) != SCIM_OK))
-			goto fail;
-	} else if (links) {
-		json_t *holder = json_pack("{s:s}", "id", id), *groups;
-
-		if (holder == NULL) {
-			e = SCIM_ERR_NOMEM;
-			goto fail;
-		}
-		e = resource_add_links(txn, RT_USER, base_url, holder, err);
-		groups = json_object_get(holder, "groups");
-		if (e == SCIM_OK && groups != NULL &&
-		    (e = buf_puts(b, ",\"groups\":")) == SCIM_OK)
-			e = jsonx_dump(groups, b);
-		json_decref(holder);
-		if (e != SCIM_OK)
 			goto fail;
 	}
 	if ((e = buf_append(b, meta, (size_t)(raw + len - 2 - meta))) !=
@@ -967,8 +995,10 @@ resource_splice(struct store_txn *txn, enum rtype t, const char *id,
 	    (e = buf_printf(b, "%s/%s\"}}", schema_resource_type(t)->endpoint,
 	    id)) != SCIM_OK)
 		goto fail;
+	buf_free(&esc);
 	return SCIM_OK;
 fail:
+	buf_free(&esc);
 	b->len = start;
 	if (b->data != NULL)
 		b->data[start] = '\0';

@@ -55,6 +55,16 @@ req GET "/Groups/$GID"
 FAST=$(jq -S . < "$BODY")
 req GET "/Groups/$GID?excludedAttributes=externalId"
 is "$(jq -S . < "$BODY")" "$FAST" "plain GET of a group equals the rendered form"
+# A user's groups are written from the groups' stored bytes: a display
+# name with quotes, a backslash and non-ASCII text must come out the same.
+req POST /Groups '{"schemas":["'$G'"],"displayName":"Q \"R\" \\ d\u00e9j\u00e0 \u2603","members":[{"value":"'$B'"}]}'
+QG=$(j .id)
+req GET "/Users/$B"
+FAST=$(jq -S . < "$BODY")
+is "$(jq -r --arg g "$QG" '.groups[] | select(.value==$g) | .display' < "$BODY")" 'Q "R" \ déjà ☃' "a tricky group display name, spliced"
+req GET "/Users/$B?excludedAttributes=nickName"
+is "$(jq -S . < "$BODY")" "$FAST" "...equals the rendered form"
+req DELETE "/Groups/$QG"
 
 # Entra: capitalised op, remove with a value list.
 req PATCH "/Groups/$GID" '{"schemas":["'$P'"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"'$B'"}]}]}'

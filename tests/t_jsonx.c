@@ -1,0 +1,62 @@
+/*
+ * t_jsonx.c: jsonx_find_member(), the scanner that lifts one top-level
+ * value out of a stored record's bytes without parsing the record.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "tap.h"
+
+/* The raw value of member name in text, as a string ("(none)" if absent). */
+static const char *
+find(const char *text, const char *name)
+{
+	static char out[256];
+	const char *v;
+	size_t n;
+
+	if (!jsonx_find_member(text, strlen(text), name, &v, &n))
+		return "(none)";
+	snprintf(out, sizeof(out), "%.*s", (int)n, v);
+	return out;
+}
+
+int
+main(void)
+{
+	const char *rec = "{\"schemas\":[\"urn:x\"],\"id\":\"abc\","
+	    "\"displayName\":\"Ops \\\"A\\\" \\u00e9\",\"n\":-1.5e3,"
+	    "\"t\":true,\"meta\":{\"displayName\":\"inner\",\"a\":[1,{\"b\":\"]\"}]}}";
+	char big[4096];
+
+	is_str(find(rec, "displayName"), "\"Ops \\\"A\\\" \\u00e9\"",
+	    "a string value keeps its quotes and escapes");
+	is_str(find(rec, "schemas"), "[\"urn:x\"]", "an array value");
+	is_str(find(rec, "n"), "-1.5e3", "a number");
+	is_str(find(rec, "t"), "true", "a literal");
+	is_str(find(rec, "meta"),
+	    "{\"displayName\":\"inner\",\"a\":[1,{\"b\":\"]\"}]}",
+	    "an object, brackets inside strings ignored");
+	is_str(find(rec, "inner"), "(none)", "only top-level keys");
+	is_str(find(rec, "display"), "(none)", "keys match whole");
+	is_str(find("{\"x\\\"displayName\":\"evil\",\"displayName\":\"ok\"}",
+	    "displayName"), "\"ok\"", "a key with an escaped quote is not a match");
+	is_str(find("{ \"a\" : 1 , \"b\" : \"2\" }", "b"), "\"2\"",
+	    "whitespace between tokens");
+	is_str(find("{\"a\":\"unterminated}", "a"), "(none)",
+	    "an unterminated string is not found");
+	is_str(find("{\"a\":[1,2", "a"), "(none)", "an unclosed array");
+	is_str(find("[\"a\"]", "a"), "(none)", "not an object");
+	is_str(find("", "a"), "(none)", "empty text");
+	is_str(find("{\"a\":}", "a"), "(none)", "a missing value");
+	memset(big, '[', sizeof(big));
+	memcpy(big, "{\"a\":", 5);
+	big[sizeof(big) - 1] = '\0';
+	is_str(find(big, "a"), "(none)", "nesting beyond the limit");
+	ok(!jsonx_find_member("{\"a\":1}", 3, "a", &rec, &(size_t){0}),
+	    "bounded by len, not by a NUL");
+	return tap_done();
+}
