@@ -80,7 +80,19 @@ durable_put(void)
 	return mdb_txn_commit(txn) == 0 ? 0 : -1;
 }
 
-/* Answers one request on in/out with the fixed user. */
+/* Formats the reply head into head; returns its length. */
+static int
+reply_head(char *head, size_t size, int created)
+{
+	/* libfcgi's own printf lacks %zu: format the head with snprintf. */
+	return snprintf(head, size, "Status: %s\r\n"
+	    "Content-Type: application/scim+json; charset=utf-8\r\n"
+	    "ETag: W/\"42\"\r\n"
+	    "Content-Length: %zu\r\n\r\n", created ? "201 Created" : "200 OK",
+	    sizeof(user_json) - 1);
+}
+
+/* Answers one FastCGI request on in/out with the fixed user. */
 static void
 serve(FCGX_Stream *in, FCGX_Stream *out, FCGX_ParamArray envp)
 {
@@ -94,14 +106,29 @@ serve(FCGX_Stream *in, FCGX_Stream *out, FCGX_ParamArray envp)
 		FCGX_PutS("Status: 500\r\n\r\n", out);
 		return;
 	}
-	/* libfcgi's own printf lacks %zu: format the head with snprintf. */
-	n = snprintf(head, sizeof(head), "Status: %s\r\n"
-	    "Content-Type: application/scim+json; charset=utf-8\r\n"
-	    "ETag: W/\"42\"\r\n"
-	    "Content-Length: %zu\r\n\r\n", created ? "201 Created" : "200 OK",
-	    sizeof(user_json) - 1);
+	n = reply_head(head, sizeof(head), created);
 	FCGX_PutStr(head, n, out);
 	FCGX_PutStr(user_json, (int)sizeof(user_json) - 1, out);
+}
+
+/* The same as plain CGI: the request on stdin and the environment. */
+static int
+serve_cgi(void)
+{
+	const char *method = getenv("REQUEST_METHOD");
+	char sink[4096], head[256];
+	int n, created = method != NULL && strcmp(method, "POST") == 0;
+
+	while (fread(sink, 1, sizeof(sink), stdin) > 0)
+		;
+	if (created && env != NULL && durable_put() != 0) {
+		fputs("Status: 500\r\n\r\n", stdout);
+		return 1;
+	}
+	n = reply_head(head, sizeof(head), created);
+	fwrite(head, 1, (size_t)n, stdout);
+	fwrite(user_json, 1, sizeof(user_json) - 1, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -112,6 +139,14 @@ main(void)
 
 	if (open_db() != 0)
 		return 1;
+	/* FCGX_Accept() only speaks FastCGI: a CGI start answers once. */
+	if (FCGX_IsCGI()) {
+		int rc = serve_cgi();
+
+		if (env != NULL)
+			mdb_env_close(env);
+		return rc;
+	}
 	while (FCGX_Accept(&in, &out, &err, &envp) >= 0)
 		serve(in, out, envp);
 	if (env != NULL)
