@@ -1170,9 +1170,12 @@ store_audit(struct store_txn *t, const char *who, const char *op,
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == 8)
 		seq = from_be64(k.mv_data) + 1;
-	/* Retention: drop the oldest entries beyond `keep`. */
+	/* Retention: once the trail holds keep + keep/64 entries, drop the
+	 * oldest down to keep.  Trimming in batches spares every other
+	 * commit the write of the trail's first leaf (a durable write's
+	 * cost is its pages: docs/performance.md). */
 	if (keep > 0 && mdb_stat(t->txn, dbi(t, DB_AUDIT), &st) == 0) {
-		size_t excess = st.ms_entries >= keep ?
+		size_t excess = st.ms_entries >= keep + keep / 64 ?
 		    st.ms_entries - keep + 1 : 0;
 
 		while (excess-- > 0 &&

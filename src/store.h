@@ -233,7 +233,9 @@ enum scim_err	store_cursor_key(struct store *s, unsigned char key[32],
 /*
  * Appends a change entry {seq, time, token, op, type, id, version} in
  * the caller's transaction, so it commits or aborts with the change.
- * keep > 0 bounds the trail to that many entries (oldest dropped).
+ * keep > 0 bounds the trail: it holds at least the newest min(keep,
+ * all) entries and never more than keep + keep/64 (the oldest are
+ * dropped in one batch when that bound is reached).
  */
 enum scim_err	store_audit(struct store_txn *txn, const char *who,
 		    const char *op, const char *type, const char *id,

@@ -183,6 +183,36 @@ user(const char *id, const char *name, const char *email)
 	    email, "type", "work");
 }
 
+/* Writes one audit entry with retention keep (a store_write callback). */
+static enum scim_err
+audit_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	return store_audit(t, "tok", "create", "User", "x", NULL,
+	    *(size_t *)ctx, err);
+}
+
+struct trail {
+	size_t			n;
+	unsigned long long	first, last;
+};
+
+static bool
+trail_entry(unsigned long long seq, const char *json, size_t len, void *ctx)
+{
+	struct trail *tr = ctx;
+
+	if (tr->n++ == 0)
+		tr->first = seq;
+	tr->last = seq;
+	return true;
+}
+
+static enum scim_err
+trail_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	return store_audit_list(t, 0, trail_entry, ctx, err);
+}
+
 int
 main(void)
 {
@@ -290,6 +320,33 @@ main(void)
 	is_int(problems(s), 0, "verify: consistent after delete");
 	is_int(put(s, RT_USER, NULL, ua2), SCIM_OK,
 	    "a deleted user's name can be used again");
+
+	/* The audit trail keeps the newest `keep` entries, trimmed in
+	 * batches: never fewer than keep, never more than keep + keep/64. */
+	{
+		size_t keep = 128, i, lo = (size_t)-1, hi = 0;
+		struct trail tr;
+		unsigned long long last = 0;
+
+		for (i = 0; i < 1000; i++) {
+			if (store_write(s, audit_fn, &keep, &err) != SCIM_OK)
+				break;
+			memset(&tr, 0, sizeof(tr));
+			store_read(s, trail_fn, &tr, &err);
+			if (i >= 200) {
+				lo = tr.n < lo ? tr.n : lo;
+				hi = tr.n > hi ? tr.n : hi;
+			}
+			last = tr.last;
+		}
+		is_int(i, 1000, "1000 audited writes");
+		ok(lo >= keep, "the trail never held fewer than audit_keep");
+		ok(hi <= keep + keep / 64, "nor more than audit_keep + 1/64");
+		ok(lo < hi, "it was trimmed in batches");
+		is_int(tr.last - tr.first + 1, tr.n,
+		    "the entries kept are the newest, without gaps");
+		ok(last == tr.last, "the newest entry is last");
+	}
 
 	/* Versions increase with every write. */
 	ok(store_write(s, version_fn, version1, &err) == SCIM_OK &&
