@@ -140,6 +140,34 @@ dispatch(struct app *app, const struct http_io *io, struct http_request *req,
 	return m.handler(&x, err);
 }
 
+/*
+ * Whether this request's log line may be written: refused
+ * authentications get LIMIT_AUTH_LOG_PER_SECOND lines a second in each
+ * process; the lines held back are counted and reported in one line
+ * once a later second begins.
+ */
+static bool
+auth_log_allowed(struct app *app, bool refused, time_t now)
+{
+	if (now != app->auth_log_second) {
+		if (app->auth_unlogged > 0)
+			log_msg(LVL_INFO, "%lu refused authentications not "
+			    "logged (limit %d a second)", app->auth_unlogged,
+			    LIMIT_AUTH_LOG_PER_SECOND);
+		app->auth_log_second = now;
+		app->auth_logged = 0;
+		app->auth_unlogged = 0;
+	}
+	if (!refused)
+		return true;
+	if (app->auth_logged < LIMIT_AUTH_LOG_PER_SECOND) {
+		app->auth_logged++;
+		return true;
+	}
+	app->auth_unlogged++;
+	return false;
+}
+
 void
 app_serve(struct app *app, const struct http_io *io)
 {
@@ -172,12 +200,15 @@ app_serve(struct app *app, const struct http_io *io)
 	app->served++;
 	err_escape(path, sizeof(path), req.path ? req.path : "",
 	    req.path ? strlen(req.path) : 0);
+	if (!auth_log_allowed(app, res.status == 401, t1.tv_sec))
+		goto done;
 	/* One line per request; never the token itself or the body. */
 	log_msg(LVL_INFO, "req=%d-%lu token=%s %s %s %d %zu %ldus",
 	    (int)getpid(), app->served, token, req.method_name[0] ?
 	    req.method_name : "-", path, res.status, res.body.len,
 	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000));
+done:
 	json_decref(body);
 	http_request_free(&req);
 	http_response_free(&res);

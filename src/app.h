@@ -10,6 +10,8 @@
 #ifndef SCIMD_APP_H
 #define SCIMD_APP_H
 
+#include <time.h>
+
 #include "conf.h"
 #include "error.h"
 #include "http.h"
@@ -19,6 +21,10 @@ struct app {
 	struct conf	 conf;
 	struct store	*store;
 	unsigned long	 served;	/* requests answered by this process */
+	/* Rate limit of the log lines of refused authentications. */
+	time_t		 auth_log_second;	/* the second being counted */
+	unsigned	 auth_logged;		/* lines logged in it */
+	unsigned long	 auth_unlogged;		/* lines held back since */
 };
 
 /* Loads settings (conf_path may be NULL; argv0 for scimd.conf beside the

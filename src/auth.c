@@ -31,6 +31,7 @@ struct lookup {
 	unsigned char	 hash[STORE_HASH_LEN];
 	char		*name;
 	size_t		 namesz;
+	char		 expires[40];	/* RFC 3339, "" = never */
 	bool		 found;
 };
 
@@ -40,7 +41,8 @@ lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	struct lookup *l = ctx;
 
 	(void)err;
-	l->found = store_token_find(txn, l->hash, l->name, l->namesz);
+	l->found = store_token_find(txn, l->hash, l->name, l->namesz,
+	    l->expires, sizeof(l->expires));
 	return SCIM_OK;
 }
 
@@ -76,5 +78,13 @@ auth_check(struct store *s, const char *header, char *name, size_t namesz,
 	if (!l.found)
 		return err_set(err, SCIM_ERR_UNAUTHORIZED,
 		    "The bearer token is not valid.");
+	if (l.expires[0] != '\0') {
+		char now[40];
+
+		store_now(now, sizeof(now));
+		if (strcmp(now, l.expires) >= 0)
+			return err_set(err, SCIM_ERR_UNAUTHORIZED,
+			    "The bearer token has expired.");
+	}
 	return SCIM_OK;
 }

@@ -86,6 +86,11 @@
 #define LIMIT_WRITE_RETRIES		8
 
 /* Token names: printable, short. */
+/* Log lines for refused authentications per process per second: a
+ * flood of bad tokens must not flood the log (the rest are counted and
+ * reported in one line). */
+#define LIMIT_AUTH_LOG_PER_SECOND	10
+
 #define LIMIT_TOKEN_NAME_BYTES		64
 
 #endif

@@ -2,7 +2,8 @@
  * scimctl: administration of a scimd store (see scimctl(8)).
  *
  *	scimctl --db DIR init
- *	scimctl --db DIR token add NAME | token list | token revoke NAME
+ *	scimctl --db DIR token add NAME [--expires WHEN] | token list |
+ *	    token revoke NAME
  *	scimctl --db DIR backup DEST-DIR
  *	scimctl --db DIR verify | reindex | stats
  *	scimctl --db DIR export [users|groups]
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -33,8 +35,10 @@ usage(void)
 	    "usage: scimctl [--db DIR] command [args]\n"
 	    "commands:\n"
 	    "  init                  create the store\n"
-	    "  token add NAME        make a bearer token; prints it last\n"
-	    "  token list            list token names\n"
+	    "  token add NAME [--expires WHEN]\n"
+	    "                        make a bearer token; prints it last\n"
+	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
+	    "  token list            list tokens: name, created, expires\n"
 	    "  token revoke NAME     remove a token\n"
 	    "  backup DEST-DIR       consistent, compacted copy of a live store\n"
 	    "  verify                check indexes against records\n"
@@ -53,6 +57,7 @@ usage(void)
 struct token_ctx {
 	const char	*name;
 	unsigned char	 hash[STORE_HASH_LEN];
+	const char	*expires;	/* RFC 3339 or NULL */
 };
 
 static enum scim_err
@@ -61,7 +66,8 @@ token_add_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	struct token_ctx *t = ctx;
 	enum scim_err e;
 
-	if ((e = store_token_put(txn, t->name, t->hash, err)) != SCIM_OK)
+	if ((e = store_token_put(txn, t->name, t->hash, t->expires, err)) !=
+	    SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-add", "Token", t->name, NULL,
 	    0, err);
@@ -80,10 +86,59 @@ token_revoke_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 }
 
 static void
-token_print(const char *name, const char *created, void *ctx)
+token_print(const char *name, const char *created, const char *expires,
+    void *ctx)
 {
 	(void)ctx;
-	printf("%s\t%s\n", name, created ? created : "");
+	printf("%s\t%s\t%s\n", name, created ? created : "",
+	    expires ? expires : "never");
+}
+
+/*
+ * Turns WHEN (a lifetime "90d", "12h", "30m", "45s", a date "2027-01-31" or a
+ * moment "2027-01-31T12:00:00Z") into an RFC 3339 UTC time in
+ * store_now()'s form.  false if WHEN is none of these or not in the
+ * future.
+ */
+static bool
+parse_expiry(const char *when, char *out, size_t outsz)
+{
+	struct tm tm;
+	time_t now = time(NULL), at;
+	char *end;
+	const char *rest;
+	unsigned long n;
+
+	memset(&tm, 0, sizeof(tm));
+	if (*when >= '0' && *when <= '9' && strchr(when, '-') == NULL) {
+		errno = 0;
+		n = strtoul(when, &end, 10);
+		if (errno != 0 || end == when || end[0] == '\0' || end[1] != '\0' ||
+		    n == 0 || n > 100UL * 366)
+			return false;
+		switch (*end) {
+		case 'd': at = now + (time_t)n * 86400; break;
+		case 'h': at = now + (time_t)n * 3600; break;
+		case 'm': at = now + (time_t)n * 60; break;
+		case 's': at = now + (time_t)n; break;
+		default: return false;
+		}
+	} else {
+		if ((rest = strptime(when, "%Y-%m-%d", &tm)) == NULL)
+			return false;
+		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S", &tm)) ==
+		    NULL)
+			return false;
+		if (*rest == 'Z')
+			rest++;
+		if (*rest != '\0')
+			return false;
+		if ((at = timegm(&tm)) == (time_t)-1 || at <= now)
+			return false;
+	}
+	if (gmtime_r(&at, &tm) == NULL)
+		return false;
+	return strftime(out, outsz, "%Y-%m-%dT%H:%M:%S.000Z", &tm) > 0;
 }
 
 static enum scim_err
@@ -112,13 +167,26 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	struct token_ctx t;
 	char token[64];
 
+	char expires[40];
+
 	if (argc >= 1 && strcmp(argv[0], "list") == 0)
 		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ? 0 : 1;
+	memset(&t, 0, sizeof(t));
+	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
+	    strcmp(argv[2], "--expires") == 0) {
+		if (!parse_expiry(argv[3], expires, sizeof(expires))) {
+			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes a "
+			    "lifetime (90d, 12h, 30m) or a future date "
+			    "(2027-01-31 or 2027-01-31T12:00:00Z)");
+			return 1;
+		}
+		t.expires = expires;
+		argc = 2;
+	}
 	if (argc != 2) {
 		usage();
 		return 2;
 	}
-	memset(&t, 0, sizeof(t));
 	t.name = argv[1];
 	if (strcmp(argv[0], "add") == 0) {
 		if (!token_name_ok(t.name)) {
@@ -131,8 +199,9 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 		auth_hash(token, strlen(token), t.hash);
 		if (store_write(s, token_add_fn, &t, err) != SCIM_OK)
 			return 1;
-		fprintf(stderr, "Token %s created. It is shown once; the store "
-		    "keeps only its hash.\n", t.name);
+		fprintf(stderr, "Token %s created%s%s. It is shown once; the "
+		    "store keeps only its hash.\n", t.name,
+		    t.expires ? ", valid until " : "", t.expires ? t.expires : "");
 		printf("%s\n", token);
 		sodium_memzero(token, sizeof(token));
 		return 0;

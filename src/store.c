@@ -16,6 +16,7 @@
 
 #include "fold.h"
 #include "limits.h"
+#include "jsonx.h"
 #include "store.h"
 
 enum db {
@@ -975,7 +976,8 @@ store_password_put(struct store_txn *t, const char *id, const char *hash,
 
 enum scim_err
 store_token_put(struct store_txn *t, const char *name,
-    const unsigned char hash[STORE_HASH_LEN], struct scim_error *err)
+    const unsigned char hash[STORE_HASH_LEN], const char *expires,
+    struct scim_error *err)
 {
 	MDB_val k = { strlen(name), (void *)name }, v;
 	MDB_val hk = { STORE_HASH_LEN, (void *)hash };
@@ -990,6 +992,11 @@ store_token_put(struct store_txn *t, const char *name,
 	sodium_bin2hex(hex, sizeof(hex), hash, STORE_HASH_LEN);
 	store_now(now, sizeof(now));
 	doc = json_pack("{s:s, s:s}", "sha256", hex, "created", now);
+	if (doc != NULL && expires != NULL &&
+	    json_object_set_new(doc, "expires", json_string(expires)) != 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (text == NULL) {
@@ -1048,15 +1055,29 @@ store_token_delete(struct store_txn *t, const char *name,
 
 bool
 store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
-    char *name, size_t namesz)
+    char *name, size_t namesz, char *expires, size_t expiressz)
 {
-	MDB_val k = { STORE_HASH_LEN, (void *)hash }, v;
+	MDB_val k = { STORE_HASH_LEN, (void *)hash }, v, doc;
+	const char *e;
+	size_t elen;
 
+	if (expiressz > 0)
+		expires[0] = '\0';
 	if (mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v) != 0)
 		return false;
 	if (namesz > 0)
 		snprintf(name, namesz, "%.*s", (int)(v.mv_size < namesz ?
 		    v.mv_size : namesz - 1), (const char *)v.mv_data);
+	/* The expiry, read from the token's record without parsing it; a
+	 * record that cannot be read denies the token. */
+	if (mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc) != 0)
+		return false;
+	if (jsonx_find_member(doc.mv_data, doc.mv_size, "expires", &e, &elen)) {
+		if (elen < 2 || e[0] != '"' || elen - 1 > expiressz)
+			return false;
+		memcpy(expires, e + 1, elen - 2);
+		expires[elen - 2] = '\0';
+	}
 	return true;
 }
 
@@ -1078,7 +1099,7 @@ store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
 		    (const char *)k.mv_data);
 		doc = json_loadb(v.mv_data, v.mv_size, 0, NULL);
 		fn(name, json_string_value(json_object_get(doc, "created")),
-		    ctx);
+		    json_string_value(json_object_get(doc, "expires")), ctx);
 		json_decref(doc);
 	}
 	mdb_cursor_close(c);

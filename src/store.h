@@ -200,24 +200,29 @@ enum scim_err	store_password_put(struct store_txn *txn, const char *id,
 
 /* ---- tokens ----------------------------------------------------------- */
 
-/* Records token `name` with the SHA-256 of its secret; CONFLICT if the
+/* Records token `name` with the SHA-256 of its secret and, unless
+ * expires is NULL, the moment it stops being accepted (RFC 3339 UTC in
+ * store_now()'s form, so that times compare as strings); CONFLICT if the
  * name is taken. */
 enum scim_err	store_token_put(struct store_txn *txn, const char *name,
 		    const unsigned char hash[STORE_HASH_LEN],
-		    struct scim_error *err);
+		    const char *expires, struct scim_error *err);
 
 /* Removes token name; NOT_FOUND if there is none. */
 enum scim_err	store_token_delete(struct store_txn *txn, const char *name,
 		    struct scim_error *err);
 
-/* Whether a token with this hash exists; copies its name to name[namesz]. */
+/* Whether a token with this hash exists; copies its name to
+ * name[namesz] and its expiry to expires[expiressz] ("" when it never
+ * expires). */
 bool		store_token_find(struct store_txn *txn,
 		    const unsigned char hash[STORE_HASH_LEN], char *name,
-		    size_t namesz);
+		    size_t namesz, char *expires, size_t expiressz);
 
-/* Calls fn(name, created, ctx) for each token in name order. */
+/* Calls fn(name, created, expires, ctx) for each token in name order;
+ * expires is NULL for a token that never expires. */
 typedef void (*store_token_fn)(const char *name, const char *created,
-		    void *ctx);
+		    const char *expires, void *ctx);
 enum scim_err	store_token_list(struct store_txn *txn, store_token_fn fn,
 		    void *ctx, struct scim_error *err);
 

@@ -99,4 +99,37 @@ rawreq -H "Authorization: Bearer $T2" "$BASE/Users?count=0"
 is "$STATUS" 401 "revoked token refused"
 "$SCIMCTL" --db "$DB" token list | grep -q '^e2e'
 ok $? "token list"
+
+# Tokens may expire.
+T3=$("$SCIMCTL" --db "$DB" token add brief --expires 3s 2>/dev/null | tail -n 1)
+rawreq -H "Authorization: Bearer $T3" "$BASE/Users?count=0"
+is "$STATUS" 200 "a token within its lifetime works"
+ok $("$SCIMCTL" --db "$DB" token list | grep -qE '^brief	[^	]+	20[0-9-]+T[0-9:.]+Z$'; echo $?) "token list shows the expiry"
+sleep 3.2
+rawreq -H "Authorization: Bearer $T3" "$BASE/Users?count=0"
+is "$STATUS" 401 "an expired token is refused"
+is "$(jq -r .detail < "$BODY")" "The bearer token has expired." "...saying it expired"
+"$SCIMCTL" --db "$DB" token add stale --expires 2001-01-01 >/dev/null 2>&1
+is $? 1 "an expiry in the past is refused"
+"$SCIMCTL" --db "$DB" token add odd --expires 5x >/dev/null 2>&1
+is $? 1 "a lifetime without a unit we know is refused"
+"$SCIMCTL" --db "$DB" token list | grep -q '^stale\|^odd'
+is $? 1 "...and neither token was made"
+
+# A flood of bad tokens does not flood the log: 10 lines a second per
+# process, the rest counted.
+sleep 1
+before=$(grep -c ' 401 ' "$WORK/error.log")
+for i in $(seq 1 80); do
+	curl -s -o /dev/null -H "Authorization: Bearer wrong$i" "$BASE/Users?count=0"
+done
+sleep 0.3
+logged=$(( $(grep -c ' 401 ' "$WORK/error.log") - before ))
+ok $([ "$logged" -ge 10 ] && [ "$logged" -lt 80 ]; echo $?) "80 refused authentications, $logged logged"
+sleep 1.1
+for i in $(seq 1 20); do
+	curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/Users?count=0"
+done
+sleep 0.3
+ok $(grep -q 'refused authentications not logged (limit 10 a second)' "$WORK/error.log"; echo $?) "the rest are counted in one line"
 done_testing
