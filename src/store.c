@@ -100,6 +100,12 @@ mdb_error(struct store_txn *t, int rc, const char *what,
 		    "The store is full.");
 	if (rc == ENOMEM)
 		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	if (rc == ENOSPC || rc == EDQUOT)
+		return err_set(err, SCIM_ERR_STORE_FULL, "The disk holding the "
+		    "store is full (%s); nothing was written.", what);
+	if (rc == EROFS || rc == EACCES || rc == EPERM)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store cannot be "
+		    "written (%s: %s).", what, mdb_strerror(rc));
 	return err_set(err, SCIM_ERR_UNAVAILABLE, "Store error in %s: %s",
 	    what, mdb_strerror(rc));
 }
@@ -144,6 +150,30 @@ check_filesystem(const char *path, struct scim_error *err)
 	default:
 		return SCIM_OK;
 	}
+}
+
+/*
+ * A data file shorter than its own meta page says would make the first
+ * read of a page past its end fault (SIGBUS) instead of failing: refuse
+ * a truncated store at open.
+ */
+static enum scim_err
+check_file_size(MDB_env *env, const MDB_envinfo *info, struct scim_error *err)
+{
+	MDB_stat st;
+	struct stat sb;
+	mdb_filehandle_t fd;
+
+	if (mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &sb) != 0 ||
+	    mdb_env_stat(env, &st) != 0)
+		return SCIM_OK;		/* nothing to compare with */
+	if ((unsigned long long)sb.st_size <
+	    ((unsigned long long)info->me_last_pgno + 1) * st.ms_psize)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's data "
+		    "file is truncated (%lld bytes, its last page ends at "
+		    "%llu): restore it from a backup.", (long long)sb.st_size,
+		    ((unsigned long long)info->me_last_pgno + 1) * st.ms_psize);
+	return SCIM_OK;
 }
 
 /* Opens every named database in txn (creating them when asked). */
@@ -222,6 +252,8 @@ store_open(const char *path, bool create, struct store **out,
 	}
 	mdb_reader_check(s->env, &dead);
 	mdb_env_info(s->env, &info);
+	if ((e = check_file_size(s->env, &info, err)) != SCIM_OK)
+		goto fail;
 	if (info.me_mapsize < LIMIT_MAP_INITIAL &&
 	    (rc = mdb_env_set_mapsize(s->env, LIMIT_MAP_INITIAL)) != 0) {
 		e = mdb_error(NULL, rc, "set_mapsize", err);
@@ -329,6 +361,19 @@ grow_map(struct store *s)
 	return mdb_env_set_mapsize(s->env, next) == 0;
 }
 
+/* Whether the filesystem holding path has less free space than one
+ * large commit could need (a body, its indexes and their pages). */
+static bool
+disk_nearly_full(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf) != 0)
+		return false;
+	return (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize <
+	    4ULL * LIMIT_BODY_BYTES;
+}
+
 enum scim_err
 store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -346,6 +391,9 @@ store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 			rc = mdb_txn_commit(t.txn);
 			if (rc == 0)
 				return SCIM_OK;
+			/* LMDB reports a short write (a full disk) as EIO. */
+			if (rc == EIO && disk_nearly_full(s->path))
+				rc = ENOSPC;
 			if (rc != MDB_MAP_FULL)
 				return mdb_error(NULL, rc, "commit", err);
 			t.map_full = true;

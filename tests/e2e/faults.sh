@@ -1,0 +1,119 @@
+#!/bin/bash
+# faults.sh: the store's disk fills up, the store becomes read-only, the
+# store's file is corrupt or truncated.  Each gives a SCIM error or a
+# refusal to start with a clear log line: never a crash, never a
+# half-write.  The store lives on a small tmpfs, so this needs root (and
+# a kernel that lets it mount one); it is skipped otherwise.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root to mount a small tmpfs"
+probe=$(mktemp -d /tmp/scimd-probe.XXXXXX)
+if ! mount -t tmpfs -o size=1m scimd-probe "$probe" 2>/dev/null; then
+	rmdir "$probe"
+	skip_all "cannot mount a tmpfs here"
+fi
+umount "$probe"
+rmdir "$probe"
+
+MOUNTED=
+prepare_store() {
+	mkdir -p "$1" && mount -t tmpfs -o size=4m,mode=0700 scimd-store "$1" &&
+	    MOUNTED=$1
+}
+release_store() {
+	[ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null
+	MOUNTED=
+}
+start_lighttpd /scim/v2
+U='urn:ietf:params:scim:schemas:core:2.0:User'
+E='urn:ietf:params:scim:api:messages:2.0:Error'
+[ -n "$MOUNTED" ] || { echo "Bail out! the store is not on the tmpfs"; exit 1; }
+
+# cgi STORE: GET /Users through scimd run as plain CGI over STORE; the
+# response in $WORK/cgi.out, scimd's log in $WORK/cgi.err.
+cgi() {
+	env -i SCIMD_DB="$1" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+	    SCRIPT_NAME=/scim/v2 PATH_INFO=/Users REQUEST_URI=/scim/v2/Users \
+	    SERVER_NAME=127.0.0.1 SERVER_PORT=80 HTTP_HOST=127.0.0.1 \
+	    HTTP_AUTHORIZATION="Bearer $TOKEN" "$SCIMD" \
+	    < /dev/null > "$WORK/cgi.out" 2> "$WORK/cgi.err"
+	echo $?
+}
+cgi_status() { sed -n 's/^Status: \([0-9]*\).*/\1/p' "$WORK/cgi.out" | head -n 1; }
+cgi_body() { sed '1,/^\r\{0,1\}$/d' "$WORK/cgi.out"; }
+
+# ---- 1. The disk fills up -----------------------------------------------
+big=$(head -c 12000 /dev/zero | tr '\0' 'x')
+created=0
+status=201
+for ((i = 1; i <= 1000 && status == 201; i++)); do
+	req POST /Users '{"schemas":["'$U'"],"userName":"fill'$i'","title":"'$big'"}'
+	status=$STATUS
+	[ "$status" = 201 ] && created=$((created + 1))
+done
+ok $([ "$created" -gt 10 ]; echo $?) "the store took $created users before its disk filled"
+is "$status" 507 "a create on a full disk: 507"
+is "$(j '.schemas[0]')" "$E" "...a SCIM Error"
+ok $(j .detail | grep -q 'disk holding the store is full'; echo $?) "...saying the disk is full"
+req POST /Users '{"schemas":["'$U'"],"userName":"one-more","title":"'$big'"}'
+is "$STATUS" 507 "the next create: 507 again, not a crash"
+req GET '/Users?count=0'
+is "$STATUS" 200 "reads still work on the full disk"
+is "$(j .totalResults)" "$created" "every acknowledged create is there and nothing else"
+req GET '/Users?filter=userName%20eq%20%22one-more%22'
+is "$(j .totalResults)" 0 "the refused create left no trace in the index"
+"$SCIMCTL" --db "$WORK/db" verify > "$WORK/verify" 2>&1
+ok $? "scimctl verify is clean on the full disk"
+grep -q 'scimd\[[0-9]*\] error: .*disk holding the store is full' "$WORK/error.log"
+ok $? "the log says why"
+
+# ---- 2. The store becomes read-only -------------------------------------
+# A mounted filesystem cannot turn read-only while scimd holds its files
+# open for writing: stop the server, then start scimd as CGI over it.
+kill "$SERVER_PID" 2>/dev/null
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=
+if mount -o remount,ro "$MOUNTED" 2>/dev/null; then
+	rc=$(cgi "$WORK/db")
+	ok $([ "$rc" -lt 128 ]; echo $?) "read-only store: scimd exits normally (status $rc)"
+	is "$(cgi_status)" 503 "read-only store: 503"
+	is "$(cgi_body | jq -r '.schemas[0]')" "$E" "...a SCIM Error"
+	ok $(cgi_body | jq -r .detail | grep -qi 'read-only'; echo $?) "...naming the cause: $(cgi_body | jq -r .detail)"
+	ok $(grep -q 'cannot start' "$WORK/cgi.err"; echo $?) "...and a log line"
+	mount -o remount,rw "$MOUNTED"
+else
+	skip "this kernel refused to remount the tmpfs read-only"
+	skip "read-only store: 503"
+	skip "...a SCIM Error"
+	skip "...naming the cause"
+	skip "...and a log line"
+fi
+
+# ---- 3. A corrupt or truncated data file ----------------------------------
+mkdir -p "$WORK/bad"
+cp "$WORK/db/data.mdb" "$WORK/bad/data.mdb"
+dd if=/dev/zero of="$WORK/bad/data.mdb" bs=4096 count=2 conv=notrunc 2>/dev/null
+rc=$(cgi "$WORK/bad")
+ok $([ "$rc" -lt 128 ]; echo $?) "both meta pages zeroed: scimd exits normally (status $rc)"
+is "$(cgi_status)" 503 "...503"
+ok $(cgi_body | jq -r .detail | grep -q 'Cannot open the store'; echo $?) "...$(cgi_body | jq -r .detail)"
+ok $(grep -q 'cannot start' "$WORK/cgi.err"; echo $?) "...and a log line"
+"$SCIMCTL" --db "$WORK/bad" verify > "$WORK/verify" 2>&1
+ok $([ $? -ne 0 ]; echo $?) "scimctl verify refuses it too"
+
+rm -rf "$WORK/bad"
+mkdir -p "$WORK/bad"
+size=$(stat -c %s "$WORK/db/data.mdb")
+head -c $((size / 2 / 4096 * 4096)) "$WORK/db/data.mdb" > "$WORK/bad/data.mdb"
+rc=$(cgi "$WORK/bad")
+ok $([ "$rc" -lt 128 ]; echo $?) "data file cut in half: scimd exits normally, no SIGBUS (status $rc)"
+is "$(cgi_status)" 503 "...503"
+ok $(cgi_body | jq -r .detail | grep -q 'truncated'; echo $?) "...$(cgi_body | jq -r .detail)"
+"$SCIMCTL" --db "$WORK/bad" stats > "$WORK/stats" 2>&1
+rc=$?
+ok $([ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; echo $?) "scimctl refuses it cleanly (status $rc)"
+
+# The good store is untouched by all this.
+rc=$(cgi "$WORK/db")
+is "$(cgi_status)" 200 "the real store still answers"
+is "$(cgi_body | jq -r .totalResults)" "$created" "...with every user"
+done_testing
