@@ -111,7 +111,9 @@ for c in 1 2 3 4; do writer $c & PIDS+=($!); done
 kills=0
 while [ $kills -lt "$KILLS" ]; do
 	sleep 0.0$((RANDOM % 9 + 1))
-	pid=$(pgrep -f "^$SCIMD" | shuf -n 1)
+	# Only this test's scimd: the children of its own lighttpd (other
+	# tests run their own scimd from the same binary in parallel).
+	pid=$(pgrep -P "$SERVER_PID" -f "^$SCIMD" | shuf -n 1)
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
 done
 touch "$WORK/stop"
