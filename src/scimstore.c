@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,14 +47,18 @@ struct get_ctx {
 	enum store_index idx;
 	bool		 by_index;
 	char		*out;
+	char		 found[STORE_ID_LEN + 1];	/* id an index gave */
 };
 
+/* Keeps the first id of a lookup: a copy, since the id passed in lives
+ * only for the call. */
 static bool
 copy_first(const char *id, void *vctx)
 {
 	struct get_ctx *g = vctx;
 
-	g->id = id;
+	snprintf(g->found, sizeof(g->found), "%s", id);
+	g->id = g->found;
 	return false;
 }
 
@@ -62,7 +67,6 @@ get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct get_ctx *g = ctx;
 	const char *key = g->id, *data;
-	char found[STORE_ID_LEN + 1];
 	size_t len;
 
 	if (g->by_index) {
@@ -70,8 +74,6 @@ get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		store_lookup(txn, g->idx, key, strlen(key), copy_first, g, err);
 		if (g->id == NULL)
 			return SCIM_OK;
-		memcpy(found, g->id, sizeof(found));
-		g->id = found;
 	}
 	if (store_get_raw(txn, g->type, g->id, &data, &len, NULL) == SCIM_OK &&
 	    (g->out = malloc(len + 1)) != NULL) {
@@ -85,7 +87,7 @@ static char *
 get(struct scimstore *s, enum rtype t, const char *key, bool by_index,
     enum store_index idx)
 {
-	struct get_ctx g = { t, key, idx, by_index, NULL };
+	struct get_ctx g = { t, key, idx, by_index, NULL, "" };
 	struct scim_error err;
 
 	if (key == NULL || store_read(s->store, get_fn, &g, &err) != SCIM_OK)

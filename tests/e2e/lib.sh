@@ -9,7 +9,7 @@
 set -u
 : "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
-SCIMD="$top_builddir/src/scimd"
+SCIMD=${SCIMD_UNDER_TEST:-"$top_builddir/src/scimd"}
 SCIMCTL="$top_builddir/src/scimctl"
 LIGHTTPD=${LIGHTTPD:-$(command -v lighttpd || echo /usr/sbin/lighttpd)}
 
