@@ -20,7 +20,7 @@ for t in t_store t_schema t_filter t_patch t_http t_jsonx t_scimstore; do
 done
 
 # Fuzz corpora, through the same harness code the fuzzers run.
-for h in filter patch json http; do
+for h in filter patch json http request; do
 	files=("$top_srcdir"/tests/fuzz/corpus/$h/*)
 	"${VG[@]}" "$top_builddir/tests/fuzz/replay_$h" "${files[@]}" > "$OUT/replay_$h.log" 2>&1
 	rc=$?

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 shift || true
-HARNESSES=${*:-filter patch json http}
+HARNESSES=${*:-filter patch json http request}
 OUT=${FUZZ_OUT:-/tmp/scimd-fuzz}
 mkdir -p "$OUT"
 [ -f config.h ] || { echo "run ./configure first" >&2; exit 1; }
