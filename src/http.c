@@ -181,6 +181,7 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 	const char *host = io->getenv(io->ctx, "HTTP_HOST");
 	const char *port = io->getenv(io->ctx, "SERVER_PORT");
 	struct buf b;
+	enum scim_err e = SCIM_OK;
 
 	if (https != NULL && strcasecmp(https, "on") == 0)
 		scheme = "https";
@@ -211,7 +212,20 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 		else
 			buf_printf(&b, "%s://%s", scheme, host);
 	}
-	if (buf_append(&b, mount, mlen) != SCIM_OK || b.data == NULL) {
+	/* The mount is the client's own bytes: whatever a URL may not
+	 * carry as it is (controls, spaces, non-ASCII, quotes) is
+	 * percent-encoded, so the base URL is ASCII and every JSON string
+	 * built from it is valid. */
+	for (size_t i = 0; i < mlen && e == SCIM_OK; i++) {
+		unsigned char c = (unsigned char)mount[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' ||
+		    c == '>' || c == '\\')
+			e = buf_printf(&b, "%%%02X", c);
+		else
+			e = buf_putc(&b, (char)c);
+	}
+	if (e != SCIM_OK || b.data == NULL) {
 		buf_free(&b);
 		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 	}

@@ -4,7 +4,10 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+
+#include <unistr.h>
 
 #include "jsonx.h"
 #include "limits.h"
@@ -77,17 +80,49 @@ jsonx_parse(const char *text, size_t len, json_t **out, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Copies s to out (outsz > 3), replacing each byte that does not start
+ * a valid UTF-8 sequence with U+FFFD; truncates on a character boundary. */
+static void
+utf8_repair(const char *s, char *out, size_t outsz)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	size_t o = 0;
+	ucs4_t uc;
+	int n;
+
+	while (p < end) {
+		n = u8_mbtoucr(&uc, p, (size_t)(end - p));
+		if (n < 0) {
+			if (o + 3 >= outsz)
+				break;
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++;
+			continue;
+		}
+		if (o + (size_t)n >= outsz)
+			break;
+		memcpy(out + o, p, (size_t)n);
+		o += (size_t)n;
+		p += n;
+	}
+	out[o] = '\0';
+}
+
 json_t *
 jsonx_error(const struct scim_error *err)
 {
 	const char *type = err_scim_type(err->code);
-	char status[8];
+	char status[8], detail[3 * SCIM_ERROR_DETAIL_BYTES];
 	json_t *j;
 
 	snprintf(status, sizeof(status), "%d", err_http_status(err->code));
+	/* A detail may quote the request (a path, a value): JSON strings
+	 * must be UTF-8, so invalid bytes become U+FFFD. */
+	utf8_repair(err->detail[0] ? err->detail :
+	    err_default_detail(err->code), detail, sizeof(detail));
 	j = json_pack("{s:[s], s:s, s:s}", "schemas",
-	    "urn:ietf:params:scim:api:messages:2.0:Error", "detail",
-	    err->detail[0] ? err->detail : err_default_detail(err->code),
+	    "urn:ietf:params:scim:api:messages:2.0:Error", "detail", detail,
 	    "status", status);
 	if (j != NULL && type != NULL &&
 	    json_object_set_new(j, "scimType", json_string(type)) != 0) {

@@ -178,6 +178,17 @@ main(void)
 		is_str(req.base_url, "http://localhost", "bad Host ignored");
 		http_request_free(&req);
 	}
+	/* A mount with bytes a URL cannot carry is percent-encoded (the
+	 * base URL goes into JSON strings, which must be UTF-8). */
+	{
+		const char *v[] = { "REQUEST_URI", "/sc\xdb\"m/v2/Users",
+		    "SCRIPT_NAME", "/sc\xdb\"m/v2", "HTTP_HOST", "h", NULL };
+
+		is_int(parse(v, NULL, &req), SCIM_OK, "non-ASCII mount parsed");
+		is_str(req.base_url, "http://h/sc%DB%22m/v2",
+		    "non-ASCII and quote in the mount percent-encoded");
+		http_request_free(&req);
+	}
 	/* Bad encodings and limits. */
 	{
 		const char *v[] = { "REQUEST_URI", "/Users?filter=%zz",

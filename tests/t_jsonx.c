@@ -58,5 +58,17 @@ main(void)
 	is_str(find(big, "a"), "(none)", "nesting beyond the limit");
 	ok(!jsonx_find_member("{\"a\":1}", 3, "a", &rec, &(size_t){0}),
 	    "bounded by len, not by a NUL");
+	{
+		struct scim_error e;
+		json_t *j;
+
+		err_set(&e, SCIM_ERR_NOT_FOUND, "No such path /a\xdb\xdb/b\xe2\x98");
+		j = jsonx_error(&e);
+		ok(j != NULL, "an error quoting invalid UTF-8 still makes a message");
+		is_str(json_string_value(json_object_get(j, "detail")),
+		    "No such path /a\xef\xbf\xbd\xef\xbf\xbd/b\xef\xbf\xbd\xef\xbf\xbd",
+		    "...with U+FFFD for each invalid byte");
+		json_decref(j);
+	}
 	return tap_done();
 }

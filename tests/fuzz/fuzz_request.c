@@ -36,6 +36,7 @@ struct input {
 	size_t		 len, off;
 	int		 status;
 	size_t		 written;
+	char		 head[512];	/* the answer's first bytes */
 };
 
 static const char *
@@ -70,6 +71,11 @@ in_write(void *ctx, const char *buf, size_t n)
 	if (in->written == 0)
 		in->status = (n > 8 && strncmp(buf, "Status: ", 8) == 0) ?
 		    atoi(buf + 8) : -1;
+	if (in->written < sizeof(in->head) - 1) {
+		size_t k = sizeof(in->head) - 1 - in->written;
+
+		memcpy(in->head + in->written, buf, n < k ? n : k);
+	}
 	in->written += n;
 	return 0;
 }
@@ -247,8 +253,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in_set(&in, "CONTENT_TYPE", "application/scim+json");
 	app_serve(&app, &io);
 	if (in.status == 500 || in.status == -1) {
-		fprintf(stderr, "fuzz_request: %s %s answered %d\n", method, uri,
-		    in.status);
+		fprintf(stderr, "fuzz_request: %s %s answered %d:\n%s\n",
+		    method, uri, in.status, in.head);
 		abort();
 	}
 done:
