@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "filter.h"
+#include "jsonx.h"
 #include "fold.h"
 #include "limits.h"
 
@@ -455,8 +456,7 @@ filter_print(const struct filter_node *n, struct buf *b)
 		if ((e = print_path(&n->path, b)) != SCIM_OK ||
 		    (e = buf_printf(b, " %s ", op_names[n->op])) != SCIM_OK)
 			return e;
-		if ((v = json_dumps(n->value, JSON_ENCODE_ANY | JSON_COMPACT))
-		    == NULL)
+		if ((v = jsonx_dumps(n->value)) == NULL)
 			return SCIM_ERR_NOMEM;
 		e = buf_puts(b, v);
 		free(v);

@@ -461,13 +461,13 @@ http_response_free(struct http_response *res)
 	buf_free(&res->body);
 }
 
-void
+enum scim_err
 http_response_header(struct http_response *res, const char *name,
     const char *value)
 {
 	if (strpbrk(value, "\r\n") != NULL)
-		return;
-	buf_printf(&res->headers, "%s: %s\r\n", name, value);
+		return SCIM_OK;		/* never a header split: dropped */
+	return buf_printf(&res->headers, "%s: %s\r\n", name, value);
 }
 
 const char *

@@ -93,7 +93,7 @@ void		http_response_init(struct http_response *res);
 void		http_response_free(struct http_response *res);
 
 /* Adds a header; value must not hold CR or LF (checked: dropped if so). */
-void		http_response_header(struct http_response *res,
+enum scim_err	http_response_header(struct http_response *res,
 		    const char *name, const char *value);
 
 /* Writes status, headers, and body (omitted for HEAD and 204/304). */

@@ -132,19 +132,65 @@ jsonx_error(const struct scim_error *err)
 	return j;
 }
 
-/* jansson's dump callback appending to a struct buf. */
+/*
+ * jansson's dump callback appending to a struct buf.  A failure is
+ * sticky: jansson 2.14 ignores the callback's error while writing an
+ * object's key, so after a failed append it would go on and produce text
+ * with a byte missing (seen under allocation-failure injection:
+ * `"userName:"x"` stored as a record).  Every later append fails too,
+ * and the caller checks the flag.
+ */
+struct dump_ctx {
+	struct buf	*b;
+	bool		 failed;
+};
+
 static int
 dump_cb(const char *p, size_t n, void *data)
 {
-	return buf_append(data, p, n) == SCIM_OK ? 0 : -1;
+	struct dump_ctx *d = data;
+
+	if (d->failed || buf_append(d->b, p, n) != SCIM_OK) {
+		d->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static enum scim_err
+dump_flags(const json_t *j, struct buf *b, size_t flags)
+{
+	struct dump_ctx d = { b, false };
+	size_t start = b->len;
+
+	if (json_dump_callback(j, dump_cb, &d, flags) != 0 || d.failed) {
+		b->len = start;
+		if (b->data != NULL)
+			b->data[start] = '\0';
+		return SCIM_ERR_NOMEM;
+	}
+	return SCIM_OK;
 }
 
 enum scim_err
 jsonx_dump(const json_t *j, struct buf *b)
 {
-	if (json_dump_callback(j, dump_cb, b, JSON_COMPACT) != 0)
-		return SCIM_ERR_NOMEM;
-	return SCIM_OK;
+	return dump_flags(j, b, JSON_COMPACT);
+}
+
+char *
+jsonx_dumps(const json_t *j)
+{
+	struct buf b;
+
+	buf_init(&b, (size_t)-1 / 2);
+	if (dump_flags(j, &b, JSON_COMPACT | JSON_ENCODE_ANY) != SCIM_OK ||
+	    buf_putc(&b, '\0') != SCIM_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	b.len--;	/* the NUL is the string's end, not a byte of it */
+	return buf_steal(&b, NULL);
 }
 
 /* ---- raw scanning of stored records ------------------------------------- */

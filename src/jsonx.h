@@ -45,7 +45,12 @@ json_t		*jsonx_error(const struct scim_error *err);
 bool		jsonx_find_member(const char *text, size_t len,
 		    const char *name, const char **val, size_t *vlen);
 
-/* Appends the compact form of j to b. */
+/* Appends the compact form of j to b; on failure b is as it was.  Use
+ * these, never json_dumps(): see dump_cb() in jsonx.c. */
 enum scim_err	jsonx_dump(const json_t *j, struct buf *b);
+
+/* The compact form of j (any JSON value) as a NUL-terminated string the
+ * caller frees, or NULL when out of memory. */
+char		*jsonx_dumps(const json_t *j);
 
 #endif

@@ -374,9 +374,9 @@ respond_json(struct exchange *x, int status, const json_t *j,
     struct scim_error *err)
 {
 	x->res->status = status;
-	http_response_header(x->res, "Content-Type",
-	    "application/scim+json; charset=utf-8");
-	if (jsonx_dump(j, &x->res->body) != SCIM_OK)
+	if (http_response_header(x->res, "Content-Type",
+	    "application/scim+json; charset=utf-8") != SCIM_OK ||
+	    jsonx_dump(j, &x->res->body) != SCIM_OK)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	return SCIM_OK;
 }
@@ -399,10 +399,10 @@ respond_resource(struct exchange *x, int status, const json_t *rendered,
 	const char *v = json_string_value(json_object_get(meta, "version"));
 	const char *loc = json_string_value(json_object_get(meta, "location"));
 
-	if (v != NULL)
-		http_response_header(x->res, "ETag", v);
-	if (status == 201 && loc != NULL)
-		http_response_header(x->res, "Location", loc);
+	if ((v != NULL && http_response_header(x->res, "ETag", v) !=
+	    SCIM_OK) || (status == 201 && loc != NULL &&
+	    http_response_header(x->res, "Location", loc) != SCIM_OK))
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	return respond_json(x, status, rendered, err);
 }
 
@@ -486,21 +486,27 @@ build_record(enum rtype t, const char *id, const json_t *valid,
 	if (old != NULL)
 		created = json_string_value(json_object_get(
 		    json_object_get(old, "meta"), "created"));
+	/* Every set is checked: a record silently missing an attribute
+	 * (jansson out of memory) must never be stored. */
 	if ((rec = json_object()) == NULL)
 		return NULL;
-	json_object_set(rec, "schemas", json_object_get(valid, "schemas"));
-	json_object_set_new(rec, "id", json_string(id));
+	if (json_object_set(rec, "schemas", json_object_get(valid,
+	    "schemas")) != 0 ||
+	    json_object_set_new(rec, "id", json_string(id)) != 0)
+		goto fail;
 	json_object_foreach((json_t *)valid, key, v)
-		if (strcmp(key, "schemas") != 0 && strcmp(key, "members") != 0)
-			json_object_set(rec, key, v);
+		if (strcmp(key, "schemas") != 0 && strcmp(key, "members") != 0 &&
+		    json_object_set(rec, key, v) != 0)
+			goto fail;
 	meta = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
 	    schema_resource_type(t)->name, "created", created ? created : now,
 	    "lastModified", now, "version", version);
-	if (meta == NULL || json_object_set_new(rec, "meta", meta) != 0) {
-		json_decref(rec);
-		return NULL;
-	}
+	if (meta == NULL || json_object_set_new(rec, "meta", meta) != 0)
+		goto fail;
 	return rec;
+fail:
+	json_decref(rec);
+	return NULL;
 }
 
 /* ---- group members ---------------------------------------------------------- */
@@ -762,6 +768,22 @@ change_reset(struct change *c)
 {
 	json_decref(c->out);
 	c->out = NULL;
+	buf_reset(&c->x->res->headers);
+	buf_reset(&c->x->res->body);
+}
+
+/*
+ * Writes the answer to a change from inside its transaction, as the
+ * callback's last step: if the answer cannot be made (out of memory),
+ * the change is aborted rather than committed behind a 500.
+ */
+static enum scim_err
+change_respond(struct change *c, int status, enum scim_err e,
+    struct scim_error *err)
+{
+	if (e != SCIM_OK)
+		return e;
+	return respond_resource(c->x, status, c->out, err);
 }
 
 static enum scim_err
@@ -792,6 +814,7 @@ create_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		goto fail;
 	e = resource_render(txn, c->x->type, c->x->req->base_url, rec,
 	    &c->proj, &c->out, err);
+	e = change_respond(c, 201, e, err);
 fail:
 	json_decref(rec);
 	return e;
@@ -839,11 +862,9 @@ resource_create(struct exchange *x, struct scim_error *err)
 	c.valid = valid;
 	c.members = json_object_get(valid, "members");
 	c.pwhash = pwhash;
-	if ((e = store_write(x->app->store, create_fn, &c, err)) != SCIM_OK)
-		goto fail;
-	e = respond_resource(x, 201, c.out, err);
+	e = store_write(x->app->store, create_fn, &c, err);
 fail:
-	change_reset(&c);
+	json_decref(c.out);	/* the answer itself stays in x->res */
 	json_decref(valid);
 	free(pwhash);
 	return e;
@@ -1116,6 +1137,7 @@ replace_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		goto fail;
 	e = resource_render(txn, x->type, x->req->base_url, rec, &c->proj,
 	    &c->out, err);
+	e = change_respond(c, 200, e, err);
 fail:
 	json_decref(old);
 	json_decref(rec);
@@ -1140,11 +1162,9 @@ resource_replace(struct exchange *x, struct scim_error *err)
 	c.valid = valid;
 	c.members = json_object_get(valid, "members");
 	c.pwhash = pwhash;
-	if ((e = store_write(x->app->store, replace_fn, &c, err)) != SCIM_OK)
-		goto fail;
-	e = respond_resource(x, 200, c.out, err);
+	e = store_write(x->app->store, replace_fn, &c, err);
 fail:
-	change_reset(&c);
+	json_decref(c.out);	/* the answer itself stays in x->res */
 	json_decref(valid);
 	free(pwhash);
 	return e;
@@ -1198,6 +1218,7 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		goto fail;
 	e = resource_render(txn, x->type, x->req->base_url, rec, &c->proj,
 	    &c->out, err);
+	e = change_respond(c, 200, e, err);
 fail:
 	free(password);
 	free(pwhash);
@@ -1218,9 +1239,8 @@ resource_patch(struct exchange *x, struct scim_error *err)
 	c.x = x;
 	if ((e = request_projection(x, &c.proj, err)) != SCIM_OK)
 		return e;
-	if ((e = store_write(x->app->store, patch_fn, &c, err)) == SCIM_OK)
-		e = respond_resource(x, 200, c.out, err);
-	change_reset(&c);
+	e = store_write(x->app->store, patch_fn, &c, err);
+	json_decref(c.out);
 	return e;
 }
 

@@ -734,9 +734,11 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "attribute schemas must include %s", r->core->urn);
 
+	/* sch belongs to res from the set on (jansson drops it if the set
+	 * fails), so no path leaks it. */
 	if ((res = json_object()) == NULL || (sch = json_array()) == NULL ||
-	    json_array_append_new(sch, json_string(r->core->urn)) != 0 ||
-	    json_object_set_new(res, "schemas", sch) != 0) {
+	    json_object_set_new(res, "schemas", sch) != 0 ||
+	    json_array_append_new(sch, json_string(r->core->urn)) != 0) {
 		rc = err_set(err, SCIM_ERR_NOMEM, NULL);
 		goto fail;
 	}

@@ -649,7 +649,7 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 		t->failed = true;
 		return e;
 	}
-	if ((text = json_dumps(rec, JSON_COMPACT)) == NULL) {
+	if ((text = jsonx_dumps(rec)) == NULL) {
 		t->failed = true;
 		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 	}
@@ -1045,7 +1045,7 @@ store_token_put(struct store_txn *t, const char *name,
 		json_decref(doc);
 		doc = NULL;
 	}
-	text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	text = doc != NULL ? jsonx_dumps(doc) : NULL;
 	json_decref(doc);
 	if (text == NULL) {
 		t->failed = true;
@@ -1261,7 +1261,7 @@ store_audit(struct store_txn *t, const char *who, const char *op,
 	    "type", type, "id", id);
 	if (entry != NULL && version != NULL)
 		json_object_set_new(entry, "version", json_string(version));
-	text = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+	text = entry ? jsonx_dumps(entry) : NULL;
 	json_decref(entry);
 	if (text == NULL) {
 		t->failed = true;
