@@ -179,6 +179,19 @@ element_from_filter(const struct filter_node *f, json_t *el)
 		json_object_set(el, f->path.attr, f->value);
 }
 
+/* Whether f is only equalities joined by and, so that an element built
+ * from it (element_from_filter) would match it. */
+static bool
+filter_all_eq(const struct filter_node *f)
+{
+	if (f == NULL)
+		return false;
+	if (f->op == FILTER_AND)
+		return filter_all_eq(f->left) && filter_all_eq(f->right);
+	return f->op == FILTER_EQ && f->path.sub == NULL &&
+	    f->path.urn == NULL && f->value != NULL && !json_is_null(f->value);
+}
+
 /* Clears primary on every element of arr except keep. */
 static void
 single_primary(json_t *arr, const json_t *keep)
@@ -451,10 +464,13 @@ apply_filtered(struct ctx *c, enum patch_opcode op, const struct patch_path *pp,
 	}
 	if (matched > 0)
 		return SCIM_OK;
-	/* No match: replace has no target (RFC 7644 3.5.2.3); add creates
-	 * an element from the filter's equalities, as Entra expects when it
-	 * sets emails[type eq "work"].value on a user without one. */
-	if (op == PATCH_REPLACE || !ref->attr->multi_valued)
+	/* No match.  Add creates an element from the filter's equalities,
+	 * and so does replace when the filter is only equalities: Entra
+	 * sends both add and replace of emails[type eq "work"].value to a
+	 * user who has no work email yet, and expects it created.  Any
+	 * other replace has no target (RFC 7644 3.5.2.3). */
+	if (!ref->attr->multi_valued ||
+	    (op == PATCH_REPLACE && !filter_all_eq(pp->filter)))
 		return err_set(c->err, SCIM_ERR_NO_TARGET,
 		    "No value of %s matches the filter.", ref->attr->name);
 	if ((el = json_object()) == NULL)
@@ -553,6 +569,14 @@ apply_object(struct ctx *c, enum patch_opcode op, const struct schema *ext,
 				    "The value for %s must be an object.",
 				    s->urn);
 			if ((e = apply_object(c, op, s, v)) != SCIM_OK)
+				return e;
+			continue;
+		}
+		/* A key with a value filter (Entra's `emails[type eq
+		 * "work"].value`) is a whole path: apply it as one. */
+		if (ext == NULL && strchr(key, '[') != NULL) {
+			if ((e = apply_path(c, op, key, strlen(key), v)) !=
+			    SCIM_OK)
 				return e;
 			continue;
 		}

@@ -54,8 +54,15 @@ N=$(j .id)
 req PATCH "/Users/$N" '{"schemas":["'$P'"],"Operations":[{"op":"Add","path":"emails[type eq \"work\"].value","value":"new@testuser.com"}]}' application/json
 is "$(j '.emails[0].type')" work "add by value filter creates the element (type)"
 is "$(j '.emails[0].value')" new@testuser.com "add by value filter creates the element (value)"
-req PATCH "/Users/$N" '{"schemas":["'$P'"],"Operations":[{"op":"replace","path":"phoneNumbers[type eq \"fax\"].value","value":"1"}]}' application/json
-is "$(j .scimType)" noTarget "replace by value filter matching nothing: noTarget"
+# Entra also sends replace (not add) of the work email to a user who has
+# none (FIELD-NOTES): an equality filter that matches nothing creates it.
+req POST /Users '{"schemas":["'$U'"],"userName":"noemail2"}' application/json
+N2=$(j .id)
+req PATCH "/Users/$N2" '{"schemas":["'$P'"],"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"w@testuser.com"}]}' application/json
+is "$STATUS" 200 "replace of the work email on a user without one: 200"
+is "$(j '[.emails[] | select(.type == "work") | .value] | join(",")')" w@testuser.com "...creates it"
+req PATCH "/Users/$N" '{"schemas":["'$P'"],"Operations":[{"op":"replace","path":"phoneNumbers[value co \"555\"].type","value":"fax"}]}' application/json
+is "$(j .scimType)" noTarget "replace by a non-equality value filter matching nothing: noTarget"
 
 # With aadOptscim062020: no-path replace with dotted and URN keys.
 req PATCH "/Users/$ID" '{"schemas":["'$P'"],"Operations":[{"op":"replace","value":{
