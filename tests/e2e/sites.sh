@@ -92,8 +92,24 @@ ok $([ "$STATUS" != 200 ]; echo $?) "a path with .. does not reach another site 
 rawreq -H "Authorization: Bearer $TE" "$A/Users/..%2F..%2Fevil%2Fdb"
 ok $([ "$STATUS" = 401 ] || [ "$STATUS" = 404 ]; echo $?) "an encoded path is not a store path (status $STATUS)"
 
+# SIGTERM between requests: site a's scimd exits (libfcgi turns it into
+# a clean exit at the next accept), lighttpd starts another, and the
+# next request is answered.
+apid=
+for p in $(pgrep -P "$SERVER_PID" -f "^$SCIMD"); do
+	tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "SCIMD_CONF=$WORK/a/scimd.conf" && apid=$p
+done
+ok $([ -n "$apid" ]; echo $?) "site a's scimd found (pid ${apid:-none})"
+kill -TERM "$apid" 2>/dev/null
+for i in $(seq 1 50); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+ok $(kill -0 "$apid" 2>/dev/null; [ $? -ne 0 ]; echo $?) "it exits on SIGTERM between requests"
 site "$A" "$TA"
-req GET '/Users?count=0'
+for i in $(seq 1 100); do
+	req GET '/Users?count=0'
+	[ "$STATUS" = 200 ] && break
+	sleep 0.1
+done
+is "$STATUS" 200 "site a answers again (lighttpd started a new scimd)"
 is "$(j .totalResults)" 1 "site a still holds exactly its user"
 is "$("$SCIMCTL" --db "$WORK/evil/db" stats | awk '$1 == "users" { print $2; exit }')" 0 "the store no site serves was never written"
 for s in a b; do
