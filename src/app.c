@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "sandbox.h"
 #include "auth.h"
 #include "handlers.h"
 #include "jsonx.h"
@@ -34,6 +38,28 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "No store configured:"
 		    " set SCIMD_DB or db in scimd.conf.");
 	return store_open(app->conf.db, false, &app->store, err);
+}
+
+enum scim_err
+app_confine(struct app *app, struct scim_error *err)
+{
+	enum scim_err e;
+
+	if (app->conf.sandbox == CONF_SANDBOX_NONE)
+		return SCIM_OK;
+	tzset();		/* the log's clock reads /etc/localtime once */
+	json_decref(json_object());	/* jansson seeds its hash from /dev/urandom */
+	if ((e = sandbox_enter(err)) != SCIM_OK)
+		return e;
+	log_msg(LVL_DEBUG, "sandbox: seccomp filter installed");
+	if (app->conf.sandbox == CONF_SANDBOX_SELFTEST) {
+		log_msg(LVL_ERROR, "sandbox self-test: making a forbidden call "
+		    "(getuid); this process must now die of SIGSYS");
+		(void)syscall(SYS_getuid);
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "sandbox self-test "
+		    "failed: the kernel did not enforce the filter.");
+	}
+	return SCIM_OK;
 }
 
 void

@@ -77,6 +77,19 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 		c->audit_keep = (size_t)n;
 		return SCIM_OK;
 	}
+	if (strcmp(key, "sandbox") == 0) {
+		if (strcmp(value, "none") == 0)
+			c->sandbox = CONF_SANDBOX_NONE;
+		else if (strcmp(value, "seccomp") == 0)
+			c->sandbox = CONF_SANDBOX_SECCOMP;
+		else if (strcmp(value, "seccomp-selftest") == 0)
+			c->sandbox = CONF_SANDBOX_SELFTEST;
+		else
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: sandbox must be none, seccomp or "
+			    "seccomp-selftest.", file, line);
+		return SCIM_OK;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		if ((c->log_level = log_level_parse(value)) < 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,

@@ -13,6 +13,9 @@
  *	log_level	"error", "info" (default) or "debug"
  *	log		"stderr" (default: the web server's error log) or "syslog"
  *	audit_keep	entries kept in the audit trail (default 100000; 0 = all)
+ *	sandbox		"none" (default), "seccomp" (sandbox.h), or
+ *			"seccomp-selftest" (enter it, then make one forbidden
+ *			call: the process must die of SIGSYS)
  */
 #ifndef SCIMD_CONF_H
 #define SCIMD_CONF_H
@@ -22,6 +25,8 @@
 #include "error.h"
 
 enum conf_password { CONF_PASSWORD_DISCARD, CONF_PASSWORD_ARGON2ID };
+enum conf_sandbox { CONF_SANDBOX_NONE, CONF_SANDBOX_SECCOMP,
+	CONF_SANDBOX_SELFTEST };
 
 struct conf {
 	char			*db;		/* owned */
@@ -32,6 +37,7 @@ struct conf {
 	int			 log_level;	/* LVL_ERROR..LVL_DEBUG */
 	bool			 log_syslog;	/* log = syslog */
 	size_t			 audit_keep;	/* audit entries kept, 0 = all */
+	enum conf_sandbox	 sandbox;
 };
 
 /*

@@ -85,6 +85,10 @@ fcgi_run(const char *conf_path, const char *argv0)
 		log_msg(LVL_ERROR, "cannot start: %s", err.detail);
 
 	if (FCGX_IsCGI()) {
+		if (ok && app_confine(&app, &err) != SCIM_OK) {
+			log_msg(LVL_ERROR, "cannot start: %s", err.detail);
+			ok = false;
+		}
 		io.getenv = cgi_getenv;
 		io.read = cgi_read;
 		io.write = cgi_write;
@@ -102,6 +106,10 @@ fcgi_run(const char *conf_path, const char *argv0)
 		log_msg(LVL_ERROR, "libfcgi failed to initialise");
 		app_close(&app);
 		return 1;
+	}
+	if (ok && app_confine(&app, &err) != SCIM_OK) {
+		log_msg(LVL_ERROR, "cannot start: %s", err.detail);
+		ok = false;
 	}
 	io.getenv = fcgi_getenv;
 	io.read = fcgi_read;

@@ -18,6 +18,8 @@ cat > "$WORK0/scimd.conf" <<CONF
 schemas = $WORK0/acme.json
 log_level = debug
 CONF
+# Settings a caller passed (sandbox.sh) are kept.
+[ -n "${SCIMD_CONF_FILE:-}" ] && cat "$SCIMD_CONF_FILE" >> "$WORK0/scimd.conf"
 SCIMD_CONF_FILE=$WORK0/scimd.conf
 start_lighttpd /scim/v2
 trap 'stop_servers; rm -rf "$WORK0"' EXIT

@@ -1,0 +1,28 @@
+/*
+ * sandbox.h: after start-up, scimd confines itself to the system calls
+ * serving needs (seccomp on Linux, through libseccomp).
+ *
+ * Opt-in with `sandbox = seccomp` in scimd.conf.  Everything that needs
+ * more than serving (opening files, the store, the log, the schema
+ * tables, the first random numbers) happens in app_open(), before.  A
+ * call outside the list kills the process (SIGSYS); the web server
+ * starts another.
+ */
+#ifndef SCIMD_SANDBOX_H
+#define SCIMD_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+/* Whether this build can sandbox (libseccomp was found by configure). */
+bool		sandbox_available(void);
+
+/*
+ * Installs the filter for the rest of the process's life.  SCIM_OK, or
+ * SCIM_ERR_UNAVAILABLE with a detail (not built with libseccomp, or the
+ * kernel refused the filter).
+ */
+enum scim_err	sandbox_enter(struct scim_error *err);
+
+#endif
