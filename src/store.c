@@ -1528,11 +1528,21 @@ store_now(char *buf, size_t bufsz)
 void
 store_new_id(char buf[STORE_ID_LEN + 1])
 {
+	/* Ids are public, so their randomness may come from a pool: one
+	 * getrandom(2) per 256 ids instead of one per id (scimctl import
+	 * makes a million). */
+	static unsigned char pool[4096];
+	static size_t pool_left;
 	unsigned char b[16];
 	static const char hex[] = "0123456789abcdef";
 	int i, j;
 
-	randombytes_buf(b, sizeof(b));
+	if (pool_left < sizeof(b)) {
+		randombytes_buf(pool, sizeof(pool));
+		pool_left = sizeof(pool);
+	}
+	memcpy(b, pool + sizeof(pool) - pool_left, sizeof(b));
+	pool_left -= sizeof(b);
 	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 	for (i = 0, j = 0; i < 16; i++) {

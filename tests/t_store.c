@@ -240,6 +240,22 @@ main(void)
 	ok(store_id_valid(a, strlen(a)) && strcmp(a, b) != 0,
 	    "new ids are valid and distinct");
 	ok(a[14] == '4', "ids are version 4 UUIDs");
+	{
+		/* Across several refills of the id pool: valid, distinct. */
+		static char many[1000][STORE_ID_LEN + 1];
+		int i, k, good = 1;
+
+		for (i = 0; i < 1000; i++) {
+			store_new_id(many[i]);
+			if (!store_id_valid(many[i], strlen(many[i])) ||
+			    many[i][14] != '4')
+				good = 0;
+			for (k = 0; k < i && good; k++)
+				if (strcmp(many[k], many[i]) == 0)
+					good = 0;
+		}
+		ok(good, "1000 new ids: valid version 4 UUIDs, all distinct");
+	}
 
 	ua = user(a, "\xc3\x84rger@x.example", "Alice@Example.COM");
 	is_int(put(s, RT_USER, NULL, ua), SCIM_OK, "user created");
