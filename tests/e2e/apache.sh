@@ -63,6 +63,8 @@ ScriptSock $WORK/cgid.sock
 FcgidIPCDir $WORK/fcgid
 FcgidProcessTableFile $WORK/fcgid/shm
 FcgidMaxRequestLen 1100000
+# Recycle processes often, so the test sees mod_fcgid replace them.
+FcgidMaxRequestsPerProcess 5
 LimitRequestBody 1048576
 <Directory />
 	AllowOverride None
@@ -150,6 +152,23 @@ for i in $(seq 1 150); do
 	[ "$s" = 200 ] || fails=$((fails + 1))
 done
 is "$fails" 0 "150 plain CGI requests: no reader slot leaks"
+
+# mod_fcgid retires a process after FcgidMaxRequestsPerProcess (5)
+# requests: 40 requests in a row are all answered, by several processes,
+# none serving more than 5.
+BASE="http://127.0.0.1:$port/scim/v2"
+before=$(wc -l < "$WORK/apache-error.log")
+: > "$WORK/recycle.codes"
+for i in $(seq 1 40); do
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOKEN" \
+	    "$BASE/Users?count=0&recycle=$i" >> "$WORK/recycle.codes"
+done
+is "$(grep -c '^200$' "$WORK/recycle.codes")" 40 "mod_fcgid recycling: 40 requests in a row, all 200"
+sleep 0.5
+tail -n +$((before + 1)) "$WORK/apache-error.log" | grep ' GET /Users 200 ' | sed -n 's/.*scimd\[\([0-9]*\)\] info: req=[0-9]*-\([0-9]*\) .*/\1 \2/p' > "$WORK/recycle.pids"
+procs=$(cut -d' ' -f1 "$WORK/recycle.pids" | sort -u | wc -l)
+most=$(cut -d' ' -f2 "$WORK/recycle.pids" | sort -n | tail -n 1)
+ok $([ "$procs" -ge 8 ] && [ "${most:-99}" -le 5 ]; echo $?) "...served by $procs processes, none past request ${most:-?}"
 
 # Bodies over 1 MiB: plain CGI passes CONTENT_LENGTH and scimd answers
 # 413 unread; mod_fcgid 2.3.9 hands scimd an empty body once Apache's
