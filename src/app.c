@@ -6,20 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app.h"
-#include "sandbox.h"
 #include "auth.h"
 #include "handlers.h"
 #include "jsonx.h"
 #include "log.h"
 #include "router.h"
+#include "sandbox.h"
 #include "schema.h"
 
 enum scim_err
@@ -30,10 +28,16 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 
 	memset(app, 0, sizeof(*app));
 	if ((e = conf_load(&app->conf, conf_path, argv0, err)) != SCIM_OK)
-		return err_set(err, SCIM_ERR_UNAVAILABLE, "%s", err->detail);
+		return err_recode(err, SCIM_ERR_UNAVAILABLE);
 	log_init("scimd", app->conf.log_level, app->conf.log_syslog);
+	/* Before the store is touched: a root scimd would leave root-owned
+	 * files the web server's user can no longer open. */
+	if (geteuid() == 0 && !app->conf.allow_root)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "scimd refuses to run "
+		    "as root: run it as the web server's user, or set "
+		    "allow_root = yes in scimd.conf.");
 	if ((e = schema_init(app->conf.schemas, err)) != SCIM_OK)
-		return err_set(err, SCIM_ERR_UNAVAILABLE, "%s", err->detail);
+		return err_recode(err, SCIM_ERR_UNAVAILABLE);
 	if (app->conf.db == NULL)
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "No store configured:"
 		    " set SCIMD_DB or db in scimd.conf.");
@@ -45,12 +49,20 @@ app_confine(struct app *app, struct scim_error *err)
 {
 	enum scim_err e;
 
-	if (app->conf.sandbox == CONF_SANDBOX_NONE)
+	if (app->conf.sandbox == CONF_SANDBOX_NONE ||
+	    (app->conf.sandbox == CONF_SANDBOX_AUTO && !sandbox_available()))
 		return SCIM_OK;
 	tzset();		/* the log's clock reads /etc/localtime once */
 	json_decref(json_object());	/* jansson seeds its hash from /dev/urandom */
-	if ((e = sandbox_enter(err)) != SCIM_OK)
-		return e;
+	if ((e = sandbox_enter(err)) != SCIM_OK) {
+		if (app->conf.sandbox != CONF_SANDBOX_AUTO)
+			return e;
+		/* auto: a kernel without seccomp filters still serves. */
+		log_msg(LVL_INFO, "%s; serving unconfined (sandbox = seccomp "
+		    "would refuse to)", err->detail);
+		err_clear(err);
+		return SCIM_OK;
+	}
 	log_msg(LVL_DEBUG, "sandbox: seccomp filter installed");
 	if (app->conf.sandbox == CONF_SANDBOX_SELFTEST) {
 		log_msg(LVL_ERROR, "sandbox self-test: making a forbidden call "

@@ -33,7 +33,7 @@ struct app {
 enum scim_err	app_open(struct app *app, const char *conf_path,
 		    const char *argv0, struct scim_error *err);
 
-/* Confines the process as the settings say (sandbox = seccomp), after
+/* Confines the process as the settings say (sandbox.h, conf.h), after
  * app_open and the adapter's own start-up, before the first request.
  * SCIM_OK, or SCIM_ERR_UNAVAILABLE: then serve nothing but errors. */
 enum scim_err	app_confine(struct app *app, struct scim_error *err);

@@ -36,6 +36,19 @@ set_string(char **slot, const char *value, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Sets *flag from "yes" or "no"; -1 for anything else. */
+static int
+yes_or_no(const char *value, bool *flag)
+{
+	if (strcmp(value, "yes") == 0)
+		*flag = true;
+	else if (strcmp(value, "no") == 0)
+		*flag = false;
+	else
+		return -1;
+	return 0;
+}
+
 static enum scim_err
 set_key(struct conf *c, const char *key, const char *value, const char *file,
     int line, struct scim_error *err)
@@ -78,7 +91,9 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 		return SCIM_OK;
 	}
 	if (strcmp(key, "sandbox") == 0) {
-		if (strcmp(value, "none") == 0)
+		if (strcmp(value, "auto") == 0)
+			c->sandbox = CONF_SANDBOX_AUTO;
+		else if (strcmp(value, "none") == 0)
 			c->sandbox = CONF_SANDBOX_NONE;
 		else if (strcmp(value, "seccomp") == 0)
 			c->sandbox = CONF_SANDBOX_SECCOMP;
@@ -86,8 +101,14 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 			c->sandbox = CONF_SANDBOX_SELFTEST;
 		else
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
-			    "%s:%d: sandbox must be none, seccomp or "
+			    "%s:%d: sandbox must be auto, none, seccomp or "
 			    "seccomp-selftest.", file, line);
+		return SCIM_OK;
+	}
+	if (strcmp(key, "allow_root") == 0) {
+		if (yes_or_no(value, &c->allow_root) != 0)
+			return err_set(err, SCIM_ERR_INVALID_VALUE,
+			    "%s:%d: allow_root must be yes or no.", file, line);
 		return SCIM_OK;
 	}
 	if (strcmp(key, "log_level") == 0) {
@@ -144,6 +165,7 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 	memset(c, 0, sizeof(*c));
 	c->log_level = LVL_INFO;
 	c->audit_keep = 100000;
+	c->sandbox = CONF_SANDBOX_AUTO;
 	if (path == NULL)
 		path = getenv("SCIMD_CONF");
 	if (path == NULL && argv0 != NULL &&
@@ -159,6 +181,10 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 	if ((env = getenv("SCIMD_DB")) != NULL && *env != '\0' &&
 	    (e = set_string(&c->db, env, err)) != SCIM_OK)
 		return e;
+	if ((env = getenv("SCIMD_ALLOW_ROOT")) != NULL && *env != '\0' &&
+	    yes_or_no(env, &c->allow_root) != 0)
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "SCIMD_ALLOW_ROOT must be yes or no.");
 	return SCIM_OK;
 }
 

@@ -13,9 +13,14 @@
  *	log_level	"error", "info" (default) or "debug"
  *	log		"stderr" (default: the web server's error log) or "syslog"
  *	audit_keep	entries kept in the audit trail (default 100000; 0 = all)
- *	sandbox		"none" (default), "seccomp" (sandbox.h), or
- *			"seccomp-selftest" (enter it, then make one forbidden
- *			call: the process must die of SIGSYS)
+ *	sandbox		"auto" (default: seccomp when built with it and
+ *			the kernel takes the filter, else unconfined with a
+ *			log line), "seccomp" (required: 503 without it),
+ *			"none", or "seccomp-selftest" (enter it, then make
+ *			one forbidden call: the process must die of SIGSYS)
+ *	allow_root	"no" (default) or "yes": scimd refuses to serve when
+ *			run as root unless this says yes ($SCIMD_ALLOW_ROOT
+ *			overrides, for test rigs that run everything as root)
  */
 #ifndef SCIMD_CONF_H
 #define SCIMD_CONF_H
@@ -25,8 +30,8 @@
 #include "error.h"
 
 enum conf_password { CONF_PASSWORD_DISCARD, CONF_PASSWORD_ARGON2ID };
-enum conf_sandbox { CONF_SANDBOX_NONE, CONF_SANDBOX_SECCOMP,
-	CONF_SANDBOX_SELFTEST };
+enum conf_sandbox { CONF_SANDBOX_AUTO, CONF_SANDBOX_NONE,
+	CONF_SANDBOX_SECCOMP, CONF_SANDBOX_SELFTEST };
 
 struct conf {
 	char			*db;		/* owned */
@@ -38,12 +43,13 @@ struct conf {
 	bool			 log_syslog;	/* log = syslog */
 	size_t			 audit_keep;	/* audit entries kept, 0 = all */
 	enum conf_sandbox	 sandbox;
+	bool			 allow_root;	/* serve even with euid 0 */
 };
 
 /*
  * Loads settings: defaults, then the file (path may be NULL: then
  * $SCIMD_CONF, then scimd.conf beside argv0, each only if it exists),
- * then $SCIMD_DB.  SCIM_OK, or SCIM_ERR_INVALID_VALUE naming the file,
+ * then $SCIMD_DB and $SCIMD_ALLOW_ROOT.  SCIM_OK, or SCIM_ERR_INVALID_VALUE naming the file,
  * line and key.  conf_free() releases it in every case.
  */
 enum scim_err	conf_load(struct conf *c, const char *path, const char *argv0,

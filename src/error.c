@@ -73,6 +73,14 @@ err_set(struct scim_error *err, enum scim_err code, const char *fmt, ...)
 	return code;
 }
 
+enum scim_err
+err_recode(struct scim_error *err, enum scim_err code)
+{
+	if (err != NULL)
+		err->code = code;
+	return code;
+}
+
 void
 err_clear(struct scim_error *err)
 {

@@ -59,6 +59,10 @@ enum scim_err	err_set(struct scim_error *err, enum scim_err code,
 		    const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 
+/* Gives a recorded error another code, keeping its detail (err_set with
+ * "%s", err->detail would print the detail over itself); returns code. */
+enum scim_err	err_recode(struct scim_error *err, enum scim_err code);
+
 /* Clears err to SCIM_OK with an empty detail. */
 void		err_clear(struct scim_error *err);
 

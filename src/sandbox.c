@@ -4,8 +4,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #ifdef HAVE_SECCOMP
 #include <seccomp.h>
@@ -46,6 +48,63 @@ static const int allowed[] = {
 };
 #endif
 
+#ifdef HAVE_SECCOMP
+/* Appends s to buf[*len..size), truncating.  Async-signal-safe. */
+static void
+append_str(char *buf, size_t *len, size_t size, const char *s)
+{
+	while (*s != '\0' && *len + 1 < size)
+		buf[(*len)++] = *s++;
+}
+
+/* Appends n in decimal.  Async-signal-safe. */
+static void
+append_num(char *buf, size_t *len, size_t size, long n)
+{
+	char digits[24];
+	int i = (int)sizeof(digits) - 1;
+	unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
+
+	digits[i] = '\0';
+	do {
+		digits[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0 && i > 1);
+	if (n < 0)
+		digits[--i] = '-';
+	append_str(buf, len, size, digits + i);
+}
+
+/*
+ * SIGSYS from the filter: a forbidden call was stopped before it ran.
+ * Says which (the admin can name it with `scmp_sys_resolver N`), then
+ * dies of SIGSYS: with the default action restored, raise()'s own tgkill
+ * is forbidden too, and the kernel delivers that SIGSYS unhandled.
+ */
+static void
+forbidden_call(int sig, siginfo_t *si, void *context)
+{
+	struct sigaction dfl;
+	char line[200];
+	size_t len = 0;
+
+	(void)context;
+	append_str(line, &len, sizeof(line), "scimd[");
+	append_num(line, &len, sizeof(line), (long)getpid());
+	append_str(line, &len, sizeof(line), "] error: sandbox: forbidden "
+	    "system call ");
+	append_num(line, &len, sizeof(line), (long)si->si_syscall);
+	append_str(line, &len, sizeof(line), " stopped; this process ends "
+	    "(docs/security.md, Sandbox)\n");
+	(void)write(STDERR_FILENO, line, len);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)sigaction(sig, &dfl, NULL);
+	(void)raise(sig);
+	_exit(128 + sig);	/* not reached */
+}
+#endif
+
 bool
 sandbox_available(void)
 {
@@ -61,10 +120,20 @@ sandbox_enter(struct scim_error *err)
 {
 #ifdef HAVE_SECCOMP
 	scmp_filter_ctx ctx;
+	struct sigaction sa;
 	size_t i;
 	int rc = 0;
 
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forbidden_call;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) != 0)
+		return err_set(err, SCIM_ERR_UNAVAILABLE,
+		    "sandbox: cannot catch SIGSYS: %s", strerror(errno));
+	/* Trap, not kill: the handler names the call in the log.  The call
+	 * itself never runs either way. */
+	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "sandbox: seccomp_init failed.");
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && rc == 0; i++)

@@ -2,11 +2,12 @@
  * sandbox.h: after start-up, scimd confines itself to the system calls
  * serving needs (seccomp on Linux, through libseccomp).
  *
- * Opt-in with `sandbox = seccomp` in scimd.conf.  Everything that needs
- * more than serving (opening files, the store, the log, the schema
- * tables, the first random numbers) happens in app_open(), before.  A
- * call outside the list kills the process (SIGSYS); the web server
- * starts another.
+ * On by default when built with libseccomp (`sandbox` in scimd.conf).
+ * Everything that needs more than serving (opening files, the store, the
+ * log, the schema tables, the first random numbers) happens in
+ * app_open(), before.  A call outside the list never runs: the process
+ * writes one line naming the call's number to stderr and dies of SIGSYS;
+ * the web server starts another.
  */
 #ifndef SCIMD_SANDBOX_H
 #define SCIMD_SANDBOX_H

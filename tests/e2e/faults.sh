@@ -29,12 +29,17 @@ E='urn:ietf:params:scim:api:messages:2.0:Error'
 [ -n "$MOUNTED" ] || { echo "Bail out! the store is not on the tmpfs"; exit 1; }
 
 # cgi STORE: GET /Users through scimd run as plain CGI over STORE; the
-# response in $WORK/cgi.out, scimd's log in $WORK/cgi.err.
+# response in $WORK/cgi.out, scimd's log in $WORK/cgi.err.  CGI_ENV adds
+# variables, CGI_AS runs it through a command (setpriv), CGI_TOKEN is the
+# bearer token ($TOKEN by default).
+CGI_ENV=(SCIMD_ALLOW_ROOT=yes)
+CGI_AS=()
 cgi() {
 	env -i SCIMD_DB="$1" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
 	    SCRIPT_NAME=/scim/v2 PATH_INFO=/Users REQUEST_URI=/scim/v2/Users \
 	    SERVER_NAME=127.0.0.1 SERVER_PORT=80 HTTP_HOST=127.0.0.1 \
-	    HTTP_AUTHORIZATION="Bearer $TOKEN" "$SCIMD" \
+	    HTTP_AUTHORIZATION="Bearer ${CGI_TOKEN:-$TOKEN}" "${CGI_ENV[@]}" \
+	    "${CGI_AS[@]}" "$SCIMD" \
 	    < /dev/null > "$WORK/cgi.out" 2> "$WORK/cgi.err"
 	echo $?
 }
@@ -111,6 +116,52 @@ ok $(cgi_body | jq -r .detail | grep -q 'truncated'; echo $?) "...$(cgi_body | j
 "$SCIMCTL" --db "$WORK/bad" stats > "$WORK/stats" 2>&1
 rc=$?
 ok $([ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; echo $?) "scimctl refuses it cleanly (status $rc)"
+
+# ---- 4. Run as root, not told to --------------------------------------------
+# A root scimd would leave root-owned files in the store that the web
+# server's user cannot open: it serves nothing but a 503 naming the fix.
+refused() {	# refused NAME: the last cgi run refused to serve as root
+	is "$(cgi_status)" 503 "$1: 503"
+	ok $(cgi_body | jq -r .detail | grep -q 'refuses to run as root'; echo $?) "...$(cgi_body | jq -r .detail)"
+	ok $(grep -q 'cannot start: scimd refuses to run as root' "$WORK/cgi.err"; echo $?) "...and a log line"
+}
+CGI_ENV=()
+rc=$(cgi "$WORK/db")
+is "$rc" 1 "root, nothing said: scimd exits 1 after answering"
+refused "root, nothing said"
+CGI_ENV=(SCIMD_ALLOW_ROOT=no)
+rc=$(cgi "$WORK/db")
+refused "root, SCIMD_ALLOW_ROOT=no"
+CGI_ENV=(SCIMD_ALLOW_ROOT=perhaps)
+rc=$(cgi "$WORK/db")
+is "$(cgi_status)" 503 "SCIMD_ALLOW_ROOT=perhaps: 503"
+ok $(cgi_body | jq -r .detail | grep -q 'SCIMD_ALLOW_ROOT must be yes or no'; echo $?) "...$(cgi_body | jq -r .detail)"
+printf 'allow_root = no\n' > "$WORK/no.conf"
+CGI_ENV=(SCIMD_CONF="$WORK/no.conf")
+rc=$(cgi "$WORK/db")
+refused "root, allow_root = no in scimd.conf"
+printf 'allow_root = yes\n' > "$WORK/yes.conf"
+CGI_ENV=(SCIMD_CONF="$WORK/yes.conf")
+rc=$(cgi "$WORK/db")
+is "$(cgi_status)" 200 "root, allow_root = yes in scimd.conf: served"
+
+# Not root: no setting needed.  A store of nobody's, scimd run as nobody.
+nb=$(mktemp -d /tmp/scimd-nobody.XXXXXX)
+chmod 755 "$nb"
+CGI_TOKEN=$("$SCIMCTL" --db "$nb/db" token add n 2>/dev/null | tail -n 1)
+chown -R nobody "$nb/db"
+CGI_ENV=()
+CGI_AS=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+if "${CGI_AS[@]}" test -x "$SCIMD"; then
+	rc=$(cgi "$nb/db")
+	is "$(cgi_status)" 200 "run as nobody, nothing said: served"
+else
+	skip "run as nobody: $SCIMD is not reachable by nobody"
+fi
+rm -rf "$nb"
+CGI_ENV=(SCIMD_ALLOW_ROOT=yes)
+CGI_AS=()
+CGI_TOKEN=
 
 # The good store is untouched by all this.
 rc=$(cgi "$WORK/db")
