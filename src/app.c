@@ -27,6 +27,7 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	enum scim_err e;
 
 	memset(app, 0, sizeof(*app));
+	sandbox_no_core_dumps();	/* before the first token is read */
 	if ((e = conf_load(&app->conf, conf_path, argv0, err)) != SCIM_OK)
 		return err_recode(err, SCIM_ERR_UNAVAILABLE);
 	log_init("scimd", app->conf.log_level, app->conf.log_syslog);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,6 +106,15 @@ forbidden_call(int sig, siginfo_t *si, void *context)
 	_exit(128 + sig);	/* not reached */
 }
 #endif
+
+void
+sandbox_no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 bool
 sandbox_available(void)

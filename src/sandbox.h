@@ -16,6 +16,14 @@
 
 #include "error.h"
 
+/*
+ * No core dumps, and no ptrace by other processes of the same user
+ * (RLIMIT_CORE 0, PR_SET_DUMPABLE 0): the memory of a process that has
+ * held bearer tokens is never written to disk or read by a neighbour.
+ * Called first thing by scimd and scimctl; failure is not fatal.
+ */
+void		sandbox_no_core_dumps(void);
+
 /* Whether this build can sandbox (libseccomp was found by configure). */
 bool		sandbox_available(void);
 

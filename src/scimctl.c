@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "sandbox.h"
 #include "schema.h"
 #include "store.h"
 
@@ -911,6 +912,7 @@ main(int argc, char *argv[])
 	bool create;
 
 	err_clear(&err);
+	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
 	if (argc > 2 && strcmp(argv[1], "--db") == 0) {
 		db = argv[2];
 		i = 3;

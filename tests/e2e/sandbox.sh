@@ -32,6 +32,10 @@ req GET '/Users?count=0'
 is "$STATUS" 200 "default settings: served"
 modes=$(seccomp_modes | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
 is "$modes" "2x2 " "...by 2 processes, both under a seccomp filter (Seccomp: 2)"
+cores=$(for p in $(pgrep -P "$SERVER_PID" -f "^$SCIMD"); do
+	awk '/^Max core file size/ {print $5 "/" $6}' "/proc/$p/limits"
+done | sort -u | tr '\n' ' ')
+is "$cores" "0/0 " "...and may not dump core (RLIMIT_CORE 0: tokens never reach a core file)"
 req POST /Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"confined"}'
 is "$STATUS" 201 "a write under the filter: 201"
 ok $(! grep -q 'forbidden system call' "$WORK/error.log"; echo $?) "...and no call was stopped"
