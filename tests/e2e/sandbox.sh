@@ -13,7 +13,13 @@ grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" 2>/dev/null ||
     skip_all "scimd built without libseccomp"
 
 OUT=$(mktemp -d /tmp/scimd-sandbox.XXXXXX)
-cleanup() { stop_servers; rm -rf "$OUT"; }
+listener=
+cleanup() {
+	stop_servers
+	# A stand-in syslog listener (below) and the /dev/log it made.
+	if [ -n "$listener" ]; then kill "$listener" 2>/dev/null; rm -f /dev/log; fi
+	rm -rf "$OUT"
+}
 trap cleanup EXIT
 
 # seccomp_mode: the Seccomp line of /proc/PID/status of each scimd that
@@ -82,6 +88,37 @@ for mode in auto seccomp; do
 	is "$rc" 0 "plain CGI with sandbox = $mode: exits normally"
 	is "$(cgi_status)" 200 "...and answers 200"
 done
+# log = syslog under the filter: glibc's syslog() reconnects to /dev/log
+# as needed (socket, connect, sendto: allowed).  Where no syslog daemon
+# listens and we may, a listener stands in for one to see the lines.
+printf 'db = %s\nsandbox = seccomp\nlog = syslog\nlog_level = debug\n' "$OUT/db" > "$OUT/cgi.conf"
+if [ ! -e /dev/log ] && [ "$(id -u)" -eq 0 ] && command -v python3 >/dev/null; then
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1] + ".ready", "w").close()
+with open(sys.argv[1], "ab", buffering=0) as f:
+	while True:
+		f.write(s.recv(65536) + b"\n")
+' "$OUT/syslog" &
+	listener=$!
+	for i in $(seq 1 50); do [ -e "$OUT/syslog.ready" ] && break; sleep 0.1; done
+fi
+rc=$(cgi "$OUT/cgi.conf")
+is "$rc" 0 "log = syslog under the filter: exits normally"
+is "$(cgi_status)" 200 "...and answers 200"
+if [ -n "$listener" ]; then
+	sleep 0.2
+	kill "$listener" 2>/dev/null
+	wait "$listener" 2>/dev/null
+	rm -f /dev/log
+	listener=
+	ok $(grep -q 'scimd\[[0-9]*\]: .*GET /Users 200' "$OUT/syslog"; echo $?) "...and its request line reached syslog's socket"
+else
+	skip "the syslog line (a syslog daemon owns /dev/log here, or no python3)"
+fi
+
 printf 'db = %s\nsandbox = strict\n' "$OUT/db" > "$OUT/cgi.conf"
 rc=$(cgi "$OUT/cgi.conf")
 is "$(cgi_status)" 503 "sandbox = strict: 503, nothing served"
