@@ -14,8 +14,8 @@
  *	log		"stderr" (default: the web server's error log) or "syslog"
  *	audit_keep	entries kept in the audit trail (default 100000; 0 = all)
  *	sandbox		"auto" (default: seccomp when built with it and
- *			the kernel takes the filter, else unconfined with a
- *			log line), "seccomp" (required: 503 without it),
+ *			the kernel takes the filter; unconfined with a log
+ *			line if the kernel refuses, silently if not built), "seccomp" (required: 503 without it),
  *			"none", or "seccomp-selftest" (enter it, then make
  *			one forbidden call: the process must die of SIGSYS)
  *	allow_root	"no" (default) or "yes": scimd refuses to serve when
