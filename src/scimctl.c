@@ -29,28 +29,68 @@
 #include "schema.h"
 #include "store.h"
 
+/* Each command's synopsis, for the usage message and `CMD --help`. */
+static const struct {
+	const char	*cmd;
+	const char	*text;
+} synopses[] = {
+	{ "init",	"  init                  create the store\n" },
+	{ "token",	"  token add NAME [--expires WHEN]\n"
+			"                        make a bearer token; prints it last\n"
+			"                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
+			"  token list            list tokens: name, created, expires\n"
+			"  token revoke NAME     remove a token\n" },
+	{ "backup",	"  backup DEST-DIR       consistent, compacted copy of a live store\n" },
+	{ "verify",	"  verify                check indexes against records\n" },
+	{ "reindex",	"  reindex               rebuild every index from the records\n" },
+	{ "stats",	"  stats                 counts, file and map size, readers\n" },
+	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
+	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
+	{ "restore",	"  restore SRC-DIR       replace the content with a backup\n" },
+	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n" },
+	{ "group",	"  group get ID | group list\n" },
+	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
+			"                        the change trail, one JSON entry a line\n"
+			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
+};
+
+/* Prints the usage of cmd (every command when cmd is NULL or unknown). */
+static void
+usage_to(FILE *out, const char *cmd)
+{
+	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
+
+	fprintf(out, "usage: scimctl [--db DIR] command [args]\n");
+	for (i = 0; cmd != NULL && i < n; i++)
+		if (strcmp(synopses[i].cmd, cmd) == 0) {
+			fputs(synopses[i].text, out);
+			shown++;
+		}
+	if (shown > 0)
+		return;
+	fprintf(out, "commands:\n");
+	for (i = 0; i < n; i++)
+		fputs(synopses[i].text, out);
+	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr), "
+	    "2 usage; see scimctl(8).\n");
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: scimctl [--db DIR] command [args]\n"
-	    "commands:\n"
-	    "  init                  create the store\n"
-	    "  token add NAME [--expires WHEN]\n"
-	    "                        make a bearer token; prints it last\n"
-	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
-	    "  token list            list tokens: name, created, expires\n"
-	    "  token revoke NAME     remove a token\n"
-	    "  backup DEST-DIR       consistent, compacted copy of a live store\n"
-	    "  verify                check indexes against records\n"
-	    "  reindex               rebuild every index from the records\n"
-	    "  stats                 counts, file and map size, readers\n"
-	    "  export [users|groups] [FILE]   NDJSON, one resource per line\n"
-	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n"
-	    "  restore SRC-DIR       replace the content with a backup\n"
-	    "  user get ID | user find NAME-OR-EMAIL | user list\n"
-	    "  group get ID | group list\n"
-	    "  audit [--after SEQ] [--id ID] [--follow]   the change trail\n");
+	usage_to(stderr, NULL);
+}
+
+/* Whether an argument asks for help. */
+static bool
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
 }
 
 /* ---- token ------------------------------------------------------------- */
@@ -96,13 +136,14 @@ token_print(const char *name, const char *created, const char *expires,
 }
 
 /*
- * Turns WHEN (a lifetime "90d", "12h", "30m", "45s", a date "2027-01-31" or a
+ * Turns WHEN (a duration "90d", "12h", "30m", "45s" counted from now
+ * forward when sign is 1 or back when it is -1, a date "2027-01-31" or a
  * moment "2027-01-31T12:00:00Z") into an RFC 3339 UTC time in
- * store_now()'s form.  false if WHEN is none of these or not in the
- * future.
+ * store_now()'s form, and *at.  false if WHEN is none of these.
  */
 static bool
-parse_expiry(const char *when, char *out, size_t outsz)
+parse_when(const char *when, int sign, time_t *at_out, char *out,
+    size_t outsz)
 {
 	struct tm tm;
 	time_t now = time(NULL), at;
@@ -118,10 +159,10 @@ parse_expiry(const char *when, char *out, size_t outsz)
 		    n == 0 || n > 100UL * 366)
 			return false;
 		switch (*end) {
-		case 'd': at = now + (time_t)n * 86400; break;
-		case 'h': at = now + (time_t)n * 3600; break;
-		case 'm': at = now + (time_t)n * 60; break;
-		case 's': at = now + (time_t)n; break;
+		case 'd': at = now + sign * (time_t)n * 86400; break;
+		case 'h': at = now + sign * (time_t)n * 3600; break;
+		case 'm': at = now + sign * (time_t)n * 60; break;
+		case 's': at = now + sign * (time_t)n; break;
 		default: return false;
 		}
 	} else {
@@ -134,12 +175,22 @@ parse_expiry(const char *when, char *out, size_t outsz)
 			rest++;
 		if (*rest != '\0')
 			return false;
-		if ((at = timegm(&tm)) == (time_t)-1 || at <= now)
+		if ((at = timegm(&tm)) == (time_t)-1)
 			return false;
 	}
+	*at_out = at;
 	if (gmtime_r(&at, &tm) == NULL)
 		return false;
 	return strftime(out, outsz, "%Y-%m-%dT%H:%M:%S.000Z", &tm) > 0;
+}
+
+/* An expiry: WHEN as parse_when() reads it, in the future. */
+static bool
+parse_expiry(const char *when, char *out, size_t outsz)
+{
+	time_t at;
+
+	return parse_when(when, 1, &at, out, outsz) && at > time(NULL);
 }
 
 static enum scim_err
@@ -843,6 +894,7 @@ cmd_show(struct store *s, enum rtype t, int argc, char **argv,
 struct audit_ctx {
 	unsigned long long	 after;
 	const char		*id;
+	const char		*since;	/* RFC 3339 in store_now()'s form, or NULL */
 };
 
 static bool
@@ -851,10 +903,14 @@ audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
 	struct audit_ctx *a = ctx;
 
 	a->after = seq;
-	if (a->id != NULL) {
+	if (a->id != NULL || a->since != NULL) {
 		json_t *e = json_loadb(json, len, 0, NULL);
 		const char *id = json_string_value(json_object_get(e, "id"));
-		bool want = id != NULL && strcmp(id, a->id) == 0;
+		const char *t = json_string_value(json_object_get(e, "time"));
+		/* Same fixed-width UTC form: text order is time order. */
+		bool want = (a->id == NULL || (id != NULL &&
+		    strcmp(id, a->id) == 0)) && (a->since == NULL ||
+		    (t != NULL && strcmp(t, a->since) >= 0));
 
 		json_decref(e);
 		if (!want)
@@ -876,7 +932,9 @@ audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 static int
 cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 {
-	struct audit_ctx a = { 0, NULL };
+	struct audit_ctx a = { 0, NULL, NULL };
+	char since[40];
+	time_t at;
 	bool follow = false;
 	int i;
 
@@ -887,7 +945,16 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 			a.after = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			a.id = argv[++i];
-		else {
+		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			if (!parse_when(argv[++i], -1, &at, since,
+			    sizeof(since))) {
+				err_set(err, SCIM_ERR_INVALID_VALUE, "--since "
+				    "takes a time ago (2h, 7d) or a date "
+				    "(2026-11-01 or 2026-11-01T12:00:00Z)");
+				return 1;
+			}
+			a.since = since;
+		} else {
 			usage();
 			return 2;
 		}
@@ -913,6 +980,11 @@ main(int argc, char *argv[])
 
 	err_clear(&err);
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage_to(stdout, argc > 2 ? argv[2] : NULL);
+		return 0;
+	}
 	if (argc > 2 && strcmp(argv[1], "--db") == 0) {
 		db = argv[2];
 		i = 3;
@@ -920,15 +992,20 @@ main(int argc, char *argv[])
 		db = argv[1] + 5;
 		i = 2;
 	}
+	/* `scimctl [--db DIR] CMD ... --help`: that command's usage, without
+	 * touching (or needing) a store. */
+	if (i < argc && (strcmp(argv[i], "help") == 0 ||
+	    wants_help(argc - i, argv + i))) {
+		cmd = strcmp(argv[i], "help") == 0 ? (i + 1 < argc ?
+		    argv[i + 1] : NULL) : argv[i];
+		usage_to(stdout, cmd);
+		return 0;
+	}
 	if (i >= argc || db == NULL || *db == '\0') {
 		usage();
 		return 2;
 	}
 	cmd = argv[i++];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage();
-		return 0;
-	}
 	if (schema_init(NULL, &err) != SCIM_OK)
 		goto fail;
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||

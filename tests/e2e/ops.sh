@@ -81,8 +81,30 @@ req PATCH "/Users/$UID1" '{"schemas":["urn:ietf:params:scim:api:messages:2.0:Pat
 is "$(tail -n 1 "$WORK/audit" | jq -r .op)" patch "audit records the PATCH"
 is "$(tail -n 1 "$WORK/audit" | jq -r .token)" e2e "audit names the token"
 S=$(tail -n 1 "$WORK/audit" | jq .seq)
+sleep 1.1	# a second boundary between the PATCH and the DELETE
+T=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 req DELETE "/Users/$UID1"
 is "$("$SCIMCTL" --db "$DB" audit --after "$S" | jq -r .op | tail -n 1)" delete "changes since a sequence number"
+all=$("$SCIMCTL" --db "$DB" audit | wc -l)
+is "$("$SCIMCTL" --db "$DB" audit --since 1h | wc -l)" "$all" "audit --since 1h: every entry of this test"
+is "$("$SCIMCTL" --db "$DB" audit --since "$(date -u -d tomorrow +%Y-%m-%d)" | wc -l)" 0 "audit --since tomorrow: none"
+"$SCIMCTL" --db "$DB" audit --since "$T" > "$WORK/since"
+is "$(jq -r .op < "$WORK/since" | sort -u | tr '\n' ' ')" "delete " "audit --since $T (just before the DELETE): the DELETE, nothing older"
+is "$(jq -r .seq < "$WORK/since" | head -n 1)" $((S + 1)) "...starting right after the PATCH's entry"
+"$SCIMCTL" --db "$DB" audit --since yesterdayish > /dev/null 2> "$WORK/err"
+is "$?" 1 "audit --since with a bad time: exit 1"
+ok $(grep -q -- '--since takes a time ago' "$WORK/err"; echo $?) "...saying what it takes"
+
+# Every command has --help: its usage on stdout, exit 0, no store needed.
+for c in init token backup verify reindex stats export import restore user group audit; do
+	out=$("$SCIMCTL" --db "$WORK/no-such-store" $c --help 2>&1)
+	rc=$?
+	ok $([ $rc -eq 0 ] && echo "$out" | grep -q "^  $c" && [ ! -e "$WORK/no-such-store" ]; echo $?) "scimctl $c --help"
+done
+"$SCIMCTL" --help | grep -q 'Exit status: 0 done, 1 failed'
+ok $? "scimctl --help: every command and the exit statuses"
+"$SCIMCTL" --db "$DB" frobnicate > /dev/null 2>&1
+is "$?" 2 "an unknown command: exit 2"
 
 # Read commands and stats.
 "$SCIMCTL" --db "$DB" user find U2@EXAMPLE.COM > "$WORK/find"
