@@ -214,12 +214,89 @@ parse_value(struct parser *p)
 	return json_stringn(p->s + start, p->pos - start);
 }
 
+/* Reads the rest of an attrExp after its path: compareOp compValue, or
+ * "pr", into n. */
+static bool
+parse_compare(struct parser *p, struct filter_node *n)
+{
+	int op;
+
+	skip_space(p);
+	for (op = FILTER_EQ; op <= FILTER_PR; op++)
+		if (keyword(p, op_names[op]))
+			break;
+	if (op > FILTER_PR) {
+		fail(p, "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, "
+		    "le, pr)");
+		return false;
+	}
+	n->op = op;
+	if (op == FILTER_PR)
+		return true;
+	skip_space(p);
+	return (n->value = parse_value(p)) != NULL;
+}
+
+/*
+ * After a value path vp (`attr[...]`), Microsoft Entra's lookup by work
+ * email writes a comparison that RFC 7644's grammar does not have:
+ * `emails[type eq "work"].value eq "x"`, and in Microsoft's docs
+ * `emails[type eq "work"] eq "x"` (the element's "value").  Both are read
+ * as `emails[type eq "work" and value eq "x"]`, which is what they mean
+ * (and what the email index answers).  Anything else after the ']' is
+ * left for the caller.  false on a parse error.
+ */
+static bool
+parse_vp_compare(struct parser *p, struct filter_node *vp)
+{
+	struct filter_node *cmp, *both;
+	size_t start, save = p->pos;
+	bool dotted = p->pos < p->len && p->s[p->pos] == '.';
+	int op;
+
+	if (!dotted) {
+		skip_space(p);
+		for (op = FILTER_EQ; op <= FILTER_PR; op++)
+			if (keyword(p, op_names[op]))
+				break;
+		p->pos = save;
+		if (op > FILTER_PR)
+			return true;	/* "and", "or", ")", "]" or the end */
+	}
+	if ((cmp = node_new(p, FILTER_EQ)) == NULL)
+		return false;
+	if (dotted) {
+		start = ++p->pos;
+		while (p->pos < p->len && path_char(p->s[p->pos]) &&
+		    p->s[p->pos] != '.' && p->s[p->pos] != ':')
+			p->pos++;
+		if (p->pos == start || !isalpha((unsigned char)p->s[start])) {
+			fail(p, "bad sub-attribute");
+			goto fail;
+		}
+		cmp->path.attr = strndup(p->s + start, p->pos - start);
+	} else
+		cmp->path.attr = strdup("value");
+	if (cmp->path.attr == NULL) {
+		err_set(p->err, SCIM_ERR_NOMEM, NULL);
+		goto fail;
+	}
+	if (!parse_compare(p, cmp) || (both = node_new(p, FILTER_AND)) == NULL)
+		goto fail;
+	both->left = vp->left;
+	both->right = cmp;
+	vp->left = both;
+	return true;
+fail:
+	filter_free(cmp);
+	return false;
+}
+
 /* attrExp or valuePath. */
 static struct filter_node *
 parse_attr_exp(struct parser *p, int depth, bool in_vp)
 {
 	struct filter_node *n;
-	int op;
 
 	if ((n = node_new(p, FILTER_EQ)) == NULL)
 		return NULL;
@@ -244,22 +321,9 @@ parse_attr_exp(struct parser *p, int depth, bool in_vp)
 			goto fail;
 		}
 		p->pos++;
-		return n;
+		return parse_vp_compare(p, n) ? n : (filter_free(n), NULL);
 	}
-	skip_space(p);
-	for (op = FILTER_EQ; op <= FILTER_PR; op++)
-		if (keyword(p, op_names[op]))
-			break;
-	if (op > FILTER_PR) {
-		fail(p, "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, "
-		    "le, pr)");
-		goto fail;
-	}
-	n->op = op;
-	if (op == FILTER_PR)
-		return n;
-	skip_space(p);
-	if ((n->value = parse_value(p)) == NULL)
+	if (!parse_compare(p, n))
 		goto fail;
 	return n;
 fail:

@@ -57,7 +57,9 @@ struct filter_node {
  * filter_free()).  On failure returns SCIM_ERR_INVALID_FILTER with a
  * detail that names the byte offset and what was expected, and *out NULL.
  * Inside a value path, attribute paths are relative (sub-attributes of the
- * outer attribute); nested value paths are refused.
+ * outer attribute); nested value paths are refused.  A comparison right
+ * after a value path (Entra: `emails[type eq "work"].value eq "x"`) is
+ * read as one more "and" term inside it.
  */
 enum scim_err	filter_parse(const char *text, size_t len,
 		    struct filter_node **out, struct scim_error *err);

@@ -173,6 +173,15 @@ main(void)
 	    u), 1, "value path: same element");
 	is_int(match(RT_USER, "emails[type eq \"home\" and value co \"@example.com\"]",
 	    u), 0, "value path: conditions on different elements do not match");
+	is_int(match(RT_USER, "emails[type eq \"work\"].value eq "
+	    "\"BJENSEN@example.com\"", u), 1,
+	    "Entra's emails[type eq \"work\"].value eq: matches the work email");
+	is_int(match(RT_USER, "emails[type eq \"home\"].value eq "
+	    "\"bjensen@example.com\"", u), 0,
+	    "...and not when the address is another type's");
+	is_int(match(RT_USER, "emails[type eq \"work\"] eq "
+	    "\"bjensen@example.com\"", u), 1,
+	    "emails[type eq \"work\"] eq (Microsoft's docs): the element's value");
 	is_int(match(RT_USER, "emails[primary eq true]", u), 1,
 	    "value path on a boolean sub-attribute");
 	is_int(match(RT_USER, "meta.lastModified gt \"2011-05-13T04:42:34Z\"",

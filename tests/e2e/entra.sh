@@ -31,8 +31,21 @@ is "$(j .nickName)" null "null attribute unassigned"
 
 req GET '/Users?filter=externalId+eq+%220a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef%22'
 is "$(j .totalResults)" 1 "lookup by externalId"
-req GET "/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22x%22"
-is "$STATUS" 400 "malformed value path filter: 400"
+# Lookup by work email, as Entra writes it (a comparison after the value
+# path: not RFC 7644 grammar, read as emails[type eq "work" and value eq]).
+WORK_EMAIL=test_user_fd0ea19b-0777-472c-9f96-4f70d2226f2e%40TESTUSER.com
+req GET "/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22$WORK_EMAIL%22"
+is "$STATUS" 200 "lookup by emails[type eq \"work\"].value eq: 200"
+is "$(j '.Resources[0].id')" "$ID" "...finds the user (email compared without case)"
+req GET "/Users?filter=emails%5Btype%20eq%20%22work%22%5D%20eq%20%22$WORK_EMAIL%22"
+is "$(j '.Resources[0].id')" "$ID" "lookup by emails[type eq \"work\"] eq (Microsoft's docs form): found"
+req GET "/Users?filter=emails%5Btype+eq+%22home%22%5D.value+eq+%22$WORK_EMAIL%22"
+is "$(j .totalResults)" 0 "...the same address as a home email: none"
+req GET "/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22nobody%40testuser.com%22"
+is "$(j .totalResults)" 0 "...an unknown work email: none (200, empty)"
+req GET "/Users?filter=emails%5Btype+eq+%22work%22%5D.value"
+is "$STATUS" 400 "emails[type eq \"work\"].value with no comparison: 400"
+is "$(j .scimType)" invalidFilter "...invalidFilter"
 
 # Without aadOptscim062020: capitalised ops, string booleans.
 req PATCH "/Users/$ID" '{"schemas":["'$P'"],"Operations":[
