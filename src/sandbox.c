@@ -130,6 +130,8 @@ enum scim_err
 sandbox_enter(struct scim_error *err)
 {
 #ifdef HAVE_SECCOMP
+	const struct scmp_arg_cmp unix_only = { .arg = 0, .op = SCMP_CMP_EQ,
+	    .datum_a = AF_UNIX, .datum_b = 0 };
 	scmp_filter_ctx ctx;
 	struct sigaction sa;
 	size_t i;
@@ -149,10 +151,11 @@ sandbox_enter(struct scim_error *err)
 		    "sandbox: seccomp_init failed.");
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	/* A new socket only for syslog's local socket. */
+	/* A new socket only for syslog's local socket.  (The comparison is
+	 * spelled out: libseccomp's SCMP_A0 leaves datum_b to a default.) */
 	if (rc == 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(socket), 1, &unix_only);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
