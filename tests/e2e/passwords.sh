@@ -32,7 +32,8 @@ stop_servers
 CONF=$(mktemp /tmp/scimd-pw.XXXXXX)
 printf 'password = argon2id\n' > "$CONF"
 SCIMD_CONF_FILE=$CONF start_lighttpd /scim/v2
-rm -f "$CONF"
+# The settings file must outlive every scimd lighttpd may (re)start.
+trap 'stop_servers; rm -f "$CONF"' EXIT
 req POST /Users '{"schemas":["'$U'"],"userName":"kept","password":"Clear-Text-Two-2"}'
 is "$STATUS" 201 "argon2id: a create with a password: 201"
 id=$(j .id)
