@@ -23,60 +23,7 @@
 
 #include "app.h"
 #include "cursor.h"
-
-struct fake {
-	const char	*names[16];
-	const char	*values[16];
-	int		 n;
-	const char	*body;
-	size_t		 body_len, body_off;
-	int		 status;	/* from the Status line written */
-	size_t		 written;
-};
-
-static const char *
-fake_getenv(void *ctx, const char *name)
-{
-	struct fake *f = ctx;
-	int i;
-
-	for (i = 0; i < f->n; i++)
-		if (strcmp(f->names[i], name) == 0)
-			return f->values[i];
-	return NULL;
-}
-
-static ssize_t
-fake_read(void *ctx, char *buf, size_t n)
-{
-	struct fake *f = ctx;
-	size_t left = f->body_len - f->body_off;
-
-	if (n > left)
-		n = left;
-	memcpy(buf, f->body + f->body_off, n);
-	f->body_off += n;
-	return (ssize_t)n;
-}
-
-static int
-fake_write(void *ctx, const char *buf, size_t n)
-{
-	struct fake *f = ctx;
-
-	if (f->written == 0 && n > 8 && strncmp(buf, "Status: ", 8) == 0)
-		f->status = atoi(buf + 8);
-	f->written += n;
-	return 0;
-}
-
-static void
-fake_set(struct fake *f, const char *name, const char *value)
-{
-	f->names[f->n] = name;
-	f->values[f->n] = value;
-	f->n++;
-}
+#include "memreq.h"
 
 int
 main(int argc, char *argv[])
@@ -84,7 +31,7 @@ main(int argc, char *argv[])
 	struct app app;
 	struct scim_error err;
 	struct http_io io;
-	struct fake f;
+	struct memreq f;
 	char auth[256], path[256], query[256], body[512], len[16];
 	const char *op;
 	long i, n;
@@ -125,28 +72,25 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	snprintf(auth, sizeof(auth), "Bearer %s", argv[2]);
-	io.getenv = fake_getenv;
-	io.read = fake_read;
-	io.write = fake_write;
-	io.ctx = &f;
+	io = memreq_io(&f);
 	for (i = 0; i < n; i++) {
-		memset(&f, 0, sizeof(f));
-		fake_set(&f, "SCRIPT_NAME", "/scim/v2");
-		fake_set(&f, "HTTP_HOST", "127.0.0.1:8080");
-		fake_set(&f, "SERVER_NAME", "127.0.0.1");
-		fake_set(&f, "SERVER_PORT", "8080");
-		fake_set(&f, "HTTP_AUTHORIZATION", auth);
+		memreq_init(&f, NULL, 0);
+		memreq_set(&f, "SCRIPT_NAME", "/scim/v2");
+		memreq_set(&f, "HTTP_HOST", "127.0.0.1:8080");
+		memreq_set(&f, "SERVER_NAME", "127.0.0.1");
+		memreq_set(&f, "SERVER_PORT", "8080");
+		memreq_set(&f, "HTTP_AUTHORIZATION", auth);
 		if (strcmp(op, "get") == 0) {
 			snprintf(path, sizeof(path), "/Users/%s", argv[4]);
-			fake_set(&f, "REQUEST_METHOD", "GET");
-			fake_set(&f, "PATH_INFO", path);
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "PATH_INFO", path);
 			want = 200;
 		} else if (strcmp(op, "filter") == 0) {
 			snprintf(query, sizeof(query),
 			    "filter=userName%%20eq%%20%%22%s%%22", argv[4]);
-			fake_set(&f, "REQUEST_METHOD", "GET");
-			fake_set(&f, "PATH_INFO", "/Users");
-			fake_set(&f, "QUERY_STRING", query);
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "PATH_INFO", "/Users");
+			memreq_set(&f, "QUERY_STRING", query);
 			want = 200;
 		} else if (strcmp(op, "post") == 0) {
 			snprintf(body, sizeof(body), "{\"schemas\":["
@@ -158,11 +102,11 @@ main(int argc, char *argv[])
 			    "\"active\":true}", argv[4], i, argv[4], i);
 			snprintf(len, sizeof(len), "%zu", strlen(body));
 			f.body = body;
-			f.body_len = strlen(body);
-			fake_set(&f, "REQUEST_METHOD", "POST");
-			fake_set(&f, "PATH_INFO", "/Users");
-			fake_set(&f, "CONTENT_TYPE", "application/scim+json");
-			fake_set(&f, "CONTENT_LENGTH", len);
+			f.len = strlen(body);
+			memreq_set(&f, "REQUEST_METHOD", "POST");
+			memreq_set(&f, "PATH_INFO", "/Users");
+			memreq_set(&f, "CONTENT_TYPE", "application/scim+json");
+			memreq_set(&f, "CONTENT_LENGTH", len);
 			want = 201;
 		} else {
 			fprintf(stderr, "inproc: unknown operation %s\n", op);

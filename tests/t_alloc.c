@@ -24,6 +24,7 @@
 #include "app.h"
 #include "auth.h"
 #include "buf.h"
+#include "memreq.h"
 #include "store.h"
 #include "tap.h"
 
@@ -70,58 +71,6 @@ static void json_release(void *p) { free(p); }
 
 /* ---- one request in process ------------------------------------------- */
 
-struct input {
-	const char	*names[12];
-	const char	*values[12];
-	int		 n;
-	const char	*body;
-	size_t		 len, off;
-	int		 status;
-	size_t		 written;
-	char		 head[2048];
-};
-
-static const char *
-in_getenv(void *ctx, const char *name)
-{
-	struct input *in = ctx;
-	int i;
-
-	for (i = 0; i < in->n; i++)
-		if (strcmp(in->names[i], name) == 0)
-			return in->values[i];
-	return NULL;
-}
-
-static ssize_t
-in_read(void *ctx, char *buf, size_t n)
-{
-	struct input *in = ctx;
-
-	if (n > in->len - in->off)
-		n = in->len - in->off;
-	memcpy(buf, in->body + in->off, n);
-	in->off += n;
-	return (ssize_t)n;
-}
-
-static int
-in_write(void *ctx, const char *buf, size_t n)
-{
-	struct input *in = ctx;
-
-	if (in->written == 0)
-		in->status = (n > 8 && strncmp(buf, "Status: ", 8) == 0) ?
-		    atoi(buf + 8) : -1;
-	if (in->written < sizeof(in->head) - 1) {
-		size_t k = sizeof(in->head) - 1 - in->written;
-
-		memcpy(in->head + in->written, buf, n < k ? n : k);
-	}
-	in->written += n;
-	return 0;
-}
-
 static struct app	app;
 static char		auth_header[96];
 static char		dir[] = "/tmp/t_alloc.XXXXXX";
@@ -131,28 +80,25 @@ static char		dir[] = "/tmp/t_alloc.XXXXXX";
 static int
 serve(const char *method, const char *path, const char *body, char *id)
 {
-	struct input in;
-	struct http_io io = { in_getenv, in_read, in_write, &in };
+	struct memreq r;
+	struct http_io io = memreq_io(&r);
 	char len[24], uri[256], *p;
 
-	memset(&in, 0, sizeof(in));
+	body = body ? body : "";
+	memreq_init(&r, body, strlen(body));
 	snprintf(uri, sizeof(uri), "/scim/v2%s", path);
-	in.body = body ? body : "";
-	in.len = strlen(in.body);
-	snprintf(len, sizeof(len), "%zu", in.len);
-#define SET(k, v) do { in.names[in.n] = (k); in.values[in.n] = (v); in.n++; } while (0)
-	SET("REQUEST_METHOD", method);
-	SET("REQUEST_URI", uri);
-	SET("SCRIPT_NAME", "/scim/v2");
-	SET("HTTP_HOST", "127.0.0.1");
-	SET("HTTP_AUTHORIZATION", auth_header);
-	SET("CONTENT_TYPE", "application/scim+json");
-	SET("CONTENT_LENGTH", len);
-#undef SET
+	snprintf(len, sizeof(len), "%zu", r.len);
+	memreq_set(&r, "REQUEST_METHOD", method);
+	memreq_set(&r, "REQUEST_URI", uri);
+	memreq_set(&r, "SCRIPT_NAME", "/scim/v2");
+	memreq_set(&r, "HTTP_HOST", "127.0.0.1");
+	memreq_set(&r, "HTTP_AUTHORIZATION", auth_header);
+	memreq_set(&r, "CONTENT_TYPE", "application/scim+json");
+	memreq_set(&r, "CONTENT_LENGTH", len);
 	app_serve(&app, &io);
-	if (id != NULL && (p = strstr(in.head, "\"id\":\"")) != NULL)
+	if (id != NULL && (p = strstr(r.head, "\"id\":\"")) != NULL)
 		snprintf(id, STORE_ID_LEN + 1, "%s", p + 6);
-	return in.status;
+	return r.status;
 }
 
 /* ---- the store's content, to compare ----------------------------------- */

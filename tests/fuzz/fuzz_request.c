@@ -24,71 +24,8 @@
 
 #include "app.h"
 #include "auth.h"
+#include "memreq.h"
 #include "store.h"
-
-#define FUZZ_VARS	24
-
-struct input {
-	const char	*names[FUZZ_VARS];
-	const char	*values[FUZZ_VARS];
-	int		 n;
-	const char	*body;
-	size_t		 len, off;
-	int		 status;
-	size_t		 written;
-	char		 head[512];	/* the answer's first bytes */
-};
-
-static const char *
-in_getenv(void *ctx, const char *name)
-{
-	struct input *in = ctx;
-	int i;
-
-	for (i = 0; i < in->n; i++)
-		if (strcmp(in->names[i], name) == 0)
-			return in->values[i];
-	return NULL;
-}
-
-static ssize_t
-in_read(void *ctx, char *buf, size_t n)
-{
-	struct input *in = ctx;
-
-	if (n > in->len - in->off)
-		n = in->len - in->off;
-	memcpy(buf, in->body + in->off, n);
-	in->off += n;
-	return (ssize_t)n;
-}
-
-static int
-in_write(void *ctx, const char *buf, size_t n)
-{
-	struct input *in = ctx;
-
-	if (in->written == 0)
-		in->status = (n > 8 && strncmp(buf, "Status: ", 8) == 0) ?
-		    atoi(buf + 8) : -1;
-	if (in->written < sizeof(in->head) - 1) {
-		size_t k = sizeof(in->head) - 1 - in->written;
-
-		memcpy(in->head + in->written, buf, n < k ? n : k);
-	}
-	in->written += n;
-	return 0;
-}
-
-static void
-in_set(struct input *in, const char *name, const char *value)
-{
-	if (in->n < FUZZ_VARS) {
-		in->names[in->n] = name;
-		in->values[in->n] = value;
-		in->n++;
-	}
-}
 
 static struct app	app;
 static char		auth_header[96];
@@ -125,25 +62,23 @@ token_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 static int
 serve(const char *method, const char *uri, const char *body)
 {
-	struct input in;
-	struct http_io io = { in_getenv, in_read, in_write, &in };
+	struct memreq r;
+	struct http_io io = memreq_io(&r);
 	char len[24];
 
-	memset(&in, 0, sizeof(in));
-	in.body = body;
-	in.len = strlen(body);
-	snprintf(len, sizeof(len), "%zu", in.len);
-	in_set(&in, "REQUEST_METHOD", method);
-	in_set(&in, "REQUEST_URI", uri);
-	in_set(&in, "SCRIPT_NAME", "/scim/v2");
-	in_set(&in, "HTTP_HOST", "127.0.0.1");
-	in_set(&in, "SERVER_NAME", "127.0.0.1");
-	in_set(&in, "SERVER_PORT", "80");
-	in_set(&in, "HTTP_AUTHORIZATION", auth_header);
-	in_set(&in, "CONTENT_TYPE", "application/scim+json");
-	in_set(&in, "CONTENT_LENGTH", len);
+	memreq_init(&r, body, strlen(body));
+	snprintf(len, sizeof(len), "%zu", r.len);
+	memreq_set(&r, "REQUEST_METHOD", method);
+	memreq_set(&r, "REQUEST_URI", uri);
+	memreq_set(&r, "SCRIPT_NAME", "/scim/v2");
+	memreq_set(&r, "HTTP_HOST", "127.0.0.1");
+	memreq_set(&r, "SERVER_NAME", "127.0.0.1");
+	memreq_set(&r, "SERVER_PORT", "80");
+	memreq_set(&r, "HTTP_AUTHORIZATION", auth_header);
+	memreq_set(&r, "CONTENT_TYPE", "application/scim+json");
+	memreq_set(&r, "CONTENT_LENGTH", len);
 	app_serve(&app, &io);
-	return in.status;
+	return r.status;
 }
 
 static int
@@ -190,10 +125,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in;
-	struct http_io io = { in_getenv, in_read, in_write, &in };
+	struct memreq r;
+	struct http_io io = memreq_io(&r);
 	char *text, *method, *uri, *p, *nl, *colon, len[24];
-	char names[FUZZ_VARS][64];
+	char names[MEMREQ_VARS][64];
 	int nh = 0;
 
 	if (!ready) {
@@ -205,7 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	memset(&in, 0, sizeof(in));
+	memreq_init(&r, NULL, 0);
 	method = text;
 	if ((nl = strchr(method, '\n')) == NULL)
 		goto done;
@@ -214,17 +149,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((nl = strchr(uri, '\n')) == NULL)
 		goto done;
 	*nl = '\0';
-	in_set(&in, "REQUEST_METHOD", method);
-	in_set(&in, "SCRIPT_NAME", "/scim/v2");
-	in_set(&in, "HTTP_HOST", "127.0.0.1");
-	in_set(&in, "SERVER_NAME", "127.0.0.1");
-	in_set(&in, "SERVER_PORT", "80");
-	in_set(&in, "HTTP_AUTHORIZATION", auth_header);
+	memreq_set(&r, "REQUEST_METHOD", method);
+	memreq_set(&r, "SCRIPT_NAME", "/scim/v2");
+	memreq_set(&r, "HTTP_HOST", "127.0.0.1");
+	memreq_set(&r, "SERVER_NAME", "127.0.0.1");
+	memreq_set(&r, "SERVER_PORT", "80");
+	memreq_set(&r, "HTTP_AUTHORIZATION", auth_header);
 	/* REQUEST_URI as the client sent it; QUERY_STRING as a server
 	 * splits it. */
-	in_set(&in, "REQUEST_URI", uri);
+	memreq_set(&r, "REQUEST_URI", uri);
 	if ((p = strchr(uri, '?')) != NULL)
-		in_set(&in, "QUERY_STRING", p + 1);
+		memreq_set(&r, "QUERY_STRING", p + 1);
 	for (p = nl + 1; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		*nl = '\0';
 		if (*p == '\0') {
@@ -243,20 +178,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (*colon == ' ')
 			colon++;
 		if (strcmp(names[nh], "HTTP_CONTENT_TYPE") == 0)
-			in_set(&in, "CONTENT_TYPE", colon);
-		in_set(&in, names[nh], colon);
+			memreq_set(&r, "CONTENT_TYPE", colon);
+		memreq_set(&r, names[nh], colon);
 		nh++;
 	}
-	in.body = p;
-	in.len = (size_t)(text + size - p);
-	snprintf(len, sizeof(len), "%zu", in.len);
-	in_set(&in, "CONTENT_LENGTH", len);
-	if (in_getenv(&in, "CONTENT_TYPE") == NULL)
-		in_set(&in, "CONTENT_TYPE", "application/scim+json");
+	r.body = p;
+	r.len = (size_t)(text + size - p);
+	snprintf(len, sizeof(len), "%zu", r.len);
+	memreq_set(&r, "CONTENT_LENGTH", len);
+	if (memreq_get(&r, "CONTENT_TYPE") == NULL)
+		memreq_set(&r, "CONTENT_TYPE", "application/scim+json");
 	app_serve(&app, &io);
-	if (in.status == 500 || in.status == -1) {
+	if (r.status == 500 || r.status == -1) {
 		fprintf(stderr, "fuzz_request: %s %s answered %d:\n%s\n",
-		    method, uri, in.status, in.head);
+		    method, uri, r.status, r.head);
 		abort();
 	}
 done:

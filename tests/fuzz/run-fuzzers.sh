@@ -19,7 +19,7 @@ command -v clang >/dev/null || { echo "1..0 # SKIP clang is not installed"; exit
 mkdir -p "$OUT/obj"
 
 CFLAGS="-std=gnu11 -g -O1 -DFUZZ_LIBFUZZER -fno-sanitize-recover=undefined
-    -I. -Isrc $(pkg-config --cflags jansson)"
+    -I. -Isrc -Itests $(pkg-config --cflags jansson)"
 LIBS="-ljansson -lunistring -llmdb -lsodium -lfcgi"
 if grep -q '^#define HAVE_SECCOMP 1' config.h; then
 	LIBS="$LIBS $(pkg-config --libs libseccomp)"
@@ -27,7 +27,7 @@ fi
 
 # scimd's sources once, instrumented for coverage; then one link each.
 objs=()
-for src in $(ls src/*.c | grep -v -e src/scimd.c -e src/scimctl.c); do
+for src in $(ls src/*.c | grep -v -e src/scimd.c -e src/scimctl.c) tests/memreq.c; do
 	obj=$OUT/obj/$(basename "$src" .c).o
 	clang $CFLAGS -fsanitize=fuzzer-no-link,address,undefined \
 	    -c "$src" -o "$obj" || { echo "Bail out! cannot compile $src"; exit 1; }
