@@ -318,12 +318,6 @@ store_close(struct store *s)
 	free(s);
 }
 
-const char *
-store_path(const struct store *s)
-{
-	return s->path;
-}
-
 /* ---- transactions ------------------------------------------------------- */
 
 /* Begins a transaction, adopting a map grown by another process and
@@ -953,22 +947,6 @@ store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 	return unlink_all(t, DB_MEMBERS, DB_MEMBEROF, gid, err);
 }
 
-bool
-store_member_has(struct store_txn *t, const char *gid, const char *mid)
-{
-	MDB_cursor *c;
-	MDB_val k = { STORE_ID_LEN, (void *)gid }, v = { STORE_ID_LEN, (void *)mid };
-	int rc;
-
-	if (!id_ok(gid) || !id_ok(mid))
-		return false;
-	if (mdb_cursor_open(t->txn, dbi(t, DB_MEMBERS), &c) != 0)
-		return false;
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	return rc == 0;
-}
-
 enum scim_err
 store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -986,21 +964,6 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 		return SCIM_OK;
 	return scan_dups(t, dbi(t, DB_MEMBEROF), mid, STORE_ID_LEN, fn, ctx,
 	    err);
-}
-
-size_t
-store_member_count(struct store_txn *t, const char *gid)
-{
-	MDB_cursor *c;
-	MDB_val k = { STORE_ID_LEN, (void *)gid }, v;
-	size_t n = 0;
-
-	if (!id_ok(gid) || mdb_cursor_open(t->txn, dbi(t, DB_MEMBERS), &c) != 0)
-		return 0;
-	if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) == 0)
-		mdb_cursor_count(c, &n);
-	mdb_cursor_close(c);
-	return n;
 }
 
 /* ---- passwords and tokens ------------------------------------------------- */

@@ -70,9 +70,6 @@ enum scim_err	store_open(const char *path, bool create, struct store **out,
 /* Closes the environment; NULL is a no-op. */
 void		store_close(struct store *s);
 
-/* The path given to store_open (borrowed, valid until store_close). */
-const char	*store_path(const struct store *s);
-
 /*
  * Runs fn(txn, ctx, err) in a write transaction and commits when fn
  * returns SCIM_OK; aborts otherwise.  On MDB_MAP_FULL the map is doubled
@@ -178,9 +175,6 @@ enum scim_err	store_member_remove(struct store_txn *txn, const char *gid,
 enum scim_err	store_member_clear(struct store_txn *txn, const char *gid,
 		    struct scim_error *err);
 
-bool		store_member_has(struct store_txn *txn, const char *gid,
-		    const char *member_id);
-
 /* Calls fn for each member id of gid (fn returns false to stop). */
 enum scim_err	store_members(struct store_txn *txn, const char *gid,
 		    store_id_fn fn, void *ctx, struct scim_error *err);
@@ -188,9 +182,6 @@ enum scim_err	store_members(struct store_txn *txn, const char *gid,
 /* Calls fn for each group id that member_id belongs to directly. */
 enum scim_err	store_memberof(struct store_txn *txn, const char *member_id,
 		    store_id_fn fn, void *ctx, struct scim_error *err);
-
-/* Number of members of gid. */
-size_t		store_member_count(struct store_txn *txn, const char *gid);
 
 /* ---- passwords -------------------------------------------------------- */
 
