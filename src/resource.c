@@ -246,7 +246,8 @@ struct link_ctx {
 	struct store_txn	*txn;
 	const char		*base_url;
 	json_t			*list;
-	bool			 failed;
+	enum scim_err		 e;	/* first failure; stops the walk */
+	struct scim_error	*err;
 };
 
 /* Adds one member of a group: value, $ref and type. */
@@ -254,17 +255,20 @@ static bool
 member_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
-	bool user = store_exists(c->txn, RT_USER, id);
+	bool user;
 	char ref[2048];
 	json_t *m;
 
+	if ((c->e = store_exists(c->txn, RT_USER, id, &user, c->err)) !=
+	    SCIM_OK)
+		return false;
 	snprintf(ref, sizeof(ref), "%s/%s/%s", c->base_url,
 	    user ? "Users" : "Groups", id);
 	m = json_pack("{s:s, s:s, s:s}", "value", id, "$ref", ref, "type",
 	    user ? "User" : "Group");
 	if (m == NULL || json_array_append_new(c->list, m) != 0)
-		c->failed = true;
-	return !c->failed;
+		c->e = err_set(c->err, SCIM_ERR_NOMEM, NULL);
+	return c->e == SCIM_OK;
 }
 
 /* Adds one group of a user: value, $ref, display and type "direct".  The
@@ -279,9 +283,15 @@ group_link(const char *id, void *vctx)
 	const char *raw, *v;
 	size_t len, vlen;
 
-	if (store_get_raw(c->txn, RT_GROUP, id, &raw, &len, NULL) == SCIM_OK &&
+	if ((c->e = store_get_raw(c->txn, RT_GROUP, id, &raw, &len,
+	    c->err)) == SCIM_OK &&
 	    jsonx_find_member(raw, len, "displayName", &v, &vlen))
 		display = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
+	/* A membership left by a group that is gone shows no display. */
+	if (c->e == SCIM_ERR_NOT_FOUND)
+		c->e = SCIM_OK;
+	if (c->e != SCIM_OK)
+		return false;
 	snprintf(ref, sizeof(ref), "%s/Groups/%s", c->base_url, id);
 	m = json_pack("{s:s, s:s, s:s}", "value", id, "$ref", ref, "type",
 	    "direct");
@@ -289,8 +299,8 @@ group_link(const char *id, void *vctx)
 		json_object_set(m, "display", display);
 	json_decref(display);
 	if (m == NULL || json_array_append_new(c->list, m) != 0)
-		c->failed = true;
-	return !c->failed;
+		c->e = err_set(c->err, SCIM_ERR_NOMEM, NULL);
+	return c->e == SCIM_OK;
 }
 
 /* Inserts key=value into obj before "meta", keeping meta last. */
@@ -310,7 +320,7 @@ enum scim_err
 resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
     json_t *rec, struct scim_error *err)
 {
-	struct link_ctx c = { txn, base_url, json_array(), false };
+	struct link_ctx c = { txn, base_url, json_array(), SCIM_OK, err };
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	enum scim_err e;
 
@@ -322,8 +332,8 @@ resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
 		e = store_members(txn, id, member_link, &c, err);
 	else
 		e = store_memberof(txn, id, group_link, &c, err);
-	if (e == SCIM_OK && c.failed)
-		e = err_set(err, SCIM_ERR_NOMEM, NULL);
+	if (e == SCIM_OK)
+		e = c.e;
 	if (e != SCIM_OK) {
 		json_decref(c.list);
 		return e;
@@ -517,6 +527,8 @@ member_id(struct store_txn *txn, const char *gid, const json_t *m,
     const char **id, struct scim_error *err)
 {
 	char esc[64];
+	enum scim_err e;
+	bool user, group = false;
 
 	*id = json_string_value(json_object_get(m, "value"));
 	if (*id == NULL)
@@ -525,8 +537,11 @@ member_id(struct store_txn *txn, const char *gid, const json_t *m,
 	if (strcasecmp(*id, gid) == 0)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "A group cannot be a member of itself.");
-	if (!store_exists(txn, RT_USER, *id) &&
-	    !store_exists(txn, RT_GROUP, *id)) {
+	if ((e = store_exists(txn, RT_USER, *id, &user, err)) != SCIM_OK ||
+	    (!user && (e = store_exists(txn, RT_GROUP, *id, &group, err)) !=
+	    SCIM_OK))
+		return e;
+	if (!user && !group) {
 		err_escape(esc, sizeof(esc), *id, strlen(*id));
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "Member %s is not a known User or Group.", esc);
@@ -575,6 +590,8 @@ struct member_match {
 	const struct filter_node	*vp;	/* members[filter] */
 	const char			*base_url;
 	json_t				*remove;	/* ids matched */
+	enum scim_err			 e;	/* first failure */
+	struct scim_error		*err;
 };
 
 /* Collects the members of a group that the value filter matches. */
@@ -582,15 +599,19 @@ static bool
 member_match_fn(const char *id, void *vctx)
 {
 	struct member_match *mm = vctx;
-	bool user = store_exists(mm->txn, RT_USER, id);
+	bool user;
 	json_t *g;
 
+	if ((mm->e = store_exists(mm->txn, RT_USER, id, &user, mm->err)) !=
+	    SCIM_OK)
+		return false;
 	g = json_pack("{s:[{s:s, s:s}]}", "members", "value", id, "type",
 	    user ? "User" : "Group");
-	if (g != NULL && filter_match(mm->vp, RT_GROUP, g))
-		json_array_append_new(mm->remove, json_string(id));
+	if (g == NULL || (filter_match(mm->vp, RT_GROUP, g) &&
+	    json_array_append_new(mm->remove, json_string(id)) != 0))
+		mm->e = err_set(mm->err, SCIM_ERR_NOMEM, NULL);
 	json_decref(g);
-	return true;
+	return mm->e == SCIM_OK;
 }
 
 /*
@@ -640,7 +661,11 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 	mm.txn = h->txn;
 	mm.vp = &vp;
 	mm.base_url = h->base_url;
+	mm.e = SCIM_OK;
+	mm.err = err;
 	e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
+	if (e == SCIM_OK)
+		e = mm.e;
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)
 			e = store_member_remove(h->txn, h->gid,
@@ -884,6 +909,7 @@ struct member_out {
 	const char		*base;		/* base URL, JSON-escaped */
 	size_t			 n;
 	enum scim_err		 e;
+	struct scim_error	*err;
 };
 
 /* Appends the pieces of one link object, NULL-terminated, to m->b; the
@@ -913,9 +939,15 @@ group_write(const char *id, void *ctx)
 
 	link_puts(m, ",\"groups\":[", "{\"value\":\"", id, "\",\"$ref\":\"",
 	    m->base, "/Groups/", id, "\",\"type\":\"direct\"", NULL);
-	if (store_get_raw(m->txn, RT_GROUP, id, &raw, &len, NULL) == SCIM_OK &&
+	if (m->e != SCIM_OK)
+		return false;
+	/* A membership left by a group that is gone shows no display. */
+	if ((m->e = store_get_raw(m->txn, RT_GROUP, id, &raw, &len,
+	    m->err)) == SCIM_ERR_NOT_FOUND)
+		m->e = SCIM_OK;
+	else if (m->e == SCIM_OK &&
 	    jsonx_find_member(raw, len, "displayName", &v, &vlen) &&
-	    vlen >= 2 && *v == '"' && m->e == SCIM_OK &&
+	    vlen >= 2 && *v == '"' &&
 	    (m->e = buf_puts(m->b, ",\"display\":")) == SCIM_OK)
 		m->e = buf_append(m->b, v, vlen);
 	if (m->e == SCIM_OK)
@@ -928,8 +960,11 @@ static bool
 member_write(const char *id, void *ctx)
 {
 	struct member_out *m = ctx;
-	bool user = store_exists(m->txn, RT_USER, id);
+	bool user;
 
+	if ((m->e = store_exists(m->txn, RT_USER, id, &user, m->err)) !=
+	    SCIM_OK)
+		return false;
 	link_puts(m, ",\"members\":[", "{\"value\":\"", id, "\",\"$ref\":\"",
 	    m->base, user ? "/Users/" : "/Groups/", id, "\",\"type\":\"",
 	    user ? "User\"}" : "Group\"}", NULL);
@@ -999,6 +1034,7 @@ resource_splice(struct store_txn *txn, enum rtype t, const char *id,
 		memset(&mo, 0, sizeof(mo));
 		mo.txn = txn;
 		mo.b = b;
+		mo.err = err;
 		if ((e = buf_json_escape(&esc, base_url, strlen(base_url))) !=
 		    SCIM_OK)
 			goto fail;

@@ -329,15 +329,18 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct stats_ctx *c = ctx;
 	enum scim_err e;
+	size_t users, groups;
 
 	c->txn = txn;
 	if ((e = store_scan(txn, RT_USER, NULL, count_active, c, err)) !=
-	    SCIM_OK)
+	    SCIM_OK ||
+	    (e = store_count(txn, RT_USER, &users, err)) != SCIM_OK ||
+	    (e = store_count(txn, RT_GROUP, &groups, err)) != SCIM_OK)
 		return e;
 	printf("layout version   %d\n", STORE_LAYOUT_VERSION);
-	printf("users            %zu\n", store_count(txn, RT_USER));
+	printf("users            %zu\n", users);
 	printf("active users     %zu\n", c->active);
-	printf("groups           %zu\n", store_count(txn, RT_GROUP));
+	printf("groups           %zu\n", groups);
 	printf("-- entries per database --\n");
 	return store_stats(txn, stat_print, NULL, err);
 }
@@ -595,9 +598,14 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		json_array_foreach(it->members, j, mv) {
 			const char *mid = json_string_value(
 			    json_object_get(mv, "value"));
+			bool user = false, group = false;
 
-			if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
-			    !store_exists(txn, RT_GROUP, mid))) {
+			if (mid != NULL && ((e = store_exists(txn, RT_USER,
+			    mid, &user, err)) != SCIM_OK || (!user &&
+			    (e = store_exists(txn, RT_GROUP, mid, &group,
+			    err)) != SCIM_OK)))
+				return e;
+			if (!user && !group) {
 				fprintf(stderr, "scimctl: import: line %zu: "
 				    "member %.40s unknown, skipped\n",
 				    it->line, mid ? mid : "?");

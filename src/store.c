@@ -611,13 +611,27 @@ store_get(struct store_txn *t, enum rtype type, const char *id, json_t **out,
 	return SCIM_OK;
 }
 
-bool
-store_exists(struct store_txn *t, enum rtype type, const char *id)
+/* *found tells whether the record is there; NOT_FOUND is no error here,
+ * any other failure of the get is returned (and fails a write). */
+enum scim_err
+store_exists(struct store_txn *t, enum rtype type, const char *id,
+    bool *found, struct scim_error *err)
 {
-	const char *d;
-	size_t n;
+	MDB_val k, v;
+	int rc;
 
-	return store_get_raw(t, type, id, &d, &n, NULL) == SCIM_OK;
+	*found = false;
+	if (!id_ok(id))
+		return SCIM_OK;
+	k.mv_size = STORE_ID_LEN;
+	k.mv_data = (void *)id;
+	rc = mdb_get(t->txn, record_db(t, type), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "get", err);
+	*found = true;
+	return SCIM_OK;
 }
 
 enum scim_err
@@ -632,9 +646,16 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 
 	if (!id_ok(id))
 		return err_set(err, SCIM_ERR_INTERNAL, "Record without id.");
-	if (old == NULL && store_exists(t, type, id)) {
-		t->failed = true;
-		return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.", id);
+	if (old == NULL) {
+		bool taken;
+
+		if ((e = store_exists(t, type, id, &taken, err)) != SCIM_OK)
+			return e;
+		if (taken) {
+			t->failed = true;
+			return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.",
+			    id);
+		}
 	}
 	if (old != NULL &&
 	    (e = each_key(t, type, old, key_del, NULL, err)) != SCIM_OK)
@@ -741,14 +762,19 @@ store_delete(struct store_txn *t, enum rtype type, const json_t *old,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "delete", err);
 }
 
-size_t
-store_count(struct store_txn *t, enum rtype type)
+/* The entry count of the type's database, from LMDB's statistics. */
+enum scim_err
+store_count(struct store_txn *t, enum rtype type, size_t *n,
+    struct scim_error *err)
 {
 	MDB_stat st;
+	int rc;
 
-	if (mdb_stat(t->txn, record_db(t, type), &st) != 0)
-		return 0;
-	return st.ms_entries;
+	*n = 0;
+	if ((rc = mdb_stat(t->txn, record_db(t, type), &st)) != 0)
+		return mdb_error(t, rc, "stat", err);
+	*n = st.ms_entries;
+	return SCIM_OK;
 }
 
 /* Iterates the keys of database d from the first key > after. */
@@ -1064,32 +1090,46 @@ store_token_delete(struct store_txn *t, const char *name,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "token", err);
 }
 
-bool
+/* Looks the hash up in token_hash, then the name's record in tokens
+ * for its expiry.  A name without a record, or a record whose expiry
+ * cannot be read, denies the token (*found false); a failed read is
+ * an error, never a denial. */
+enum scim_err
 store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
-    char *name, size_t namesz, char *expires, size_t expiressz)
+    bool *found, char *name, size_t namesz, char *expires, size_t expiressz,
+    struct scim_error *err)
 {
 	MDB_val k = { STORE_HASH_LEN, (void *)hash }, v, doc;
 	const char *e;
 	size_t elen;
+	int rc;
 
+	*found = false;
+	if (namesz > 0)
+		name[0] = '\0';
 	if (expiressz > 0)
 		expires[0] = '\0';
-	if (mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v) != 0)
-		return false;
+	rc = mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "token_hash", err);
 	if (namesz > 0)
 		snprintf(name, namesz, "%.*s", (int)(v.mv_size < namesz ?
 		    v.mv_size : namesz - 1), (const char *)v.mv_data);
-	/* The expiry, read from the token's record without parsing it; a
-	 * record that cannot be read denies the token. */
-	if (mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc) != 0)
-		return false;
+	rc = mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "tokens", err);
 	if (jsonx_find_member(doc.mv_data, doc.mv_size, "expires", &e, &elen)) {
 		if (elen < 2 || e[0] != '"' || elen - 1 > expiressz)
-			return false;
+			return SCIM_OK;
 		memcpy(expires, e + 1, elen - 2);
 		expires[elen - 2] = '\0';
 	}
-	return true;
+	*found = true;
+	return SCIM_OK;
 }
 
 enum scim_err

@@ -101,8 +101,13 @@ enum scim_err	store_get_raw(struct store_txn *txn, enum rtype t,
 enum scim_err	store_get(struct store_txn *txn, enum rtype t, const char *id,
 		    json_t **out, struct scim_error *err);
 
-/* Whether a resource of type t with this id exists. */
-bool		store_exists(struct store_txn *txn, enum rtype t, const char *id);
+/*
+ * Whether a resource of type t with this id exists: SCIM_OK with *found
+ * (false also for an id that is not one), or a store error
+ * (SCIM_ERR_UNAVAILABLE, SCIM_ERR_NOMEM...), never reported as absent.
+ */
+enum scim_err	store_exists(struct store_txn *txn, enum rtype t,
+		    const char *id, bool *found, struct scim_error *err);
 
 /*
  * Writes resource `rec` (borrowed; must carry "id") of type t, replacing
@@ -123,8 +128,9 @@ enum scim_err	store_put(struct store_txn *txn, enum rtype t,
 enum scim_err	store_delete(struct store_txn *txn, enum rtype t,
 		    const json_t *old, struct scim_error *err);
 
-/* Number of resources of type t. */
-size_t		store_count(struct store_txn *txn, enum rtype t);
+/* Number of resources of type t in *n: SCIM_OK, or a store error. */
+enum scim_err	store_count(struct store_txn *txn, enum rtype t, size_t *n,
+		    struct scim_error *err);
 
 /*
  * Calls fn(id, ctx) for each resource id of type t in id order, starting
@@ -203,12 +209,17 @@ enum scim_err	store_token_put(struct store_txn *txn, const char *name,
 enum scim_err	store_token_delete(struct store_txn *txn, const char *name,
 		    struct scim_error *err);
 
-/* Whether a token with this hash exists; copies its name to
- * name[namesz] and its expiry to expires[expiressz] ("" when it never
- * expires). */
-bool		store_token_find(struct store_txn *txn,
-		    const unsigned char hash[STORE_HASH_LEN], char *name,
-		    size_t namesz, char *expires, size_t expiressz);
+/*
+ * Looks up the token with this hash: SCIM_OK with *found, and when found
+ * its name in name[namesz] and its expiry in expires[expiressz] ("" when
+ * it never expires); a token whose record is missing or unreadable is
+ * not found.  A store error (SCIM_ERR_UNAVAILABLE...) is returned as
+ * such, never as "no such token".
+ */
+enum scim_err	store_token_find(struct store_txn *txn,
+		    const unsigned char hash[STORE_HASH_LEN], bool *found,
+		    char *name, size_t namesz, char *expires, size_t expiressz,
+		    struct scim_error *err);
 
 /* Calls fn(name, created, expires, ctx) for each token in name order;
  * expires is NULL for a token that never expires. */
