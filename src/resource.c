@@ -781,7 +781,8 @@ struct change {
 	const json_t		*valid;		/* validated body (create, replace) */
 	const json_t		*members;	/* Group.members of the body, or NULL */
 	const char		*pwhash;	/* Argon2id string or NULL */
-	char			*password;	/* clear password from a PATCH */
+	char			*pre_password;	/* a PATCH's, seen before the */
+	char			*pre_hash;	/* write, and its hash (owned) */
 	struct projection	 proj;
 	json_t			*out;		/* rendered result (owned) */
 	int			 status;
@@ -1206,6 +1207,103 @@ fail:
 	return e;
 }
 
+/* Whether v mentions "password" in any key or string (any case): the
+ * only PATCH bodies that can set one. */
+static bool
+mentions_password(const json_t *v)
+{
+	const char *key;
+	const json_t *x;
+	size_t i;
+
+	if (json_is_string(v))
+		return strcasestr(json_string_value(v), "password") != NULL;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (mentions_password(x))
+				return true;
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x)
+			if (strcasestr(key, "password") != NULL ||
+			    mentions_password(x))
+				return true;
+	}
+	return false;
+}
+
+/* The read-only rehearsal of a PATCH: the clear password it would set,
+ * into c->pre_password, when it applies and validates on the record as
+ * it is now.  Its errors are not the request's (the write says them). */
+static enum scim_err
+prepatch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct change *c = ctx;
+	json_t *old = NULL, *work = NULL, *valid = NULL;
+
+	if (store_get(txn, RT_USER, c->x->arg, &old, err) == SCIM_OK &&
+	    (work = json_deep_copy(old)) != NULL &&
+	    patch_apply(RT_USER, work, c->x->body, NULL, err) == SCIM_OK)
+		(void)schema_validate(RT_USER, work, SCHEMA_CHECK, &valid,
+		    &c->pre_password, err);
+	json_decref(old);
+	json_decref(work);
+	json_decref(valid);
+	return SCIM_OK;
+}
+
+/*
+ * Argon2id takes about 100 ms by design: made inside the write
+ * transaction, it would hold LMDB's one write lock, and every other
+ * writer of the site, for that long.  So a PATCH that may set a password
+ * is first applied read-only and the password found hashed here, before
+ * the write; patch_password() then uses that hash.  SCIM_OK, or
+ * SCIM_ERR_NOMEM; a rehearsal that fails is not an error here.
+ */
+static enum scim_err
+patch_prehash(struct change *c, struct scim_error *err)
+{
+	struct scim_error ignored;
+	char *copy;
+
+	if (c->x->type != RT_USER ||
+	    c->x->app->conf.password != CONF_PASSWORD_ARGON2ID ||
+	    !mentions_password(c->x->body))
+		return SCIM_OK;
+	if (store_read(c->x->app->store, prepatch_fn, c, &ignored) !=
+	    SCIM_OK || c->pre_password == NULL)
+		return SCIM_OK;
+	/* password_hash() wipes its argument: hash a copy. */
+	if ((copy = strdup(c->pre_password)) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	if (password_hash(c->x->app, copy, &c->pre_hash, &ignored) != SCIM_OK)
+		c->pre_hash = NULL;
+	free(copy);
+	return SCIM_OK;
+}
+
+/* The hash to store for the clear password a PATCH sets (NULL: none):
+ * patch_prehash()'s when it is for the same password, else made here
+ * (the record changed between the two).  *own is the caller's to free;
+ * *hash is *own or c's. */
+static enum scim_err
+patch_password(struct change *c, char *password, char **own,
+    const char **hash, struct scim_error *err)
+{
+	enum scim_err e;
+
+	*own = NULL;
+	*hash = NULL;
+	if (password != NULL && c->pre_hash != NULL &&
+	    strcmp(password, c->pre_password) == 0) {
+		sodium_memzero(password, strlen(password));
+		*hash = c->pre_hash;
+		return SCIM_OK;
+	}
+	e = password_hash(c->x->app, password, own, err);
+	*hash = *own;
+	return e;
+}
+
 static enum scim_err
 patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1215,7 +1313,7 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	struct patch_hooks hooks = { "members", members_hook, &mh };
 	json_t *old = NULL, *work = NULL, *valid = NULL, *rec = NULL;
 	char *password = NULL, *pwhash = NULL, version[32];
-	const char *id;
+	const char *id, *hash;
 	enum scim_err e;
 
 	change_reset(c);
@@ -1237,7 +1335,8 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if ((e = schema_validate(x->type, work, SCHEMA_CHECK, &valid,
 	    &password, err)) != SCIM_OK ||
 	    (e = schema_check_immutable(x->type, old, valid, err)) != SCIM_OK ||
-	    (e = password_hash(x->app, password, &pwhash, err)) != SCIM_OK ||
+	    (e = patch_password(c, password, &pwhash, &hash, err)) !=
+	    SCIM_OK ||
 	    (e = store_next_version(txn, version, sizeof(version), err)) !=
 	    SCIM_OK)
 		goto fail;
@@ -1247,8 +1346,8 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	}
 	if ((e = store_put(txn, x->type, old, rec, err)) != SCIM_OK)
 		goto fail;
-	if (pwhash != NULL &&
-	    (e = store_password_put(txn, id, pwhash, err)) != SCIM_OK)
+	if (hash != NULL &&
+	    (e = store_password_put(txn, id, hash, err)) != SCIM_OK)
 		goto fail;
 	if ((e = audit(txn, x, "patch", id, version, err)) != SCIM_OK)
 		goto fail;
@@ -1275,7 +1374,12 @@ resource_patch(struct exchange *x, struct scim_error *err)
 	c.x = x;
 	if ((e = request_projection(x, &c.proj, err)) != SCIM_OK)
 		return e;
-	e = store_write(x->app->store, patch_fn, &c, err);
+	if ((e = patch_prehash(&c, err)) == SCIM_OK)
+		e = store_write(x->app->store, patch_fn, &c, err);
+	if (c.pre_password != NULL)
+		sodium_memzero(c.pre_password, strlen(c.pre_password));
+	free(c.pre_password);
+	free(c.pre_hash);
 	json_decref(c.out);
 	return e;
 }
