@@ -57,4 +57,28 @@ get_inm "/Groups/$GID" "$V4"
 is "$STATUS" 200 "member group deleted: the parent's old ETag no longer matches"
 is "$(j '.members | length')" 0 "member group deleted: the parent lists none"
 
+# ---- 2. PATCH add of a value already there changes nothing ----
+E=$(mkuser email-holder '"emails":[{"value":"a@x.org","primary":true}]')
+req PATCH "/Users/$E" '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"emails","value":[{"value":"a@x.org","primary":true}]}]}'
+is "$STATUS" 200 "add path emails of the email already there: 200"
+req GET "/Users/$E"
+is "$(j -c .emails)" '[{"value":"a@x.org","primary":true}]' "add path emails already there: primary kept, one email"
+req PATCH "/Users/$E" '{"schemas":["'$P'"],"Operations":[{"op":"add","value":{"emails":[{"value":"A@X.org","primary":true}]}}]}'
+is "$STATUS" 200 "no-path add of the email already there (other case): 200"
+req GET "/Users/$E"
+is "$(j -c .emails)" '[{"value":"a@x.org","primary":true}]' "no-path add already there: primary kept, one email"
+
+# ---- 3. PATCH through a value filter that matches nothing ----
+req PATCH "/Users/$E" '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"emails[value co \"zz\"].display","value":"d"}]}'
+is "$STATUS" 400 "add through emails[value co \"zz\"].display matching nothing: 400"
+is "$(j .scimType)" noTarget "  scimType noTarget"
+req PATCH "/Users/$E" '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"emails[type eq \"work\" or type eq \"home\"].value","value":"w@x.org"}]}'
+is "$(j .scimType)" noTarget "add through an or filter matching nothing: noTarget"
+req GET "/Users/$E"
+is "$(j -c .emails)" '[{"value":"a@x.org","primary":true}]' "refused adds changed nothing"
+req PATCH "/Users/$E" '{"schemas":["'$P'"],"Operations":[{"op":"Add","path":"emails[type eq \"work\"].value","value":"w@x.org"}]}' application/json
+is "$STATUS" 200 "Entra: add emails[type eq \"work\"].value with no work email: 200"
+req GET "/Users/$E"
+is "$(j -r '.emails[] | select(.type == "work") | .value')" w@x.org "  the work email is created"
+
 done_testing
