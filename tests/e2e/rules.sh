@@ -81,4 +81,30 @@ is "$STATUS" 200 "Entra: add emails[type eq \"work\"].value with no work email: 
 req GET "/Users/$E"
 is "$(j -r '.emails[] | select(.type == "work") | .value')" w@x.org "  the work email is created"
 
+# ---- 4. multi-valued comparisons: any value matches, ne included ----
+uri() { jq -rn --arg v "$1" '$v | @uri'; }
+names() {	# names FILTER: the sorted userNames a filter finds
+	req GET "/Users?count=100&filter=$(uri "$1")"
+	j -r '[.Resources[].userName] | sort | join(",")'
+}
+mkuser ne-a '"emails":[{"value":"a@ne.org","type":"work"}]' >/dev/null
+mkuser ne-b '"emails":[{"value":"b@ne.org","type":"work"},{"value":"b2@ne.org","type":"home"}]' >/dev/null
+mkuser ne-c >/dev/null
+mkuser ne-d '"emails":[{"value":"d@ne.org"}]' >/dev/null
+is "$(names 'userName sw "ne-" and emails.type ne "work"')" ne-b,ne-d \
+    'emails.type ne "work": users with an email whose type is not work, none without emails'
+is "$(names 'userName sw "ne-" and emails[type ne "work"]')" ne-b,ne-d \
+    'emails[type ne "work"] finds the same users'
+is "$(names 'userName sw "ne-" and not (emails.type eq "work")')" ne-c,ne-d \
+    'not (emails.type eq "work"): users none of whose emails is work'
+is "$(names 'userName sw "ne-" and emails.value ne "a@ne.org"')" ne-b,ne-d \
+    'emails.value ne: any value differs'
+req GET "/Users?filter=$(uri 'emails.primary gt true')"
+is "$STATUS" 400 "gt on a boolean sub-attribute: 400"
+case "$(j -r .detail)" in *emails.primary*) r=0 ;; *) r=1 ;; esac
+ok $r "the detail names emails.primary: $(j -r .detail)"
+req GET "/Users?filter=$(uri 'emails[primary gt true]')"
+case "$(j -r .detail)" in *emails.primary*) r=0 ;; *) r=1 ;; esac
+ok $r "inside a value path too: $(j -r .detail)"
+
 done_testing
