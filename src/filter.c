@@ -588,13 +588,34 @@ check_compare(const struct filter_node *n, const struct schema_attr *a,
 	return SCIM_OK;
 }
 
+/*
+ * The full path of n's attribute for an error detail, escaped into
+ * name[namesz]: [urn:]attr[.sub] as written, and inside a value path
+ * the outer attribute first ("emails.primary", never "primary").
+ */
+static void
+path_name(char *name, size_t namesz, const struct filter_node *n,
+    const struct schema_attr *outer)
+{
+	char raw[LIMIT_PATH_BYTES + 64];
+
+	snprintf(raw, sizeof(raw), "%s%s%s%s%s%s",
+	    outer != NULL ? outer->name : "", outer != NULL ? "." : "",
+	    n->path.urn != NULL ? n->path.urn : "",
+	    n->path.urn != NULL ? ":" : "", n->path.attr,
+	    n->path.sub != NULL ? "." : "");
+	if (n->path.sub != NULL)
+		strncat(raw, n->path.sub, sizeof(raw) - strlen(raw) - 1);
+	err_escape(name, namesz, raw, strlen(raw));
+}
+
 static enum scim_err
 check_node(const struct filter_node *n, enum rtype t,
     const struct schema_attr *outer, struct scim_error *err)
 {
 	struct attr_ref ref;
 	const struct schema_attr *a;
-	char name[128];
+	char name[192];
 	enum scim_err e;
 
 	switch (n->op) {
@@ -608,7 +629,7 @@ check_node(const struct filter_node *n, enum rtype t,
 	default:
 		break;
 	}
-	err_escape(name, sizeof(name), n->path.attr, strlen(n->path.attr));
+	path_name(name, sizeof(name), n, outer);
 	if (outer != NULL) {
 		a = n->path.urn == NULL && n->path.sub == NULL ?
 		    schema_sub_find(outer, n->path.attr) : NULL;
@@ -780,6 +801,8 @@ present(const json_t *v)
 	return true;
 }
 
+static bool match_absent(const struct filter_node *n);
+
 /*
  * Tests comparison n against value v of attribute `a`, where sub (may
  * be NULL) selects a sub-attribute.  Multi-valued values match when any
@@ -814,7 +837,11 @@ match_value(const struct filter_node *n, const struct schema_attr *a,
 		vt = sub ? sub : (a ? schema_sub_find(a, "value") : NULL);
 		if (n->op == FILTER_PR)
 			return present(x);
-		return x != NULL && compare_one(vt, n->op, x, n->value);
+		/* An element without the sub-attribute compares as the
+		 * value path does (emails[type ne "work"]: match_leaf). */
+		if (x == NULL || json_is_null(x))
+			return match_absent(n);
+		return compare_one(vt, n->op, x, n->value);
 	}
 	if (n->op == FILTER_PR)
 		return present(v);
@@ -875,8 +902,14 @@ match_leaf(const struct filter_node *n, enum rtype t,
 				return true;
 		return false;
 	}
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || json_is_null(v) ||
+	    (json_is_array(v) && json_array_size(v) == 0)) {
+		/* A multi-valued attribute without values has no value
+		 * that could differ: ne matches nothing there. */
+		if (ref.attr->multi_valued && n->op == FILTER_NE)
+			return false;
 		return match_absent(n);
+	}
 	if (ref.sub != NULL && json_is_object(v)) {
 		const json_t *x = json_object_get(v, ref.sub->name);
 
@@ -887,13 +920,9 @@ match_leaf(const struct filter_node *n, enum rtype t,
 	}
 	if (n->op == FILTER_PR && ref.sub == NULL)
 		return present(v);
-	if (n->op == FILTER_NE) {
-		/* ne on a multi-valued attribute: no value equals. */
-		struct filter_node eq = *n;
-
-		eq.op = FILTER_EQ;
-		return !match_value(&eq, ref.attr, ref.sub, v);
-	}
+	/* Multi-valued: any value matches, for every operator (ne too:
+	 * emails.type ne "work" is "some email's type is not work", as
+	 * emails[type ne "work"] is; "no email is work" is not (...)). */
 	return match_value(n, ref.attr, ref.sub, v);
 }
 

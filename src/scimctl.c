@@ -616,6 +616,12 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			    SCIM_OK)
 				return e;
 		}
+		/* Written after the record (an earlier transaction): the
+		 * group's version must change with its members. */
+		if (!b->records && json_array_size(it->members) > 0 &&
+		    (e = store_touch(txn, RT_GROUP, json_string_value(
+		    json_object_get(it->rec, "id")), err)) != SCIM_OK)
+			return e;
 	}
 	return SCIM_OK;
 }

@@ -698,8 +698,57 @@ del_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 }
 
 /*
+ * Gives record id of type type a new meta.version and meta.lastModified
+ * (its other members and its index entries are unchanged): its
+ * membership changed without the record being written.  A missing
+ * record is left alone (SCIM_OK).
+ */
+enum scim_err
+store_touch(struct store_txn *t, enum rtype type, const char *id,
+    struct scim_error *err)
+{
+	json_t *rec = NULL, *meta;
+	char version[32], now[32], *text = NULL;
+	MDB_val k, v;
+	enum scim_err e;
+	int rc;
+
+	if (!id_ok(id) || !store_exists(t, type, id))
+		return SCIM_OK;
+	if ((e = store_get(t, type, id, &rec, err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	if ((e = store_next_version(t, version, sizeof(version), err)) !=
+	    SCIM_OK)
+		goto fail;
+	store_now(now, sizeof(now));
+	meta = json_object_get(rec, "meta");
+	if (!json_is_object(meta) ||
+	    json_object_set_new(meta, "lastModified", json_string(now)) != 0 ||
+	    json_object_set_new(meta, "version", json_string(version)) != 0 ||
+	    (text = jsonx_dumps(rec)) == NULL) {
+		t->failed = true;
+		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		goto fail;
+	}
+	k.mv_size = STORE_ID_LEN;
+	k.mv_data = (void *)id;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	if ((rc = mdb_put(t->txn, record_db(t, type), &k, &v, 0)) != 0)
+		e = mdb_error(t, rc, "put", err);
+fail:
+	free(text);
+	json_decref(rec);
+	return e;
+}
+
+/*
  * Removes every pair (id, x) from `from` and the mirror pair (x, id)
- * from `mirror` (the members/memberof pair of databases).
+ * from `mirror` (the members/memberof pair of databases).  When `from`
+ * is memberof, each group x lost a member: its version changes
+ * (store_touch), so that an ETag read before no longer matches.
  */
 static enum scim_err
 unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
@@ -719,6 +768,9 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 			memcpy(other, v.mv_data, STORE_ID_LEN);
 			other[STORE_ID_LEN] = '\0';
 			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
+				break;
+			if (from == DB_MEMBEROF &&
+			    (e = store_touch(t, RT_GROUP, other, err)) != SCIM_OK)
 				break;
 		}
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);

@@ -124,6 +124,7 @@ enum scim_err	store_put(struct store_txn *txn, enum rtype t,
 /*
  * Deletes resource `old` (borrowed, as stored) of type t with its index
  * entries, its memberships (both directions) and its password hash.
+ * Each group it was a member of gets a new version (store_touch).
  */
 enum scim_err	store_delete(struct store_txn *txn, enum rtype t,
 		    const json_t *old, struct scim_error *err);
@@ -188,6 +189,15 @@ enum scim_err	store_members(struct store_txn *txn, const char *gid,
 /* Calls fn for each group id that member_id belongs to directly. */
 enum scim_err	store_memberof(struct store_txn *txn, const char *member_id,
 		    store_id_fn fn, void *ctx, struct scim_error *err);
+
+/*
+ * Gives group (or user) id a new meta.version and lastModified without
+ * changing anything else: for membership changes made outside a write
+ * of the record itself (a member deleted, memberships imported).
+ * SCIM_OK also when there is no such record.
+ */
+enum scim_err	store_touch(struct store_txn *txn, enum rtype t,
+		    const char *id, struct scim_error *err);
 
 /* ---- passwords -------------------------------------------------------- */
 
