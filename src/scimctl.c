@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
+#include "verify.h"
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
@@ -266,9 +267,19 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 
 /* ---- maintenance ---------------------------------------------------------- */
 
+/* Prints one problem of verify or reindex on stdout. */
+static void
+problem_print(const struct verify_problem *p, void *ctx)
+{
+	bool repair = *(bool *)ctx;
+
+	printf("%s%s: %s: %s\n", !repair ? "" : p->repaired ? "repaired " :
+	    "NOT repaired ", verify_kind_name(p->kind), p->db, p->what);
+}
+
 struct verify_ctx {
-	bool	 repair;
-	size_t	 problems;
+	bool			 repair;
+	struct verify_result	 res;
 };
 
 static enum scim_err
@@ -276,15 +287,20 @@ verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct verify_ctx *v = ctx;
 
-	return store_verify(txn, v->repair, &v->problems, err);
+	return verify_run(txn, v->repair, problem_print, &v->repair, &v->res,
+	    err);
 }
 
+/* verify, or (repair) reindex: each problem on a line, then the count;
+ * exit 0 only when nothing is (left) wrong. */
 static int
 cmd_verify(struct store *s, bool repair, struct scim_error *err)
 {
-	struct verify_ctx v = { repair, 0 };
+	struct verify_ctx v;
 	enum scim_err e;
 
+	memset(&v, 0, sizeof(v));
+	v.repair = repair;
 	if (repair)
 		e = store_write(s, verify_fn, &v, err);
 	else
@@ -292,11 +308,12 @@ cmd_verify(struct store *s, bool repair, struct scim_error *err)
 	if (e != SCIM_OK)
 		return 1;
 	if (repair) {
-		printf("indexes rebuilt; %zu stale entries dropped\n", v.problems);
-		return 0;
+		printf("%zu problems found, %zu repaired\n", v.res.problems,
+		    v.res.repaired);
+		return v.res.repaired == v.res.problems ? 0 : 1;
 	}
-	printf("%zu problems found\n", v.problems);
-	return v.problems == 0 ? 0 : 1;
+	printf("%zu problems found\n", v.res.problems);
+	return v.res.problems == 0 ? 0 : 1;
 }
 
 static void

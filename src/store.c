@@ -1387,112 +1387,164 @@ store_backup(struct store *s, const char *dir, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* Context of verification: the record being checked and the count. */
-struct verify_ctx {
-	size_t		*problems;
-	bool		 repair;
-};
+/* ---- raw access, for verify.c ------------------------------------------------ */
 
-/* Checks that key k of record id is present in its index. */
-static enum scim_err
-key_check(struct store_txn *t, const struct index_key *k, const char *id,
-    void *ctx, struct scim_error *err)
+/* The database named name (docs/storage.md), or -1. */
+static int
+db_by_name(const char *name)
 {
-	struct verify_ctx *vc = ctx;
-	MDB_cursor *c;
-	MDB_val key = { k->len, (void *)k->key };
-	MDB_val val = { STORE_ID_LEN, (void *)id };
-	int rc;
+	int i;
 
-	if (vc->repair)
-		return key_add(t, k, id, NULL, err);
-	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[k->idx].db),
-	    &c)) != 0)
-		return mdb_error(NULL, rc, "cursor", err);
-	if (index_table[k->idx].unique) {
-		rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
-		if (rc == 0 && (val.mv_size != STORE_ID_LEN ||
-		    memcmp(val.mv_data, id, STORE_ID_LEN) != 0))
-			rc = MDB_NOTFOUND;
-	} else
-		rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	if (rc != 0)
-		(*vc->problems)++;
-	return SCIM_OK;
-}
-
-/* Counts the record keys of one type (in verify mode) or re-adds them. */
-static enum scim_err
-verify_records(struct store_txn *t, enum rtype type, struct verify_ctx *vc,
-    struct scim_error *err)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	json_t *rec;
-	enum scim_err e = SCIM_OK;
-	int rc;
-
-	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
-		return mdb_error(t, rc, "cursor", err);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-		if (rec == NULL) {
-			(*vc->problems)++;
-			continue;
-		}
-		e = each_key(t, type, rec, key_check, vc, err);
-		json_decref(rec);
-		if (e != SCIM_OK)
-			break;
-	}
-	mdb_cursor_close(c);
-	if (e != SCIM_OK)
-		return e;
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(t, rc, "verify", err);
-}
-
-/* Counts index entries whose record is missing (verify mode). */
-static void
-verify_dangling(struct store_txn *t, enum db d, enum rtype type,
-    size_t *problems)
-{
-	MDB_cursor *c;
-	MDB_val k, v, rk, rv;
-
-	if (mdb_cursor_open(t->txn, dbi(t, d), &c) != 0)
-		return;
-	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		rk = v;
-		if (mdb_get(t->txn, record_db(t, type), &rk, &rv) != 0)
-			(*problems)++;
-	}
-	mdb_cursor_close(c);
+	for (i = 0; i < DB__COUNT; i++)
+		if (strcmp(db_table[i].name, name) == 0)
+			return i;
+	return -1;
 }
 
 enum scim_err
-store_verify(struct store_txn *t, bool repair, size_t *problems,
-    struct scim_error *err)
+store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
+    void *ctx, struct scim_error *err)
 {
-	struct verify_ctx vc = { problems, repair };
-	enum scim_err e;
-	int i, rc;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int d = db_by_name(db), rc;
 
-	*problems = 0;
-	for (i = 0; i < IDX__COUNT; i++)
-		verify_dangling(t, index_table[i].db, index_table[i].type,
-		    problems);
-	if (repair) {
-		for (i = 0; i < IDX__COUNT; i++)
-			if ((rc = mdb_drop(t->txn, dbi(t, index_table[i].db),
-			    0)) != 0)
-				return mdb_error(t, rc, "drop", err);
-	}
-	if ((e = verify_records(t, RT_USER, &vc, err)) != SCIM_OK ||
-	    (e = verify_records(t, RT_GROUP, &vc, err)) != SCIM_OK)
-		return e;
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, d), &c)) != 0)
+		return mdb_error(t, rc, "cursor", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if (!fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx))
+			break;
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+enum scim_err
+store_raw_get(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void **val, size_t *vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if (klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return err_set(err, SCIM_ERR_NOT_FOUND, NULL);
+	rc = mdb_get(t->txn, dbi(t, d), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return err_set(err, SCIM_ERR_NOT_FOUND, NULL);
+	if (rc != 0)
+		return mdb_error(t, rc, db, err);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
 	return SCIM_OK;
+}
+
+bool
+store_raw_has(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_cursor *c;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0 || klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return false;
+	if (!(db_table[d].flags & MDB_DUPSORT)) {
+		if (mdb_get(t->txn, dbi(t, d), &k, &v) != 0)
+			return false;
+		return v.mv_size == vlen && memcmp(v.mv_data, val, vlen) == 0;
+	}
+	if (mdb_cursor_open(t->txn, dbi(t, d), &c) != 0)
+		return false;
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(c);
+	return rc == 0;
+}
+
+enum scim_err
+store_raw_put(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	rc = mdb_put(t->txn, dbi(t, d), &k, &v,
+	    (db_table[d].flags & MDB_DUPSORT) ? MDB_NODUPDATA : 0);
+	return rc == 0 || rc == MDB_KEYEXIST ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+enum scim_err
+store_raw_del(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if (klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return SCIM_OK;		/* LMDB holds no such key */
+	if (!(db_table[d].flags & MDB_DUPSORT)) {
+		if (!store_raw_has(t, db, key, klen, val, vlen))
+			return SCIM_OK;
+		rc = mdb_del(t->txn, dbi(t, d), &k, NULL);
+	} else
+		rc = mdb_del(t->txn, dbi(t, d), &k, &v);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+/* Carries store_record_keys()'s callback through each_key(). */
+struct record_keys_ctx {
+	store_key_fn	 fn;
+	void		*ctx;
+};
+
+static enum scim_err
+record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct record_keys_ctx *r = ctx;
+
+	(void)t;
+	(void)id;
+	(void)err;
+	r->fn(k->idx, k->key, k->len, r->ctx);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
+    void *ctx, struct scim_error *err)
+{
+	struct record_keys_ctx r = { fn, ctx };
+
+	return each_key(NULL, type, rec, record_key_one, &r, err);
+}
+
+enum rtype
+store_index_type(enum store_index idx)
+{
+	return index_table[idx].type;
+}
+
+bool
+store_index_unique(enum store_index idx)
+{
+	return index_table[idx].unique;
+}
+
+const char *
+store_index_attr(enum store_index idx)
+{
+	return index_table[idx].attr;
 }
 
 enum scim_err
