@@ -1305,36 +1305,134 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 
 struct restore_ctx {
 	struct store	*src;
+	const char	*from;		/* the backup's directory, for the trail */
+	bool		 tokens;	/* take the backup's tokens too */
 };
 
+/* The 8-byte big-endian number under key in meta of txn (0 if none). */
+static unsigned long long
+meta_number(MDB_txn *txn, MDB_dbi meta, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+
+	if (mdb_get(txn, meta, &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	return from_be64(v.mv_data);
+}
+
+/* The last sequence number of the audit trail of txn (0 if empty). */
+static unsigned long long
+audit_last(MDB_txn *txn, MDB_dbi audit)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned long long n = 0;
+
+	if (mdb_cursor_open(txn, audit, &c) != 0)
+		return 0;
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+		n = from_be64(k.mv_data);
+	mdb_cursor_close(c);
+	return n;
+}
+
+/* Copies database i of the backup over the live one. */
+static int
+restore_db(struct store_txn *t, struct restore_ctx *r, MDB_txn *stx, int i)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
+		    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
+		    MDB_APPEND)) != 0)
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * The restore, in the live store's write transaction: every database
+ * from the backup except what must not go back in time.  The audit
+ * trail is the live store's (a restore never rewrites history) and
+ * gets a "restore" entry numbered past both trails, so a follower
+ * misses nothing and sees that everything may have changed; the
+ * version counter becomes the larger of the two, so no version (ETag)
+ * is handed out twice; the cursor key stays; the tokens stay unless
+ * r->tokens (a token revoked since the backup must stay revoked).
+ */
 static enum scim_err
 restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 {
 	struct restore_ctx *r = ctx;
 	MDB_txn *stx;
-	MDB_cursor *c;
 	MDB_val k, v;
+	unsigned char key[32], be[8];
+	unsigned long long seq, trail;
+	bool had_key = false;
+	json_t *entry;
+	char now[32], *text;
 	int i, rc;
 
 	if ((rc = mdb_txn_begin(r->src->env, NULL, MDB_RDONLY, &stx)) != 0)
 		return mdb_error(NULL, rc, "restore", err);
-	for (i = 0; i < DB__COUNT; i++) {
-		if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
-			break;
-		if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
-			break;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
-			    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
-			    MDB_APPEND)) != 0)
-				break;
-		mdb_cursor_close(c);
-		if (rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
+	seq = meta_number(t->txn, dbi(t, DB_META), "seq");
+	if (meta_number(stx, r->src->dbi[DB_META], "seq") > seq)
+		seq = meta_number(stx, r->src->dbi[DB_META], "seq");
+	trail = audit_last(t->txn, dbi(t, DB_AUDIT));
+	if (audit_last(stx, r->src->dbi[DB_AUDIT]) > trail)
+		trail = audit_last(stx, r->src->dbi[DB_AUDIT]);
+	k.mv_size = 10;
+	k.mv_data = "cursor_key";
+	if (mdb_get(t->txn, dbi(t, DB_META), &k, &v) == 0 && v.mv_size == 32) {
+		memcpy(key, v.mv_data, 32);
+		had_key = true;
 	}
+	for (i = 0, rc = 0; i < DB__COUNT && rc == 0; i++)
+		if (i != DB_AUDIT && (r->tokens || (i != DB_TOKENS &&
+		    i != DB_TOKEN_HASH)))
+			rc = restore_db(t, r, stx, i);
 	mdb_txn_abort(stx);
+	if (rc != 0)
+		return mdb_error(t, rc, "restore", err);
+	k.mv_size = 3;
+	k.mv_data = "seq";
+	be64(be, seq);
+	v.mv_size = 8;
+	v.mv_data = be;
+	if (seq > 0 && (rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "restore", err);
+	k.mv_size = 10;
+	k.mv_data = "cursor_key";
+	v.mv_size = 32;
+	v.mv_data = key;
+	if (had_key && (rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "restore", err);
+	store_now(now, sizeof(now));
+	entry = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq",
+	    (json_int_t)(trail + 1), "time", now, "token", "scimctl", "op",
+	    "restore", "type", "Store", "id", r->from, "tokens", r->tokens ?
+	    "restored" : "kept");
+	text = entry != NULL ? jsonx_dumps(entry) : NULL;
+	json_decref(entry);
+	if (text == NULL) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	be64(be, trail + 1);
+	k.mv_size = 8;
+	k.mv_data = be;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	rc = mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND);
+	free(text);
 	if (rc != 0)
 		return mdb_error(t, rc, "restore", err);
 	t->store->has_cursor_key = false;
@@ -1342,13 +1440,16 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 }
 
 enum scim_err
-store_restore(struct store *s, const char *src, struct scim_error *err)
+store_restore(struct store *s, const char *src, bool tokens,
+    struct scim_error *err)
 {
 	struct restore_ctx r;
 	enum scim_err e;
 
 	if ((e = store_open(src, false, &r.src, err)) != SCIM_OK)
 		return e;
+	r.from = src;
+	r.tokens = tokens;
 	e = store_write(s, restore_fn, &r, err);
 	store_close(r.src);
 	return e;

@@ -269,11 +269,16 @@ enum scim_err	store_verify(struct store_txn *txn, bool repair,
 		    size_t *problems, struct scim_error *err);
 
 /*
- * Replaces the whole content of s with the store in directory src
- * (opened read-only), in one write transaction: running processes see
- * either the old or the restored data, never a mix.
+ * Replaces the content of s with the store in directory src (opened
+ * read-only), in one write transaction: running processes see either
+ * the old or the restored data, never a mix.  What does not go back in
+ * time: the audit trail stays the live one and gets an entry {op
+ * "restore", type "Store", id src, tokens "kept"|"restored"} numbered
+ * above the last entry of both trails; meta "seq" (versions) becomes the
+ * larger of the two; the cursor key stays; the tokens stay unless
+ * tokens is true (then the backup's replace them).
  */
-enum scim_err	store_restore(struct store *s, const char *src,
+enum scim_err	store_restore(struct store *s, const char *src, bool tokens,
 		    struct scim_error *err);
 
 /* ---- raw access (verify.c) --------------------------------------------- */
