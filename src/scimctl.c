@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
+#include "verify.h"
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
@@ -46,7 +47,9 @@ static const struct {
 	{ "stats",	"  stats                 counts, file and map size, readers\n" },
 	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
 	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore SRC-DIR       replace the content with a backup\n" },
+	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
+			"                        replace the content with a backup; the\n"
+			"                        current tokens stay unless --with-tokens\n" },
 	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n" },
 	{ "group",	"  group get ID | group list\n" },
 	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
@@ -266,9 +269,19 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 
 /* ---- maintenance ---------------------------------------------------------- */
 
+/* Prints one problem of verify or reindex on stdout. */
+static void
+problem_print(const struct verify_problem *p, void *ctx)
+{
+	bool repair = *(bool *)ctx;
+
+	printf("%s%s: %s: %s\n", !repair ? "" : p->repaired ? "repaired " :
+	    "NOT repaired ", verify_kind_name(p->kind), p->db, p->what);
+}
+
 struct verify_ctx {
-	bool	 repair;
-	size_t	 problems;
+	bool			 repair;
+	struct verify_result	 res;
 };
 
 static enum scim_err
@@ -276,15 +289,20 @@ verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct verify_ctx *v = ctx;
 
-	return store_verify(txn, v->repair, &v->problems, err);
+	return verify_run(txn, v->repair, problem_print, &v->repair, &v->res,
+	    err);
 }
 
+/* verify, or (repair) reindex: each problem on a line, then the count;
+ * exit 0 only when nothing is (left) wrong. */
 static int
 cmd_verify(struct store *s, bool repair, struct scim_error *err)
 {
-	struct verify_ctx v = { repair, 0 };
+	struct verify_ctx v;
 	enum scim_err e;
 
+	memset(&v, 0, sizeof(v));
+	v.repair = repair;
 	if (repair)
 		e = store_write(s, verify_fn, &v, err);
 	else
@@ -292,11 +310,37 @@ cmd_verify(struct store *s, bool repair, struct scim_error *err)
 	if (e != SCIM_OK)
 		return 1;
 	if (repair) {
-		printf("indexes rebuilt; %zu stale entries dropped\n", v.problems);
-		return 0;
+		printf("%zu problems found, %zu repaired\n", v.res.problems,
+		    v.res.repaired);
+		return v.res.repaired == v.res.problems ? 0 : 1;
 	}
-	printf("%zu problems found\n", v.problems);
-	return v.problems == 0 ? 0 : 1;
+	printf("%zu problems found\n", v.res.problems);
+	return v.res.problems == 0 ? 0 : 1;
+}
+
+/* restore [--with-tokens] SRC-DIR: the backup's content, keeping the
+ * live tokens unless told (then saying so loudly), then verify. */
+static int
+cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
+{
+	bool tokens = argc == 2 && strcmp(argv[0], "--with-tokens") == 0;
+
+	if (argc != 1 + tokens) {
+		usage();
+		return 2;
+	}
+	if (tokens)
+		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
+		    "backup's tokens REPLACE the current ones. Tokens made since "
+		    "the backup stop working; tokens revoked since the backup "
+		    "WORK AGAIN. Revoke what should stay revoked now.\n");
+	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
+		return 1;
+	if (cmd_verify(s, false, err) != 0)
+		return 1;
+	printf("restored from %s (%s)\n", argv[tokens], tokens ?
+	    "with the backup's tokens" : "current tokens kept");
+	return 0;
 }
 
 static void
@@ -1050,13 +1094,9 @@ main(int argc, char *argv[])
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(s, argc - i, argv + i, &err);
-	else if (strcmp(cmd, "restore") == 0 && argc - i == 1) {
-		if (store_restore(s, argv[i], &err) == SCIM_OK &&
-		    cmd_verify(s, false, &err) == 0) {
-			printf("restored from %s\n", argv[i]);
-			rc = 0;
-		}
-	} else if (strcmp(cmd, "user") == 0)
+	else if (strcmp(cmd, "restore") == 0)
+		rc = cmd_restore(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "user") == 0)
 		rc = cmd_show(s, RT_USER, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "group") == 0)
 		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);

@@ -1360,36 +1360,134 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 
 struct restore_ctx {
 	struct store	*src;
+	const char	*from;		/* the backup's directory, for the trail */
+	bool		 tokens;	/* take the backup's tokens too */
 };
 
+/* The 8-byte big-endian number under key in meta of txn (0 if none). */
+static unsigned long long
+meta_number(MDB_txn *txn, MDB_dbi meta, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+
+	if (mdb_get(txn, meta, &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	return from_be64(v.mv_data);
+}
+
+/* The last sequence number of the audit trail of txn (0 if empty). */
+static unsigned long long
+audit_last(MDB_txn *txn, MDB_dbi audit)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned long long n = 0;
+
+	if (mdb_cursor_open(txn, audit, &c) != 0)
+		return 0;
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+		n = from_be64(k.mv_data);
+	mdb_cursor_close(c);
+	return n;
+}
+
+/* Copies database i of the backup over the live one. */
+static int
+restore_db(struct store_txn *t, struct restore_ctx *r, MDB_txn *stx, int i)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
+		    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
+		    MDB_APPEND)) != 0)
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * The restore, in the live store's write transaction: every database
+ * from the backup except what must not go back in time.  The audit
+ * trail is the live store's (a restore never rewrites history) and
+ * gets a "restore" entry numbered past both trails, so a follower
+ * misses nothing and sees that everything may have changed; the
+ * version counter becomes the larger of the two, so no version (ETag)
+ * is handed out twice; the cursor key stays; the tokens stay unless
+ * r->tokens (a token revoked since the backup must stay revoked).
+ */
 static enum scim_err
 restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 {
 	struct restore_ctx *r = ctx;
 	MDB_txn *stx;
-	MDB_cursor *c;
 	MDB_val k, v;
+	unsigned char key[32], be[8];
+	unsigned long long seq, trail;
+	bool had_key = false;
+	json_t *entry;
+	char now[32], *text;
 	int i, rc;
 
 	if ((rc = mdb_txn_begin(r->src->env, NULL, MDB_RDONLY, &stx)) != 0)
 		return mdb_error(NULL, rc, "restore", err);
-	for (i = 0; i < DB__COUNT; i++) {
-		if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
-			break;
-		if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
-			break;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
-			    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
-			    MDB_APPEND)) != 0)
-				break;
-		mdb_cursor_close(c);
-		if (rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
+	seq = meta_number(t->txn, dbi(t, DB_META), "seq");
+	if (meta_number(stx, r->src->dbi[DB_META], "seq") > seq)
+		seq = meta_number(stx, r->src->dbi[DB_META], "seq");
+	trail = audit_last(t->txn, dbi(t, DB_AUDIT));
+	if (audit_last(stx, r->src->dbi[DB_AUDIT]) > trail)
+		trail = audit_last(stx, r->src->dbi[DB_AUDIT]);
+	k.mv_size = 10;
+	k.mv_data = "cursor_key";
+	if (mdb_get(t->txn, dbi(t, DB_META), &k, &v) == 0 && v.mv_size == 32) {
+		memcpy(key, v.mv_data, 32);
+		had_key = true;
 	}
+	for (i = 0, rc = 0; i < DB__COUNT && rc == 0; i++)
+		if (i != DB_AUDIT && (r->tokens || (i != DB_TOKENS &&
+		    i != DB_TOKEN_HASH)))
+			rc = restore_db(t, r, stx, i);
 	mdb_txn_abort(stx);
+	if (rc != 0)
+		return mdb_error(t, rc, "restore", err);
+	k.mv_size = 3;
+	k.mv_data = "seq";
+	be64(be, seq);
+	v.mv_size = 8;
+	v.mv_data = be;
+	if (seq > 0 && (rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "restore", err);
+	k.mv_size = 10;
+	k.mv_data = "cursor_key";
+	v.mv_size = 32;
+	v.mv_data = key;
+	if (had_key && (rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "restore", err);
+	store_now(now, sizeof(now));
+	entry = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq",
+	    (json_int_t)(trail + 1), "time", now, "token", "scimctl", "op",
+	    "restore", "type", "Store", "id", r->from, "tokens", r->tokens ?
+	    "restored" : "kept");
+	text = entry != NULL ? jsonx_dumps(entry) : NULL;
+	json_decref(entry);
+	if (text == NULL) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	be64(be, trail + 1);
+	k.mv_size = 8;
+	k.mv_data = be;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	rc = mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND);
+	free(text);
 	if (rc != 0)
 		return mdb_error(t, rc, "restore", err);
 	t->store->has_cursor_key = false;
@@ -1397,13 +1495,16 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 }
 
 enum scim_err
-store_restore(struct store *s, const char *src, struct scim_error *err)
+store_restore(struct store *s, const char *src, bool tokens,
+    struct scim_error *err)
 {
 	struct restore_ctx r;
 	enum scim_err e;
 
 	if ((e = store_open(src, false, &r.src, err)) != SCIM_OK)
 		return e;
+	r.from = src;
+	r.tokens = tokens;
 	e = store_write(s, restore_fn, &r, err);
 	store_close(r.src);
 	return e;
@@ -1442,112 +1543,164 @@ store_backup(struct store *s, const char *dir, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* Context of verification: the record being checked and the count. */
-struct verify_ctx {
-	size_t		*problems;
-	bool		 repair;
-};
+/* ---- raw access, for verify.c ------------------------------------------------ */
 
-/* Checks that key k of record id is present in its index. */
-static enum scim_err
-key_check(struct store_txn *t, const struct index_key *k, const char *id,
-    void *ctx, struct scim_error *err)
+/* The database named name (docs/storage.md), or -1. */
+static int
+db_by_name(const char *name)
 {
-	struct verify_ctx *vc = ctx;
-	MDB_cursor *c;
-	MDB_val key = { k->len, (void *)k->key };
-	MDB_val val = { STORE_ID_LEN, (void *)id };
-	int rc;
+	int i;
 
-	if (vc->repair)
-		return key_add(t, k, id, NULL, err);
-	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[k->idx].db),
-	    &c)) != 0)
-		return mdb_error(NULL, rc, "cursor", err);
-	if (index_table[k->idx].unique) {
-		rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
-		if (rc == 0 && (val.mv_size != STORE_ID_LEN ||
-		    memcmp(val.mv_data, id, STORE_ID_LEN) != 0))
-			rc = MDB_NOTFOUND;
-	} else
-		rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	if (rc != 0)
-		(*vc->problems)++;
-	return SCIM_OK;
-}
-
-/* Counts the record keys of one type (in verify mode) or re-adds them. */
-static enum scim_err
-verify_records(struct store_txn *t, enum rtype type, struct verify_ctx *vc,
-    struct scim_error *err)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	json_t *rec;
-	enum scim_err e = SCIM_OK;
-	int rc;
-
-	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
-		return mdb_error(t, rc, "cursor", err);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-		if (rec == NULL) {
-			(*vc->problems)++;
-			continue;
-		}
-		e = each_key(t, type, rec, key_check, vc, err);
-		json_decref(rec);
-		if (e != SCIM_OK)
-			break;
-	}
-	mdb_cursor_close(c);
-	if (e != SCIM_OK)
-		return e;
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(t, rc, "verify", err);
-}
-
-/* Counts index entries whose record is missing (verify mode). */
-static void
-verify_dangling(struct store_txn *t, enum db d, enum rtype type,
-    size_t *problems)
-{
-	MDB_cursor *c;
-	MDB_val k, v, rk, rv;
-
-	if (mdb_cursor_open(t->txn, dbi(t, d), &c) != 0)
-		return;
-	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		rk = v;
-		if (mdb_get(t->txn, record_db(t, type), &rk, &rv) != 0)
-			(*problems)++;
-	}
-	mdb_cursor_close(c);
+	for (i = 0; i < DB__COUNT; i++)
+		if (strcmp(db_table[i].name, name) == 0)
+			return i;
+	return -1;
 }
 
 enum scim_err
-store_verify(struct store_txn *t, bool repair, size_t *problems,
-    struct scim_error *err)
+store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
+    void *ctx, struct scim_error *err)
 {
-	struct verify_ctx vc = { problems, repair };
-	enum scim_err e;
-	int i, rc;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int d = db_by_name(db), rc;
 
-	*problems = 0;
-	for (i = 0; i < IDX__COUNT; i++)
-		verify_dangling(t, index_table[i].db, index_table[i].type,
-		    problems);
-	if (repair) {
-		for (i = 0; i < IDX__COUNT; i++)
-			if ((rc = mdb_drop(t->txn, dbi(t, index_table[i].db),
-			    0)) != 0)
-				return mdb_error(t, rc, "drop", err);
-	}
-	if ((e = verify_records(t, RT_USER, &vc, err)) != SCIM_OK ||
-	    (e = verify_records(t, RT_GROUP, &vc, err)) != SCIM_OK)
-		return e;
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, d), &c)) != 0)
+		return mdb_error(t, rc, "cursor", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if (!fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx))
+			break;
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+enum scim_err
+store_raw_get(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void **val, size_t *vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if (klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return err_set(err, SCIM_ERR_NOT_FOUND, NULL);
+	rc = mdb_get(t->txn, dbi(t, d), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return err_set(err, SCIM_ERR_NOT_FOUND, NULL);
+	if (rc != 0)
+		return mdb_error(t, rc, db, err);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
 	return SCIM_OK;
+}
+
+bool
+store_raw_has(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_cursor *c;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0 || klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return false;
+	if (!(db_table[d].flags & MDB_DUPSORT)) {
+		if (mdb_get(t->txn, dbi(t, d), &k, &v) != 0)
+			return false;
+		return v.mv_size == vlen && memcmp(v.mv_data, val, vlen) == 0;
+	}
+	if (mdb_cursor_open(t->txn, dbi(t, d), &c) != 0)
+		return false;
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(c);
+	return rc == 0;
+}
+
+enum scim_err
+store_raw_put(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	rc = mdb_put(t->txn, dbi(t, d), &k, &v,
+	    (db_table[d].flags & MDB_DUPSORT) ? MDB_NODUPDATA : 0);
+	return rc == 0 || rc == MDB_KEYEXIST ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+enum scim_err
+store_raw_del(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if (klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return SCIM_OK;		/* LMDB holds no such key */
+	if (!(db_table[d].flags & MDB_DUPSORT)) {
+		if (!store_raw_has(t, db, key, klen, val, vlen))
+			return SCIM_OK;
+		rc = mdb_del(t->txn, dbi(t, d), &k, NULL);
+	} else
+		rc = mdb_del(t->txn, dbi(t, d), &k, &v);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+/* Carries store_record_keys()'s callback through each_key(). */
+struct record_keys_ctx {
+	store_key_fn	 fn;
+	void		*ctx;
+};
+
+static enum scim_err
+record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct record_keys_ctx *r = ctx;
+
+	(void)t;
+	(void)id;
+	(void)err;
+	r->fn(k->idx, k->key, k->len, r->ctx);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
+    void *ctx, struct scim_error *err)
+{
+	struct record_keys_ctx r = { fn, ctx };
+
+	return each_key(NULL, type, rec, record_key_one, &r, err);
+}
+
+enum rtype
+store_index_type(enum store_index idx)
+{
+	return index_table[idx].type;
+}
+
+bool
+store_index_unique(enum store_index idx)
+{
+	return index_table[idx].unique;
+}
+
+const char *
+store_index_attr(enum store_index idx)
+{
+	return index_table[idx].attr;
 }
 
 enum scim_err

@@ -273,20 +273,75 @@ enum scim_err	store_backup(struct store *s, const char *dir,
 		    struct scim_error *err);
 
 /*
- * Checks that every index entry points at a record carrying that value
- * and every record value has its index entry; with repair, rebuilds all
- * indexes from the records.  *problems counts the mismatches found.
+ * Checks the store's internal agreement (verify.c, which says what it
+ * checks and repairs); *problems counts what it found.  With repair,
+ * in a write transaction, fixes what can be fixed.
  */
 enum scim_err	store_verify(struct store_txn *txn, bool repair,
 		    size_t *problems, struct scim_error *err);
 
 /*
- * Replaces the whole content of s with the store in directory src
- * (opened read-only), in one write transaction: running processes see
- * either the old or the restored data, never a mix.
+ * Replaces the content of s with the store in directory src (opened
+ * read-only), in one write transaction: running processes see either
+ * the old or the restored data, never a mix.  What does not go back in
+ * time: the audit trail stays the live one and gets an entry {op
+ * "restore", type "Store", id src, tokens "kept"|"restored"} numbered
+ * above the last entry of both trails; meta "seq" (versions) becomes the
+ * larger of the two; the cursor key stays; the tokens stay unless
+ * tokens is true (then the backup's replace them).
  */
-enum scim_err	store_restore(struct store *s, const char *src,
+enum scim_err	store_restore(struct store *s, const char *src, bool tokens,
 		    struct scim_error *err);
+
+/* ---- raw access (verify.c) --------------------------------------------- */
+/*
+ * Databases are named as in docs/storage.md ("users", "idx_email",
+ * "members"...).  An unknown name is SCIM_ERR_INTERNAL.  Pointers handed
+ * to callbacks or returned point into the map: borrowed, valid only
+ * until the transaction ends (for callbacks: for the call).
+ */
+
+/* Calls fn(key, klen, val, vlen, ctx) for every pair of database db in
+ * key (then value) order, until fn returns false. */
+typedef bool (*store_raw_fn)(const void *key, size_t klen, const void *val,
+		    size_t vlen, void *ctx);
+enum scim_err	store_raw_scan(struct store_txn *txn, const char *db,
+		    store_raw_fn fn, void *ctx, struct scim_error *err);
+
+/* The (first) value under key: SCIM_OK with *val, *vlen, or NOT_FOUND. */
+enum scim_err	store_raw_get(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void **val,
+		    size_t *vlen, struct scim_error *err);
+
+/* Whether db holds exactly the pair (key, val). */
+bool		store_raw_has(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void *val,
+		    size_t vlen);
+
+/* Adds the pair (replacing the value in a database without duplicates);
+ * a pair already present is no error. */
+enum scim_err	store_raw_put(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void *val,
+		    size_t vlen, struct scim_error *err);
+
+/* Removes exactly the pair (key, val); an absent pair is no error. */
+enum scim_err	store_raw_del(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void *val,
+		    size_t vlen, struct scim_error *err);
+
+/* Calls fn(idx, key, len, ctx) for every index key record rec of type t
+ * has, as store_put() would write them (folded where the index folds).
+ * SCIM_ERR_INVALID_VALUE when a value cannot be indexed. */
+typedef void (*store_key_fn)(enum store_index idx, const char *key,
+		    size_t len, void *ctx);
+enum scim_err	store_record_keys(enum rtype t, const json_t *rec,
+		    store_key_fn fn, void *ctx, struct scim_error *err);
+
+/* What index idx covers: its resource type, whether a key has one id,
+ * the attribute it holds (for messages). */
+enum rtype	store_index_type(enum store_index idx);
+bool		store_index_unique(enum store_index idx);
+const char	*store_index_attr(enum store_index idx);
 
 /* Facts about the environment for `scimctl stats`. */
 struct store_info {
