@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,16 @@ enum scim_err
 app_open(struct app *app, const char *conf_path, const char *argv0,
     struct scim_error *err)
 {
+	static bool schemas_loaded;	/* schema_init() registers once */
+	struct timespec now;
 	enum scim_err e;
 
 	memset(app, 0, sizeof(*app));
 	sandbox_no_core_dumps();	/* before the first token is read */
+	app->conf_path = conf_path;
+	app->argv0 = argv0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	app->open_tried = now.tv_sec;
 	if ((e = conf_load(&app->conf, conf_path, argv0, err)) != SCIM_OK)
 		return err_recode(err, SCIM_ERR_UNAVAILABLE);
 	log_init("scimd", app->conf.log_level, app->conf.log_syslog);
@@ -37,8 +44,10 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "scimd refuses to run "
 		    "as root: run it as the web server's user, or set "
 		    "allow_root = yes in scimd.conf.");
-	if ((e = schema_init(app->conf.schemas, err)) != SCIM_OK)
+	if (!schemas_loaded &&
+	    (e = schema_init(app->conf.schemas, err)) != SCIM_OK)
 		return err_recode(err, SCIM_ERR_UNAVAILABLE);
+	schemas_loaded = true;
 	if (app->conf.db == NULL)
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "No store configured:"
 		    " set SCIMD_DB or db in scimd.conf.");
@@ -73,6 +82,124 @@ app_confine(struct app *app, struct scim_error *err)
 		    "failed: the kernel did not enforce the filter.");
 	}
 	return SCIM_OK;
+}
+
+/* ---- a start that failed ------------------------------------------------- */
+
+/*
+ * Replaces in detail (NUL-terminated, at most SCIM_ERROR_DETAIL_BYTES)
+ * every occurrence of path, when it names a directory (holds a '/'), by
+ * a placeholder.
+ */
+static void
+redact_string(char *detail, const char *path)
+{
+	static const char mark[] = "[path]";
+	char out[SCIM_ERROR_DETAIL_BYTES], *hit, *p = detail;
+	size_t n = strlen(path ? path : ""), len = 0;
+
+	if (n == 0 || strchr(path, '/') == NULL || strstr(detail, path) == NULL)
+		return;
+	while ((hit = strstr(p, path)) != NULL) {
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%.*s%s",
+		    (int)(hit - p), p, mark);
+		if (len >= sizeof(out))
+			break;
+		p = hit + n;
+	}
+	if (len < sizeof(out))
+		snprintf(out + len, sizeof(out) - len, "%s", p);
+	memcpy(detail, out, sizeof(out));
+	detail[SCIM_ERROR_DETAIL_BYTES - 1] = '\0';
+}
+
+/*
+ * Replaces every absolute path left in detail (a word that starts with
+ * '/' after the start, a space, a quote or a parenthesis, up to a space,
+ * quote, parenthesis, comma or a colon) by a placeholder.
+ */
+static void
+redact_words(char *detail)
+{
+	char out[SCIM_ERROR_DETAIL_BYTES];
+	size_t i = 0, o = 0;
+
+	while (detail[i] != '\0' && o + 8 < sizeof(out)) {
+		bool start = i == 0 || strchr(" \"'(`", detail[i - 1]) != NULL;
+
+		if (detail[i] == '/' && start) {
+			while (detail[i] != '\0' &&
+			    strchr(" \"'`),:", detail[i]) == NULL)
+				i++;
+			memcpy(out + o, "[path]", 6);
+			o += 6;
+		} else
+			out[o++] = detail[i++];
+	}
+	out[o] = '\0';
+	memcpy(detail, out, o + 1);
+}
+
+/*
+ * After app_open() or app_confine() failed with err: logs why, naming
+ * the store's path and the user scimd runs as (what the admin needs to
+ * fix permissions), then rewrites err's detail for the callers, who may
+ * not see any path of this host: each becomes "[path]".
+ */
+static void
+start_failed(struct app *app, bool retried, struct scim_error *err)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *conf_env = getenv("SCIMD_CONF"), *db_env = getenv("SCIMD_DB");
+
+	log_msg(LVL_ERROR, "cannot start: %s (store %s, running as uid %ld "
+	    "(%s)%s)", err->detail, app->conf.db ? app->conf.db : "not set",
+	    (long)geteuid(), pw != NULL ? pw->pw_name : "no name",
+	    retried ? "; trying again on later requests, at most once a "
+	    "second" : "");
+	redact_string(err->detail, app->conf.db);
+	redact_string(err->detail, app->conf.schemas);
+	redact_string(err->detail, db_env);
+	redact_string(err->detail, app->conf_path);
+	redact_string(err->detail, conf_env);
+	redact_words(err->detail);
+}
+
+enum scim_err
+app_start(struct app *app, const char *conf_path, const char *argv0,
+    bool retried, struct scim_error *err)
+{
+	enum scim_err e;
+
+	if ((e = app_open(app, conf_path, argv0, err)) == SCIM_OK &&
+	    (e = app_confine(app, err)) == SCIM_OK)
+		return SCIM_OK;
+	start_failed(app, retried, err);
+	return e;
+}
+
+enum scim_err
+app_retry(struct app *app, struct scim_error *err)
+{
+	const char *conf_path = app->conf_path, *argv0 = app->argv0;
+	unsigned long failures = app->open_failures + 1;
+	struct timespec now;
+	enum scim_err e;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - app->open_tried < LIMIT_OPEN_RETRY_SECONDS)
+		return err->code != SCIM_OK ? err->code : SCIM_ERR_UNAVAILABLE;
+	app_close(app);
+	err_clear(err);
+	if ((e = app_open(app, conf_path, argv0, err)) == SCIM_OK &&
+	    (e = app_confine(app, err)) == SCIM_OK) {
+		log_msg(LVL_INFO, "started after %lu failed attempt%s: serving",
+		    failures, failures == 1 ? "" : "s");
+		return SCIM_OK;
+	}
+	app->open_failures = failures;
+	start_failed(app, true, err);
+	return e;
 }
 
 void
