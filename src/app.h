@@ -10,12 +10,15 @@
 #ifndef SCIMD_APP_H
 #define SCIMD_APP_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "conf.h"
 #include "error.h"
 #include "http.h"
 #include "store.h"
+
+#define APP_DOCROOTS	2	/* DOCUMENT_ROOT, CONTEXT_DOCUMENT_ROOT */
 
 struct app {
 	struct conf	 conf;
@@ -27,6 +30,15 @@ struct app {
 	const char	*argv0;
 	time_t		 open_tried;		/* CLOCK_MONOTONIC seconds */
 	unsigned long	 open_failures;		/* retries that failed */
+	/* Where the store is (app_open), to refuse one inside a document
+	 * root: its realpath (owned, or NULL) and the identity of it and of
+	 * each directory above it (owned). */
+	char		*store_real;
+	struct { dev_t dev; ino_t ino; } *store_dirs;
+	size_t		 nstore_dirs;
+	/* The document roots seen (owned) and whether each holds the store. */
+	char		*docroot_seen[APP_DOCROOTS];
+	bool		 docroot_inside[APP_DOCROOTS];
 	/* Rate limit of the log lines of refused authentications. */
 	time_t		 auth_log_second;	/* the second being counted */
 	unsigned	 auth_logged;		/* lines logged in it */
