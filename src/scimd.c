@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fcgi.h"
+#include "sandbox.h"
 
 static void
 usage(void)
@@ -22,6 +23,10 @@ main(int argc, char *argv[])
 	const char *conf_path = NULL;
 	int ch;
 
+	/* First of all: under plain CGI the bearer token is in this
+	 * process's environment, which other processes of the same user
+	 * may read from /proc/PID/environ only while it is dumpable. */
+	sandbox_no_core_dumps();
 	while ((ch = getopt(argc, argv, "c:hV")) != -1) {
 		switch (ch) {
 		case 'c':
