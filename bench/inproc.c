@@ -5,6 +5,7 @@
  *	inproc DB TOKEN get ID N	N x GET /Users/ID
  *	inproc DB TOKEN post PREFIX N	N x POST /Users (userName PREFIX-i)
  *	inproc DB TOKEN filter NAME N	N x GET /Users?filter=userName eq NAME
+ *	inproc DB TOKEN list QUERY N	N x GET /Users?QUERY (startIndex=...)
  *	inproc DB - cursor ID 0		prints the cursor of GET /Users?cursor
  *					that resumes after user ID (the bench
  *					uses it to reach the last page of a
@@ -38,7 +39,7 @@ main(int argc, char *argv[])
 	int want;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: inproc DB TOKEN get|post|filter ARG N\n");
+		fprintf(stderr, "usage: inproc DB TOKEN get|post|filter|list ARG N\n");
 		return 2;
 	}
 	op = argv[3];
@@ -91,6 +92,11 @@ main(int argc, char *argv[])
 			memreq_set(&f, "REQUEST_METHOD", "GET");
 			memreq_set(&f, "PATH_INFO", "/Users");
 			memreq_set(&f, "QUERY_STRING", query);
+			want = 200;
+		} else if (strcmp(op, "list") == 0) {
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "PATH_INFO", "/Users");
+			memreq_set(&f, "QUERY_STRING", argv[4]);
 			want = 200;
 		} else if (strcmp(op, "post") == 0) {
 			snprintf(body, sizeof(body), "{\"schemas\":["
