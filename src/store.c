@@ -931,6 +931,78 @@ store_exists(struct store_txn *t, enum rtype type, const char *id)
 	return store_get_raw(t, type, id, &d, &n, NULL) == SCIM_OK;
 }
 
+/* The index keys of one record, collected by each_key(). */
+struct key_set {
+	struct index_key *k;
+	size_t		  n, cap;
+};
+
+static enum scim_err
+key_collect(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct key_set *ks = ctx;
+
+	(void)t;
+	(void)id;
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 8;
+		struct index_key *p = realloc(ks->k, cap * sizeof(*p));
+
+		if (p == NULL)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		ks->k = p;
+		ks->cap = cap;
+	}
+	ks->k[ks->n++] = *k;
+	return SCIM_OK;
+}
+
+static bool
+key_in(const struct key_set *ks, const struct index_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->k[i].idx == k->idx && ks->k[i].len == k->len &&
+		    memcmp(ks->k[i].key, k->key, k->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Moves the index entries of a record from old's keys to rec's: removes
+ * the keys only old has, then adds those only rec has.  A key both have
+ * is left alone, so a change that touches no indexed value (PATCH of
+ * active, of a title) writes no index page: a durable write costs its
+ * pages (docs/performance.md).
+ */
+static enum scim_err
+rekey(struct store_txn *t, enum rtype type, const json_t *old,
+    const json_t *rec, struct scim_error *err)
+{
+	struct key_set ko = { NULL, 0, 0 }, kn = { NULL, 0, 0 };
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	enum scim_err e;
+	size_t i;
+
+	if ((e = each_key(t, type, old, key_collect, &ko, err)) != SCIM_OK ||
+	    (e = each_key(t, type, rec, key_collect, &kn, err)) != SCIM_OK)
+		goto done;
+	for (i = 0; i < ko.n; i++)
+		if (!key_in(&kn, &ko.k[i]) &&
+		    (e = key_del(t, &ko.k[i], id, NULL, err)) != SCIM_OK)
+			goto done;
+	for (i = 0; i < kn.n; i++)
+		if (!key_in(&ko, &kn.k[i]) &&
+		    (e = key_add(t, &kn.k[i], id, NULL, err)) != SCIM_OK)
+			goto done;
+done:
+	free(ko.k);
+	free(kn.k);
+	return e;
+}
+
 enum scim_err
 store_put(struct store_txn *t, enum rtype type, const json_t *old,
     const json_t *rec, struct scim_error *err)
@@ -947,10 +1019,11 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 		t->failed = true;
 		return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.", id);
 	}
-	if (old != NULL &&
-	    (e = each_key(t, type, old, key_del, NULL, err)) != SCIM_OK)
-		return e;
-	if ((e = each_key(t, type, rec, key_add, NULL, err)) != SCIM_OK) {
+	if (old != NULL)
+		e = rekey(t, type, old, rec, err);
+	else
+		e = each_key(t, type, rec, key_add, NULL, err);
+	if (e != SCIM_OK) {
 		t->failed = true;
 		return e;
 	}
