@@ -24,7 +24,7 @@ enum db {
 	DB_IDX_USERNAME, DB_IDX_EMAIL, DB_IDX_USER_EXTID,
 	DB_IDX_GROUP_NAME, DB_IDX_GROUP_EXTID,
 	DB_MEMBERS, DB_MEMBEROF, DB_TOKENS, DB_TOKEN_HASH, DB_PASSWORDS,
-	DB_AUDIT,
+	DB_AUDIT, DB_COUNTS,
 	DB__COUNT
 };
 
@@ -47,6 +47,7 @@ static const struct {
 	[DB_TOKEN_HASH] = { "token_hash", 0 },
 	[DB_PASSWORDS] = { "passwords", 0 },
 	[DB_AUDIT] = { "audit", 0 },
+	[DB_COUNTS] = { "id_counts", 0 },	/* optional: see open_dbs() */
 };
 
 /* The database of each index, and which resource type it covers. */
@@ -72,6 +73,7 @@ struct store {
 	char		*path;
 	unsigned char	 cursor_key[32];
 	bool		 has_cursor_key;
+	bool		 has_counts;	/* id_counts exists: keep it exact */
 };
 
 /*
@@ -176,7 +178,11 @@ check_file_size(MDB_env *env, const MDB_envinfo *info, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* Opens every named database in txn (creating them when asked). */
+/*
+ * Opens every named database in txn (creating them when asked).
+ * id_counts is the one a store may lack (made before it existed): then
+ * has_counts is false, nothing maintains it and paging walks.
+ */
 static int
 open_dbs(struct store *s, MDB_txn *txn, bool create)
 {
@@ -185,8 +191,14 @@ open_dbs(struct store *s, MDB_txn *txn, bool create)
 	for (i = 0; i < DB__COUNT; i++) {
 		rc = mdb_dbi_open(txn, db_table[i].name,
 		    db_table[i].flags | (create ? MDB_CREATE : 0), &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i == DB_COUNTS) {
+			s->has_counts = false;
+			continue;
+		}
 		if (rc != 0)
 			return rc;
+		if (i == DB_COUNTS)
+			s->has_counts = true;
 	}
 	return 0;
 }
@@ -563,6 +575,299 @@ key_add(struct store_txn *t, const struct index_key *k, const char *id,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "index", err);
 }
 
+/* ---- id counts ------------------------------------------------------------ */
+
+/*
+ * id_counts makes startIndex paging cost the same at any offset.  Ids
+ * are random lower-case UUIDs, so their first three hex digits spread
+ * them over 4096 buckets, each a contiguous range of the id tree.  Key
+ * "u" or "g" plus the first digit D holds 256 big-endian 32-bit counts:
+ * entry XY (0..255) is how many ids of that type start with D X Y.  A
+ * create adds one and a delete takes one away in the write transaction
+ * that writes the record, so the counts are exact in every snapshot.
+ * Reaching position N is then: sum the buckets (4096 additions), seek to
+ * the bucket's first id, and walk fewer ids than one bucket holds.
+ */
+#define COUNTS_SLOTS	256			/* buckets per row */
+#define COUNTS_VALUE	(COUNTS_SLOTS * 4)	/* bytes of a row */
+#define COUNTS_BUCKETS	(16 * COUNTS_SLOTS)	/* buckets per type */
+
+/* The value of lower-case hex digit c, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The bucket (0..4095) of a record key, or -1 when it is not an id
+ * whose first three characters are lower-case hex (never counted). */
+static int
+key_bucket(const MDB_val *k)
+{
+	const char *p = k->mv_data;
+	int a, b, c;
+
+	if (k->mv_size != STORE_ID_LEN || (a = hexval(p[0])) < 0 ||
+	    (b = hexval(p[1])) < 0 || (c = hexval(p[2])) < 0)
+		return -1;
+	return a << 8 | b << 4 | c;
+}
+
+static uint32_t
+get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put_be32(unsigned char *p, uint32_t n)
+{
+	p[0] = (unsigned char)(n >> 24);
+	p[1] = (unsigned char)(n >> 16);
+	p[2] = (unsigned char)(n >> 8);
+	p[3] = (unsigned char)n;
+}
+
+/* The key of row `digit` (0..15) of type's counts into key[2]. */
+static void
+counts_key(enum rtype type, int digit, char key[2])
+{
+	key[0] = type == RT_USER ? 'u' : 'g';
+	key[1] = "0123456789abcdef"[digit];
+}
+
+/*
+ * Adds delta (+1 or -1) to the bucket of id of type type, in t.  A no-op
+ * for a store without id_counts and for an id outside the buckets.
+ */
+static enum scim_err
+counts_adjust(struct store_txn *t, enum rtype type, const char *id, int delta,
+    struct scim_error *err)
+{
+	unsigned char row[COUNTS_VALUE];
+	char key[2];
+	MDB_val k = { STORE_ID_LEN, (void *)id }, v;
+	uint32_t n;
+	int b, rc;
+
+	if (!t->store->has_counts || (b = key_bucket(&k)) < 0)
+		return SCIM_OK;
+	counts_key(type, b >> 8, key);
+	k.mv_size = 2;
+	k.mv_data = key;
+	rc = mdb_get(t->txn, dbi(t, DB_COUNTS), &k, &v);
+	if (rc == 0 && v.mv_size == COUNTS_VALUE)
+		memcpy(row, v.mv_data, COUNTS_VALUE);
+	else if (rc == 0 || rc == MDB_NOTFOUND)
+		memset(row, 0, sizeof(row));	/* verify reports a bad row */
+	else
+		return mdb_error(t, rc, "id_counts", err);
+	n = get_be32(row + (b & 255) * 4);
+	if (delta > 0 || n > 0)
+		n += (uint32_t)delta;
+	put_be32(row + (b & 255) * 4, n);
+	v.mv_size = COUNTS_VALUE;
+	v.mv_data = row;
+	if ((rc = mdb_put(t->txn, dbi(t, DB_COUNTS), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "id_counts", err);
+	return SCIM_OK;
+}
+
+/*
+ * Reads type's counts into cnt[COUNTS_BUCKETS] (absent rows are zeros).
+ * True when they are usable: the store keeps them and they add up to
+ * total, the records of that type (an id outside the buckets, or a row
+ * written by something else, makes them disagree and paging walks).
+ */
+static bool
+counts_load(struct store_txn *t, enum rtype type, uint32_t *cnt, size_t total)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	char key[2];
+	size_t sum = 0;
+	int i, d, rc;
+
+	memset(cnt, 0, COUNTS_BUCKETS * sizeof(*cnt));
+	if (!t->store->has_counts ||
+	    mdb_cursor_open(t->txn, dbi(t, DB_COUNTS), &c) != 0)
+		return false;
+	counts_key(type, 0, key);
+	k.mv_size = 1;
+	k.mv_data = key;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    k.mv_size >= 1 && ((char *)k.mv_data)[0] == key[0];
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 2 || (d = hexval(((char *)k.mv_data)[1])) < 0 ||
+		    v.mv_size != COUNTS_VALUE)
+			continue;
+		for (i = 0; i < COUNTS_SLOTS; i++) {
+			cnt[d << 8 | i] = get_be32((unsigned char *)v.mv_data +
+			    i * 4);
+			sum += cnt[d << 8 | i];
+		}
+	}
+	mdb_cursor_close(c);
+	return sum == total;
+}
+
+/* Counts type's record ids per bucket, from the records themselves. */
+static enum scim_err
+counts_from_records(struct store_txn *t, enum rtype type, uint32_t *cnt,
+    struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int b, rc;
+
+	memset(cnt, 0, COUNTS_BUCKETS * sizeof(*cnt));
+	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
+		return mdb_error(t, rc, "cursor", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((b = key_bucket(&k)) >= 0)
+			cnt[b]++;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(t, rc, "id_counts",
+	    err);
+}
+
+/* Writes the 16 rows of type from cnt, replacing what was there. */
+static enum scim_err
+counts_write(struct store_txn *t, enum rtype type, const uint32_t *cnt,
+    struct scim_error *err)
+{
+	unsigned char row[COUNTS_VALUE];
+	char key[2];
+	MDB_val k = { 2, key }, v = { COUNTS_VALUE, row };
+	int d, i, rc;
+
+	for (d = 0; d < 16; d++) {
+		for (i = 0; i < COUNTS_SLOTS; i++)
+			put_be32(row + i * 4, cnt[d << 8 | i]);
+		counts_key(type, d, key);
+		if ((rc = mdb_put(t->txn, dbi(t, DB_COUNTS), &k, &v, 0)) != 0)
+			return mdb_error(t, rc, "id_counts", err);
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
+    struct scim_error *err)
+{
+	static const enum rtype types[] = { RT_USER, RT_GROUP };
+	uint32_t *want, *have;
+	enum scim_err e = SCIM_OK;
+	size_t i, j;
+
+	*problems = 0;
+	if (!t->store->has_counts)
+		return SCIM_OK;
+	want = malloc(COUNTS_BUCKETS * sizeof(*want));
+	have = malloc(COUNTS_BUCKETS * sizeof(*have));
+	if (want == NULL || have == NULL) {
+		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		goto done;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if ((e = counts_from_records(t, types[i], want, err)) != SCIM_OK)
+			goto done;
+		(void)counts_load(t, types[i], have, 0);
+		for (j = 0; j < COUNTS_BUCKETS; j++)
+			if (want[j] != have[j])
+				(*problems)++;
+		if (repair && (e = counts_write(t, types[i], want, err)) !=
+		    SCIM_OK)
+			goto done;
+	}
+done:
+	free(want);
+	free(have);
+	return e;
+}
+
+enum scim_err
+store_migrate_counts(struct store_txn *t, struct scim_error *err)
+{
+	size_t problems;
+	int rc;
+
+	if (!t->store->has_counts) {
+		rc = mdb_dbi_open(t->txn, db_table[DB_COUNTS].name,
+		    db_table[DB_COUNTS].flags | MDB_CREATE,
+		    &t->store->dbi[DB_COUNTS]);
+		if (rc != 0)
+			return mdb_error(t, rc, "id_counts", err);
+		t->store->has_counts = true;
+	}
+	if ((rc = mdb_drop(t->txn, dbi(t, DB_COUNTS), 0)) != 0)
+		return mdb_error(t, rc, "id_counts", err);
+	return store_counts_verify(t, true, &problems, err);
+}
+
+/* Positions c on the first id of bucket b (MDB_NOTFOUND past the end). */
+static int
+seek_bucket(MDB_cursor *c, int b, MDB_val *k, MDB_val *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char prefix[3];
+
+	prefix[0] = hex[b >> 8];
+	prefix[1] = hex[(b >> 4) & 15];
+	prefix[2] = hex[b & 15];
+	k->mv_size = sizeof(prefix);
+	k->mv_data = prefix;
+	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+enum scim_err
+store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
+    store_id_fn fn, void *ctx, struct scim_error *err)
+{
+	uint32_t cnt[COUNTS_BUCKETS];
+	MDB_cursor *c;
+	MDB_val k, v;
+	char id[STORE_ID_LEN + 1];
+	size_t total = store_count(t, type), before = 0;
+	int b = 0, rc;
+
+	if (pos >= total)
+		return SCIM_OK;
+	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
+		return mdb_error(NULL, rc, "cursor", err);
+	if (counts_load(t, type, cnt, total)) {
+		/* The bucket holding position pos, then into it.  Only
+		 * counted ids are stepped over: the counts say where they
+		 * are. */
+		for (b = 0; b < COUNTS_BUCKETS - 1 && before + cnt[b] <= pos; b++)
+			before += cnt[b];
+		rc = seek_bucket(c, b, &k, &v);
+	} else
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_ID_LEN)
+			continue;
+		if (before < pos) {
+			before++;
+			continue;
+		}
+		memcpy(id, k.mv_data, STORE_ID_LEN);
+		id[STORE_ID_LEN] = '\0';
+		if (!fn(id, ctx)) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
+}
+
 /* ---- records ------------------------------------------------------------- */
 
 static bool
@@ -634,6 +939,78 @@ store_exists(struct store_txn *t, enum rtype type, const char *id,
 	return SCIM_OK;
 }
 
+/* The index keys of one record, collected by each_key(). */
+struct key_set {
+	struct index_key *k;
+	size_t		  n, cap;
+};
+
+static enum scim_err
+key_collect(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct key_set *ks = ctx;
+
+	(void)t;
+	(void)id;
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 8;
+		struct index_key *p = realloc(ks->k, cap * sizeof(*p));
+
+		if (p == NULL)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		ks->k = p;
+		ks->cap = cap;
+	}
+	ks->k[ks->n++] = *k;
+	return SCIM_OK;
+}
+
+static bool
+key_in(const struct key_set *ks, const struct index_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->k[i].idx == k->idx && ks->k[i].len == k->len &&
+		    memcmp(ks->k[i].key, k->key, k->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Moves the index entries of a record from old's keys to rec's: removes
+ * the keys only old has, then adds those only rec has.  A key both have
+ * is left alone, so a change that touches no indexed value (PATCH of
+ * active, of a title) writes no index page: a durable write costs its
+ * pages (docs/performance.md).
+ */
+static enum scim_err
+rekey(struct store_txn *t, enum rtype type, const json_t *old,
+    const json_t *rec, struct scim_error *err)
+{
+	struct key_set ko = { NULL, 0, 0 }, kn = { NULL, 0, 0 };
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	enum scim_err e;
+	size_t i;
+
+	if ((e = each_key(t, type, old, key_collect, &ko, err)) != SCIM_OK ||
+	    (e = each_key(t, type, rec, key_collect, &kn, err)) != SCIM_OK)
+		goto done;
+	for (i = 0; i < ko.n; i++)
+		if (!key_in(&kn, &ko.k[i]) &&
+		    (e = key_del(t, &ko.k[i], id, NULL, err)) != SCIM_OK)
+			goto done;
+	for (i = 0; i < kn.n; i++)
+		if (!key_in(&ko, &kn.k[i]) &&
+		    (e = key_add(t, &kn.k[i], id, NULL, err)) != SCIM_OK)
+			goto done;
+done:
+	free(ko.k);
+	free(kn.k);
+	return e;
+}
+
 enum scim_err
 store_put(struct store_txn *t, enum rtype type, const json_t *old,
     const json_t *rec, struct scim_error *err)
@@ -657,10 +1034,11 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 			    id);
 		}
 	}
-	if (old != NULL &&
-	    (e = each_key(t, type, old, key_del, NULL, err)) != SCIM_OK)
-		return e;
-	if ((e = each_key(t, type, rec, key_add, NULL, err)) != SCIM_OK) {
+	if (old != NULL)
+		e = rekey(t, type, old, rec, err);
+	else
+		e = each_key(t, type, rec, key_add, NULL, err);
+	if (e != SCIM_OK) {
 		t->failed = true;
 		return e;
 	}
@@ -679,7 +1057,9 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 		t->failed = true;
 		return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.", id);
 	}
-	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "put", err);
+	if (rc != 0)
+		return mdb_error(t, rc, "put", err);
+	return old == NULL ? counts_adjust(t, type, id, 1, err) : SCIM_OK;
 }
 
 /* Deletes key=k, value=v in database d (v NULL: all values). */
@@ -811,7 +1191,9 @@ store_delete(struct store_txn *t, enum rtype type, const json_t *old,
 	if (rc == MDB_NOTFOUND)
 		return err_set(err, SCIM_ERR_NOT_FOUND, "No such %s.",
 		    schema_resource_type(type)->name);
-	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "delete", err);
+	if (rc != 0)
+		return mdb_error(t, rc, "delete", err);
+	return counts_adjust(t, type, id, -1, err);
 }
 
 /* The entry count of the type's database, from LMDB's statistics. */
@@ -1434,6 +1816,7 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	bool had_key = false;
 	json_t *entry;
 	char now[32], *text;
+	size_t problems;
 	int i, rc;
 
 	if ((rc = mdb_txn_begin(r->src->env, NULL, MDB_RDONLY, &stx)) != 0)
@@ -1451,7 +1834,8 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 		had_key = true;
 	}
 	for (i = 0, rc = 0; i < DB__COUNT && rc == 0; i++)
-		if (i != DB_AUDIT && (r->tokens || (i != DB_TOKENS &&
+		if (i != DB_AUDIT && i != DB_COUNTS && (r->tokens ||
+		    (i != DB_TOKENS &&
 		    i != DB_TOKEN_HASH)))
 			rc = restore_db(t, r, stx, i);
 	mdb_txn_abort(stx);
@@ -1491,7 +1875,7 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	if (rc != 0)
 		return mdb_error(t, rc, "restore", err);
 	t->store->has_cursor_key = false;
-	return SCIM_OK;
+	return store_counts_verify(t, true, &problems, err);
 }
 
 enum scim_err
@@ -1711,6 +2095,8 @@ store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
 	int i, rc;
 
 	for (i = 0; i < DB__COUNT; i++) {
+		if (i == DB_COUNTS && !t->store->has_counts)
+			continue;
 		if ((rc = mdb_stat(t->txn, dbi(t, i), &st)) != 0)
 			return mdb_error(NULL, rc, "stat", err);
 		fn(db_table[i].name, st.ms_entries, ctx);

@@ -15,6 +15,10 @@
  *	token_hash	SHA-256 of token (32 bytes) -> token name
  *	passwords	user id -> Argon2id string (only when enabled)
  *	audit		8-byte big-endian sequence -> JSON change entry
+ *	id_counts	"u"/"g" + first hex digit of an id -> 256 big-endian
+ *			32-bit counts of ids per next two digits (may be
+ *			absent in a store made before it: then nothing
+ *			keeps it and startIndex paging walks)
  * docs/storage.md describes the layout for other programs.
  *
  * Every write goes through store_write(): the callback runs inside one
@@ -142,6 +146,33 @@ enum scim_err	store_count(struct store_txn *txn, enum rtype t, size_t *n,
 typedef bool (*store_id_fn)(const char *id, void *ctx);
 enum scim_err	store_scan(struct store_txn *txn, enum rtype t,
 		    const char *after, store_id_fn fn, void *ctx,
+		    struct scim_error *err);
+
+/*
+ * Calls fn(id, ctx) for each resource id of type t in id order from the
+ * pos-th (0 is the first), until fn returns false.  With id_counts the
+ * cost does not depend on pos (a seek to pos's bucket and a walk inside
+ * it); without, or when the counts do not add up to the records, it
+ * walks from the first id.
+ */
+enum scim_err	store_scan_at(struct store_txn *txn, enum rtype t, size_t pos,
+		    store_id_fn fn, void *ctx, struct scim_error *err);
+
+/*
+ * Compares id_counts with the records (both types), counting each
+ * bucket that differs into *problems (set, not added to); with repair,
+ * rewrites the counts from the records.  A no-op for a store without
+ * id_counts.  store_verify() calls it; `scimctl verify` reports it.
+ */
+enum scim_err	store_counts_verify(struct store_txn *txn, bool repair,
+		    size_t *problems, struct scim_error *err);
+
+/*
+ * Layout step: creates id_counts if missing and builds it from the
+ * records, in the caller's write transaction.  On failure the
+ * transaction must be aborted and the store closed.
+ */
+enum scim_err	store_migrate_counts(struct store_txn *txn,
 		    struct scim_error *err);
 
 /*

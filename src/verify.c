@@ -32,6 +32,7 @@ static const char *const kind_names[VERIFY__COUNT] = {
 	[VERIFY_DANGLING_PASSWORD] = "dangling password",
 	[VERIFY_TOKEN] = "token mismatch",
 	[VERIFY_SEQ_BEHIND] = "version counter behind",
+	[VERIFY_COUNTS] = "id count wrong",
 };
 
 const char *
@@ -730,7 +731,8 @@ verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
 	struct verify_problem vp;
 	struct vstate v;
 	enum scim_err e;
-	size_t i;
+	size_t i, counts = 0;
+	char what[64];
 
 	memset(&v, 0, sizeof(v));
 	memset(res, 0, sizeof(*res));
@@ -744,6 +746,9 @@ verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
 		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 	if (e == SCIM_OK && repair)
 		e = apply(&v, err);
+	/* The paging counts (store.h), after the records are settled. */
+	if (e == SCIM_OK)
+		e = store_counts_verify(txn, repair, &counts, err);
 	if (e != SCIM_OK) {
 		vstate_free(&v);
 		return e;
@@ -756,6 +761,20 @@ verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
 		vp.repaired = repair && v.list[i].nfix > 0;
 		if (vp.repaired)
 			res->repaired++;
+		if (fn != NULL)
+			fn(&vp, ctx);
+	}
+	if (counts > 0) {
+		res->problems += counts;
+		snprintf(what, sizeof(what), "%zu bucket count%s differ%s from "
+		    "the records", counts, counts == 1 ? "" : "s",
+		    counts == 1 ? "s" : "");
+		vp.kind = VERIFY_COUNTS;
+		vp.db = "id_counts";
+		vp.what = what;
+		vp.repaired = repair;
+		if (repair)
+			res->repaired += counts;
 		if (fn != NULL)
 			fn(&vp, ctx);
 	}

@@ -58,6 +58,7 @@ enum verify_kind {
 	VERIFY_DANGLING_PASSWORD,	/* a hash of no user */
 	VERIFY_TOKEN,			/* tokens and token_hash disagree */
 	VERIFY_SEQ_BEHIND,		/* version counter below a version */
+	VERIFY_COUNTS,			/* id_counts disagrees with records */
 	VERIFY__COUNT
 };
 
