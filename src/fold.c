@@ -78,3 +78,21 @@ fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 	*outlen = rlen;
 	return SCIM_OK;
 }
+
+bool
+fold_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	char *fa = NULL, *fb = NULL;
+	size_t la, lb;
+	bool eq = false;
+
+	if (fold_utf8(a, alen, &fa, &la) != SCIM_OK)
+		goto done;
+	if (fold_utf8(b, blen, &fb, &lb) != SCIM_OK)
+		goto done;
+	eq = la == lb && memcmp(fa, fb, la) == 0;
+done:
+	free(fa);
+	free(fb);
+	return eq;
+}

@@ -21,6 +21,9 @@
  */
 enum scim_err	fold_utf8(const char *s, size_t len, char **out, size_t *outlen);
 
+/* Whether a and b are equal after folding (false if either is invalid). */
+bool		fold_equal(const char *a, size_t alen, const char *b, size_t blen);
+
 /*
  * Folds into a caller's buffer: fills out[0..*outlen) when the folded form
  * fits in outsz bytes (no NUL written).  SCIM_ERR_TOO_LARGE when it does

@@ -495,6 +495,28 @@ schema_parse_datetime(const char *s, long long *ms)
 	return true;
 }
 
+bool
+schema_value_equal(const struct schema_attr *a, const json_t *x, const json_t *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	if (json_is_string(x) && json_is_string(y)) {
+		const char *xs = json_string_value(x), *ys = json_string_value(y);
+		size_t xl = json_string_length(x), yl = json_string_length(y);
+		long long xt, yt;
+
+		if (a != NULL && a->type == AT_DATETIME &&
+		    schema_parse_datetime(xs, &xt) && schema_parse_datetime(ys, &yt))
+			return xt == yt;
+		if (a == NULL || a->case_exact)
+			return xl == yl && memcmp(xs, ys, xl) == 0;
+		return fold_equal(xs, xl, ys, yl);
+	}
+	if (json_is_number(x) && json_is_number(y))
+		return json_number_value(x) == json_number_value(y);
+	return json_equal((json_t *)x, (json_t *)y);
+}
+
 /* ---- validation --------------------------------------------------------- */
 
 static enum scim_err validate_attr(const struct schema_attr *a,

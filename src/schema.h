@@ -147,6 +147,14 @@ enum scim_err		 schema_resolve(enum rtype t, const char *text,
 json_t			*schema_value_get(const json_t *resource,
 			    const struct attr_ref *ref);
 
+/*
+ * Compares two attribute values of attribute a for equality, as SCIM
+ * defines it: strings by caseExact (case folding otherwise), dateTimes as
+ * instants, numbers numerically.  NULL compares equal only to NULL.
+ */
+bool			 schema_value_equal(const struct schema_attr *a,
+			    const json_t *x, const json_t *y);
+
 enum schema_mode {
 	SCHEMA_CREATE,		/* POST: required attributes must be present */
 	SCHEMA_REPLACE,		/* PUT: same, and immutable values are compared */

@@ -834,9 +834,12 @@ store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
 	MDB_cursor *c;
 	MDB_val k, v;
 	char id[STORE_ID_LEN + 1];
-	size_t total = store_count(t, type), before = 0;
+	size_t total, before = 0;
+	enum scim_err e;
 	int b = 0, rc;
 
+	if ((e = store_count(t, type, &total, err)) != SCIM_OK)
+		return e;
 	if (pos >= total)
 		return SCIM_OK;
 	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
@@ -1091,9 +1094,16 @@ store_touch(struct store_txn *t, enum rtype type, const char *id,
 	char version[32], now[32], *text = NULL;
 	MDB_val k, v;
 	enum scim_err e;
+	bool found;
 	int rc;
 
-	if (!id_ok(id) || !store_exists(t, type, id))
+	if (!id_ok(id))
+		return SCIM_OK;
+	if ((e = store_exists(t, type, id, &found, err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	if (!found)
 		return SCIM_OK;
 	if ((e = store_get(t, type, id, &rec, err)) != SCIM_OK) {
 		t->failed = true;

@@ -189,6 +189,18 @@ store_failed(struct vstate *v, enum scim_err e)
 	return true;
 }
 
+/* Whether record id of type t exists; a store error is noted (the run
+ * then returns it and reports nothing) and reads as absent. */
+static bool
+record_exists(struct vstate *v, enum rtype t, const char *id)
+{
+	bool found = false;
+
+	if (store_failed(v, store_exists(v->txn, t, id, &found, v->err)))
+		return false;
+	return found;
+}
+
 static const char *
 record_db_name(enum rtype t)
 {
@@ -402,7 +414,7 @@ check_entry(const void *k, size_t klen, const void *val, size_t vlen,
 		p = add_problem(v, VERIFY_MALFORMED, db, "\"%s\" -> \"%s\": "
 		    "not an id", text, vtext);
 		add_fix(v, p, false, db, k, klen, val, vlen);
-	} else if (!store_exists(v->txn, t, id)) {
+	} else if (!record_exists(v, t, id)) {
 		p = add_problem(v, VERIFY_DANGLING_KEY, db, "\"%s\" -> %s: no "
 		    "such %s", text, id, type_word(t));
 		add_fix(v, p, false, db, k, klen, val, vlen);
@@ -425,7 +437,7 @@ check_stale(const void *k, size_t klen, const void *val, size_t vlen,
 	struct problem *p;
 	bool judged, has;
 
-	if (!id_of(val, vlen, id) || !store_exists(v->txn, t, id))
+	if (!id_of(val, vlen, id) || !record_exists(v, t, id))
 		return true;		/* reported by check_entry() */
 	if ((ks = malloc(sizeof(*ks))) == NULL) {
 		v->nomem = true;
@@ -447,9 +459,9 @@ check_stale(const void *k, size_t klen, const void *val, size_t vlen,
 
 /* Whether id names an existing user or group. */
 static bool
-member_exists(struct store_txn *txn, const char *id)
+member_exists(struct vstate *v, const char *id)
 {
-	return store_exists(txn, RT_USER, id) || store_exists(txn, RT_GROUP, id);
+	return record_exists(v, RT_USER, id) || record_exists(v, RT_GROUP, id);
 }
 
 /* A members pair (group, member): both exist, and memberof mirrors it. */
@@ -468,8 +480,8 @@ check_members(const void *k, size_t klen, const void *val, size_t vlen,
 		add_fix(v, p, false, "members", k, klen, val, vlen);
 		return !v->nomem;
 	}
-	gok = store_exists(v->txn, RT_GROUP, gid);
-	mok = member_exists(v->txn, mid);
+	gok = record_exists(v, RT_GROUP, gid);
+	mok = member_exists(v, mid);
 	if (!gok || !mok) {
 		p = add_problem(v, VERIFY_DANGLING_MEMBER, "members", "group %s "
 		    "-> member %s: no such %s", gid, mid, !gok ? "group" :
@@ -508,8 +520,8 @@ check_memberof(const void *k, size_t klen, const void *val, size_t vlen,
 	if (store_raw_has(v->txn, "members", gid, STORE_ID_LEN, mid,
 	    STORE_ID_LEN))
 		return true;		/* checked from the members side */
-	gok = store_exists(v->txn, RT_GROUP, gid);
-	mok = member_exists(v->txn, mid);
+	gok = record_exists(v, RT_GROUP, gid);
+	mok = member_exists(v, mid);
 	if (!gok || !mok)
 		p = add_problem(v, VERIFY_DANGLING_MEMBER, "memberof", "member "
 		    "%s -> group %s: no such %s", mid, gid, !gok ? "group" :
@@ -531,7 +543,7 @@ check_password(const void *k, size_t klen, const void *val, size_t vlen,
 	char id[STORE_ID_LEN + 1], text[80];
 	struct problem *p;
 
-	if (id_of(k, klen, id) && store_exists(v->txn, RT_USER, id))
+	if (id_of(k, klen, id) && record_exists(v, RT_USER, id))
 		return true;
 	escape(k, klen, text, sizeof(text));
 	p = add_problem(v, VERIFY_DANGLING_PASSWORD, "passwords", "a hash "
