@@ -612,7 +612,7 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		 * group's version must change with its members. */
 		if (!b->records && json_array_size(it->members) > 0 &&
 		    (e = store_touch(txn, RT_GROUP, json_string_value(
-		    json_object_get(it->rec, "id")), err)) != SCIM_OK)
+		    json_object_get(it->rec, "id")), false, err)) != SCIM_OK)
 			return e;
 	}
 	return SCIM_OK;
