@@ -664,14 +664,15 @@ filter_check(const struct filter_node *n, enum rtype t, struct scim_error *err)
 
 /* ---- matching --------------------------------------------------------------- */
 
-/* Folds a JSON string; NULL when not foldable. */
+/* Folds a JSON string as attribute a compares (userName: RFC 8265);
+ * NULL when not foldable. */
 static char *
-folded(const json_t *s, size_t *len)
+folded(const struct schema_attr *a, const json_t *s, size_t *len)
 {
 	char *out;
 
-	if (fold_utf8(json_string_value(s), json_string_length(s), &out,
-	    len) != SCIM_OK)
+	if ((a != NULL && a->username ? fold_username : fold_utf8)(
+	    json_string_value(s), json_string_length(s), &out, len) != SCIM_OK)
 		return NULL;
 	return out;
 }
@@ -776,8 +777,8 @@ compare_one(const struct schema_attr *a, enum filter_op op, const json_t *v,
 	{
 		json_t *wj = json_stringn(ws, yl);
 
-		fx = folded(v, &xl);
-		fy = wj ? folded(wj, &yl) : NULL;
+		fx = folded(a, v, &xl);
+		fy = wj ? folded(a, wj, &yl) : NULL;
 		json_decref(wj);
 	}
 	r = fx != NULL && fy != NULL && string_compare(op, fx, xl, fy, yl);

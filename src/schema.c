@@ -510,6 +510,8 @@ schema_value_equal(const struct schema_attr *a, const json_t *x, const json_t *y
 			return xt == yt;
 		if (a == NULL || a->case_exact)
 			return xl == yl && memcmp(xs, ys, xl) == 0;
+		if (a->username)
+			return fold_username_equal(xs, xl, ys, yl);
 		return fold_equal(xs, xl, ys, yl);
 	}
 	if (json_is_number(x) && json_is_number(y))
@@ -583,10 +585,17 @@ validate_simple(const struct schema_attr *a, const char *where, json_t *v,
 	case AT_BINARY:
 	case AT_REFERENCE:
 		if (json_is_string(v)) {
+			char why[96];
+
 			if (json_string_length(v) > LIMIT_STRING_BYTES)
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "attribute %s is longer than %d bytes", where,
 				    LIMIT_STRING_BYTES);
+			if (a->username && fold_username_refused(
+			    json_string_value(v), json_string_length(v), why,
+			    sizeof(why)))
+				return err_set(err, SCIM_ERR_INVALID_VALUE,
+				    "attribute %s %s", where, why);
 			*out = json_incref(v);
 			return SCIM_OK;
 		}

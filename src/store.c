@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,19 +51,26 @@ static const struct {
 	[DB_COUNTS] = { "id_counts", 0 },	/* optional: see open_dbs() */
 };
 
+/* How an index makes its keys from values (docs/storage.md, "Keys"). */
+enum key_fold {
+	KEY_EXACT,	/* the value's bytes */
+	KEY_CASE,	/* fold_utf8: case folding + NFC */
+	KEY_USERNAME	/* fold_username: RFC 8265 (width, case, NFC) */
+};
+
 /* The database of each index, and which resource type it covers. */
 static const struct {
 	enum db		 db;
 	enum rtype	 type;
 	const char	*attr;		/* for error details */
-	bool		 folded;
+	enum key_fold	 fold;
 	bool		 unique;
 } index_table[IDX__COUNT] = {
-	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", true, true },
-	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", true, false },
-	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", false, false },
-	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", true, false },
-	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", false, false },
+	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", KEY_USERNAME, true },
+	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", KEY_CASE, false },
+	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", KEY_EXACT, false },
+	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", KEY_CASE, false },
+	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", KEY_EXACT, false },
 };
 
 _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
@@ -70,6 +78,8 @@ _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB__COUNT];
+	bool		 missing[DB__COUNT];	/* absent (STORE_NO_MIGRATE) */
+	int		 layout;	/* layout version of the file */
 	char		*path;
 	unsigned char	 cursor_key[32];
 	bool		 has_cursor_key;
@@ -179,12 +189,14 @@ check_file_size(MDB_env *env, const MDB_envinfo *info, struct scim_error *err)
 }
 
 /*
- * Opens every named database in txn (creating them when asked).
+ * Opens every named database in txn (creating them when asked).  With
+ * tolerate, a database missing from the file (a store of an older
+ * layout opened as it is) is marked in s->missing instead of failing.
  * id_counts is the one a store may lack (made before it existed): then
  * has_counts is false, nothing maintains it and paging walks.
  */
 static int
-open_dbs(struct store *s, MDB_txn *txn, bool create)
+open_dbs(struct store *s, MDB_txn *txn, bool create, bool tolerate)
 {
 	int i, rc;
 
@@ -193,9 +205,11 @@ open_dbs(struct store *s, MDB_txn *txn, bool create)
 		    db_table[i].flags | (create ? MDB_CREATE : 0), &s->dbi[i]);
 		if (rc == MDB_NOTFOUND && i == DB_COUNTS) {
 			s->has_counts = false;
+			s->missing[i] = true;
 			continue;
 		}
-		if (rc != 0)
+		s->missing[i] = rc == MDB_NOTFOUND && tolerate;
+		if (rc != 0 && !s->missing[i])
 			return rc;
 		if (i == DB_COUNTS)
 			s->has_counts = true;
@@ -203,30 +217,70 @@ open_dbs(struct store *s, MDB_txn *txn, bool create)
 	return 0;
 }
 
-/* Checks the layout version, writing it when the store is new. */
+/*
+ * Reads the layout version of the store in txn into *version.
+ * SCIM_ERR_NOT_FOUND when there is none (a new store), or
+ * SCIM_ERR_UNAVAILABLE when it is not a version this code knows how to
+ * read or migrate.
+ */
 static enum scim_err
-check_layout(struct store *s, MDB_txn *txn, bool writable,
-    struct scim_error *err)
+read_layout(MDB_txn *txn, MDB_dbi meta, int *version, struct scim_error *err)
+{
+	MDB_val k = { 6, "layout" }, v;
+	const char *p;
+	size_t i;
+	int rc, n = 0;
+
+	rc = mdb_get(txn, meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_ERR_NOT_FOUND;
+	if (rc != 0)
+		return mdb_error(NULL, rc, "layout", err);
+	p = v.mv_data;
+	for (i = 0; i < v.mv_size && i < 4 && p[i] >= '0' && p[i] <= '9'; i++)
+		n = n * 10 + (p[i] - '0');
+	if (v.mv_size == 0 || i != v.mv_size || n < 1)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's layout "
+		    "version is unreadable; restore it from a backup.");
+	if (n > STORE_LAYOUT_VERSION)
+		return err_set(err, SCIM_ERR_UNAVAILABLE,
+		    "The store has layout version %d; this scimd reads "
+		    "versions up to %d (a newer scimd wrote it).", n,
+		    STORE_LAYOUT_VERSION);
+	*version = n;
+	return SCIM_OK;
+}
+
+/* Writes the current layout version in txn. */
+static int
+write_layout(MDB_txn *txn, MDB_dbi meta)
 {
 	MDB_val k = { 6, "layout" }, v;
 	char want[16];
-	int rc;
 
 	snprintf(want, sizeof(want), "%d", STORE_LAYOUT_VERSION);
-	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND && writable) {
-		v.mv_size = strlen(want);
-		v.mv_data = want;
-		rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
-		return rc == 0 ? SCIM_OK : mdb_error(NULL, rc, "layout", err);
+	v.mv_size = strlen(want);
+	v.mv_data = want;
+	return mdb_put(txn, meta, &k, &v, 0);
+}
+
+/* Makes a new store: every database and the layout, in one commit. */
+static enum scim_err
+create_store(struct store *s, struct scim_error *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_error(NULL, rc, "create", err);
+	if ((rc = open_dbs(s, txn, true, false)) != 0 ||
+	    (rc = write_layout(txn, s->dbi[DB_META])) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_error(NULL, rc, "create", err);
 	}
-	if (rc != 0)
-		return mdb_error(NULL, rc, "layout", err);
-	if (v.mv_size != strlen(want) || memcmp(v.mv_data, want, v.mv_size))
-		return err_set(err, SCIM_ERR_UNAVAILABLE,
-		    "The store has layout version %.*s; this scimd reads "
-		    "version %s.", (int)(v.mv_size < 8 ? v.mv_size : 8),
-		    (const char *)v.mv_data, want);
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return mdb_error(NULL, rc, "create", err);
+	s->layout = STORE_LAYOUT_VERSION;
 	return SCIM_OK;
 }
 
@@ -234,17 +288,27 @@ enum scim_err
 store_open(const char *path, bool create, struct store **out,
     struct scim_error *err)
 {
+	return store_open_flags(path, create ? STORE_CREATE : 0, out, err);
+}
+
+enum scim_err
+store_open_flags(const char *path, unsigned flags, struct store **out,
+    struct scim_error *err)
+{
 	struct store *s;
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	enum scim_err e;
-	int rc, dead;
+	int rc, dead, version = 0;
 	struct stat st;
+	bool ro = (flags & STORE_READ_ONLY) != 0;
+	bool as_is = (flags & STORE_NO_MIGRATE) != 0;
 
 	*out = NULL;
 	if (sodium_init() < 0)
 		return err_set(err, SCIM_ERR_INTERNAL, "libsodium failed.");
-	if (create && stat(path, &st) != 0 && mkdir(path, 0700) != 0)
+	if ((flags & STORE_CREATE) && !ro && stat(path, &st) != 0 &&
+	    mkdir(path, 0700) != 0)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "Cannot create the store directory: %s", strerror(errno));
 	if ((e = check_filesystem(path, err)) != SCIM_OK)
@@ -257,7 +321,8 @@ store_open(const char *path, bool create, struct store **out,
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB__COUNT)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, LIMIT_MAX_READERS)) != 0 ||
-	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS |
+	    (ro ? MDB_RDONLY : 0), 0600)) != 0) {
 		e = err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "Cannot open the store: %s", mdb_strerror(rc));
 		goto fail;
@@ -277,36 +342,54 @@ store_open(const char *path, bool create, struct store **out,
 		e = mdb_error(NULL, rc, "open", err);
 		goto fail;
 	}
-	rc = open_dbs(s, txn, false);
-	if (rc == 0) {
-		if ((e = check_layout(s, txn, false, err)) != SCIM_OK)
-			goto fail;
-		if ((rc = mdb_txn_commit(txn)) != 0) {
-			txn = NULL;
-			e = mdb_error(NULL, rc, "open", err);
+	rc = mdb_dbi_open(txn, db_table[DB_META].name, 0, &s->dbi[DB_META]);
+	e = rc == 0 ? read_layout(txn, s->dbi[DB_META], &version, err) :
+	    SCIM_ERR_NOT_FOUND;
+	if (e == SCIM_ERR_NOT_FOUND) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (!(flags & STORE_CREATE) || ro ||
+		    (rc != 0 && rc != MDB_NOTFOUND)) {
+			e = err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not a "
+			    "scimd store (create it with `scimctl --db DIR "
+			    "init`).", path);
 			goto fail;
 		}
+		if ((e = create_store(s, err)) != SCIM_OK)
+			goto fail;
 		*out = s;
 		return SCIM_OK;
 	}
-	mdb_txn_abort(txn);
-	txn = NULL;
-	if (rc != MDB_NOTFOUND || !create) {
+	if (e != SCIM_OK)
+		goto fail;
+	s->layout = version;
+	if (version < STORE_LAYOUT_VERSION && !as_is) {
+		/* An older layout: migrated in one write transaction
+		 * (store_migrate), which a read-only opener cannot do. */
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (ro) {
+			e = err_set(err, SCIM_ERR_UNAVAILABLE, "The store has "
+			    "layout version %d and this program reads %d "
+			    "without writing: run `scimctl --db DIR migrate` "
+			    "as the store's owner (or start scimd once).",
+			    version, STORE_LAYOUT_VERSION);
+			goto fail;
+		}
+		if ((e = store_migrate(s, NULL, NULL, err)) != SCIM_OK)
+			goto fail;
+		*out = s;
+		return SCIM_OK;
+	}
+	if ((rc = open_dbs(s, txn, false, as_is)) != 0) {
 		e = err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not a scimd "
 		    "store (create it with `scimctl --db DIR init`).", path);
 		goto fail;
 	}
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
-	    (rc = open_dbs(s, txn, true)) != 0) {
-		e = mdb_error(NULL, rc, "create", err);
-		goto fail;
-	}
-	if ((e = check_layout(s, txn, true, err)) != SCIM_OK)
-		goto fail;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0) {
-		e = mdb_error(NULL, rc, "create", err);
+		e = mdb_error(NULL, rc, "open", err);
 		goto fail;
 	}
 	*out = s;
@@ -318,6 +401,12 @@ fail:
 	free(s->path);
 	free(s);
 	return e;
+}
+
+int
+store_layout(const struct store *s)
+{
+	return s->layout;
 }
 
 void
@@ -453,8 +542,13 @@ make_key(enum store_index idx, const char *s, size_t len, struct index_key *k,
 	enum scim_err e;
 
 	k->idx = idx;
-	if (index_table[idx].folded) {
-		e = fold_into(s, len, k->key, sizeof(k->key), &k->len);
+	if (index_table[idx].fold != KEY_EXACT) {
+		e = index_table[idx].fold == KEY_USERNAME ?
+		    fold_username_into(s, len, k->key, sizeof(k->key),
+		    &k->len) :
+		    fold_into(s, len, k->key, sizeof(k->key), &k->len);
+		if (e == SCIM_ERR_NOMEM)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 		if (e == SCIM_ERR_TOO_LARGE)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "%s is longer than %d bytes.",
@@ -1081,14 +1175,14 @@ del_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 }
 
 /*
- * Gives record id of type type a new meta.version and meta.lastModified
- * (its other members and its index entries are unchanged): its
- * membership changed without the record being written.  A missing
- * record is left alone (SCIM_OK).
+ * Gives record id of type type a new meta.version, and with modified a
+ * new meta.lastModified (its other members and its index entries are
+ * unchanged): its membership changed without the record being written.
+ * A missing record is left alone (SCIM_OK).
  */
 enum scim_err
 store_touch(struct store_txn *t, enum rtype type, const char *id,
-    struct scim_error *err)
+    bool modified, struct scim_error *err)
 {
 	json_t *rec = NULL, *meta;
 	char version[32], now[32], *text = NULL;
@@ -1113,9 +1207,12 @@ store_touch(struct store_txn *t, enum rtype type, const char *id,
 	    SCIM_OK)
 		goto fail;
 	store_now(now, sizeof(now));
-	meta = json_object_get(rec, "meta");
-	if (!json_is_object(meta) ||
-	    json_object_set_new(meta, "lastModified", json_string(now)) != 0 ||
+	/* A record without meta (none scimd wrote) gets one, last. */
+	if (!json_is_object(meta = json_object_get(rec, "meta")) &&
+	    json_object_set_new(rec, "meta", meta = json_object()) != 0)
+		meta = NULL;
+	if (meta == NULL || (modified &&
+	    json_object_set_new(meta, "lastModified", json_string(now)) != 0) ||
 	    json_object_set_new(meta, "version", json_string(version)) != 0 ||
 	    (text = jsonx_dumps(rec)) == NULL) {
 		t->failed = true;
@@ -1160,7 +1257,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
 				break;
 			if (from == DB_MEMBEROF &&
-			    (e = store_touch(t, RT_GROUP, other, err)) != SCIM_OK)
+			    (e = store_touch(t, RT_GROUP, other, true, err)) !=
+			    SCIM_OK)
 				break;
 		}
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
@@ -1748,6 +1846,206 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 	    mdb_error(NULL, rc, "audit", err);
 }
 
+/* ---- layout migrations ----------------------------------------------------- */
+
+/*
+ * A store made by an older scimd is brought to STORE_LAYOUT_VERSION by
+ * the steps below, run in order from its version, all in one write
+ * transaction with the new version written last: it is migrated
+ * completely or not at all.  A step may read and rewrite any database
+ * (all are open, missing ones created); it reports what it cannot
+ * migrate with migration_problem() and fails, which aborts everything.
+ * Adding a layout: bump STORE_LAYOUT_VERSION and add one entry here.
+ */
+struct migration {
+	store_report_fn	 report;	/* problem lines, or NULL */
+	void		*ctx;
+	size_t		 problems;
+	int		 from;		/* layout found */
+};
+
+/* Counts a problem and hands its line to the report callback. */
+static void
+migration_problem(struct migration *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	m->problems++;
+	if (m->report == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	m->report(line, m->ctx);
+}
+
+/* The userName of user record v (a JSON text), escaped into out. */
+static void
+record_username(const MDB_val *v, char *out, size_t outsz)
+{
+	json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	const char *n = json_string_value(json_object_get(rec, "userName"));
+
+	fold_printable(out, outsz, n ? n : "", n ? strlen(n) : 0);
+	json_decref(rec);
+}
+
+/*
+ * Layout 1 -> 2: idx_username keys become fold_username() forms (RFC
+ * 8265: width mapping before case folding and NFC), rebuilt from the
+ * user records.  Two users whose names now fold alike (`ＡＤＭＩＮ` and
+ * `admin`) are a collision: reported with both ids, never merged, and
+ * the step fails so that nothing changes.
+ */
+static enum scim_err
+migrate_username_keys(struct store_txn *t, struct migration *m,
+    struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v, key, val, other, orec;
+	struct index_key ik;
+	struct scim_error kerr;
+	json_t *rec;
+	const char *name;
+	char first[2][STORE_ID_LEN + 1], n1[128], n2[128];
+	char id[STORE_ID_LEN + 1] = "";
+	size_t before = m->problems;
+	int rc;
+
+	if ((rc = mdb_drop(t->txn, dbi(t, DB_IDX_USERNAME), 0)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_USERS), &c)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_ID_LEN ||
+		    (rec = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+			continue;	/* verify reports these */
+		name = json_string_value(json_object_get(rec, "userName"));
+		if (name == NULL || *name == '\0' ||
+		    make_key(IDX_USERNAME, name, strlen(name), &ik, &kerr) !=
+		    SCIM_OK) {
+			json_decref(rec);
+			continue;	/* had no key in layout 1 either */
+		}
+		fold_printable(n2, sizeof(n2), name, strlen(name));
+		json_decref(rec);
+		memcpy(id, k.mv_data, STORE_ID_LEN);
+		key.mv_size = ik.len;
+		key.mv_data = ik.key;
+		val.mv_size = STORE_ID_LEN;
+		val.mv_data = id;
+		rc = mdb_put(t->txn, dbi(t, DB_IDX_USERNAME), &key, &val,
+		    MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			other = val;	/* MDB_NOOVERWRITE: the id there */
+			if (mdb_get(t->txn, dbi(t, DB_USERS), &other, &orec) ==
+			    0)
+				record_username(&orec, n1, sizeof(n1));
+			else
+				snprintf(n1, sizeof(n1), "?");
+			if (m->problems == before) {
+				snprintf(first[0], sizeof(first[0]), "%.*s",
+				    (int)STORE_ID_LEN, (const char *)other.mv_data);
+				memcpy(first[1], id, sizeof(first[1]));
+			}
+			migration_problem(m, "users %.*s (userName \"%s\") and "
+			    "%s (userName \"%s\") have the same userName "
+			    "under RFC 8265", (int)STORE_ID_LEN,
+			    (const char *)other.mv_data, n1, id, n2);
+			continue;
+		}
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_error(t, rc, "migrate", err);
+	if (m->problems > before) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "Layout %d->2: users "
+		    "%s and %s have the same userName under RFC 8265%s; "
+		    "nothing changed.  Rename one (scimctl user rename ID "
+		    "NAME; see scimctl migrate), then open again.", m->from,
+		    first[0], first[1], m->problems - before > 1 ?
+		    " (and more: scimctl migrate lists them)" : "");
+	}
+	return SCIM_OK;
+}
+
+static const struct {
+	int		 from;		/* upgrades layout from to from + 1 */
+	const char	*what;
+	enum scim_err	(*fn)(struct store_txn *, struct migration *,
+			    struct scim_error *);
+} migrations[] = {
+	{ 1, "userName keys folded per RFC 8265", migrate_username_keys },
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    STORE_LAYOUT_VERSION - 1, "one migration step per layout version");
+
+/* Runs the steps from the layout found in t up to the current one and
+ * writes the current version; nothing to do at the current layout. */
+static enum scim_err
+migrate_txn(struct store_txn *t, struct migration *m, struct scim_error *err)
+{
+	enum scim_err e;
+	size_t i;
+	int version, rc;
+
+	e = read_layout(t->txn, dbi(t, DB_META), &version, err);
+	if (e == SCIM_ERR_NOT_FOUND)
+		version = STORE_LAYOUT_VERSION;	/* a new store */
+	else if (e != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	m->from = version;
+	if (version == STORE_LAYOUT_VERSION)
+		return SCIM_OK;
+	for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		if (migrations[i].from < version)
+			continue;
+		if ((e = migrations[i].fn(t, m, err)) != SCIM_OK) {
+			t->failed = true;
+			return e;
+		}
+	}
+	if ((rc = write_layout(t->txn, dbi(t, DB_META))) != 0)
+		return mdb_error(t, rc, "layout", err);
+	return SCIM_OK;
+}
+
+/* store_migrate()'s transaction: every database open (missing ones
+ * made), then the steps.  Repeatable: store_write() may run it again
+ * after growing the map. */
+static enum scim_err
+migrate_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	struct migration *m = ctx;
+	int rc;
+
+	m->problems = 0;
+	if ((rc = open_dbs(t->store, t->txn, true, false)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	return migrate_txn(t, m, err);
+}
+
+enum scim_err
+store_migrate(struct store *s, store_report_fn report, void *ctx,
+    struct scim_error *err)
+{
+	struct migration m = { report, ctx, 0, 0 };
+	enum scim_err e;
+
+	if ((e = store_write(s, migrate_fn, &m, err)) != SCIM_OK)
+		return e;
+	s->layout = STORE_LAYOUT_VERSION;
+	return SCIM_OK;
+}
+
 /* ---- maintenance ------------------------------------------------------------ */
 
 struct restore_ctx {
@@ -1793,6 +2091,8 @@ restore_db(struct store_txn *t, struct restore_ctx *r, MDB_txn *stx, int i)
 
 	if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
 		return rc;
+	if (r->src->missing[i])
+		return 0;	/* an older layout's backup */
 	if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
@@ -1826,6 +2126,8 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	bool had_key = false;
 	json_t *entry;
 	char now[32], *text;
+	struct migration m = { NULL, NULL, 0, 0 };
+	enum scim_err e;
 	size_t problems;
 	int i, rc;
 
@@ -1885,6 +2187,10 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	if (rc != 0)
 		return mdb_error(t, rc, "restore", err);
 	t->store->has_cursor_key = false;
+	/* A backup of an older layout is migrated in the same
+	 * transaction: the store is never left at the old layout. */
+	if ((e = migrate_txn(t, &m, err)) != SCIM_OK)
+		return e;
 	return store_counts_verify(t, true, &problems, err);
 }
 
@@ -1895,7 +2201,9 @@ store_restore(struct store *s, const char *src, bool tokens,
 	struct restore_ctx r;
 	enum scim_err e;
 
-	if ((e = store_open(src, false, &r.src, err)) != SCIM_OK)
+	/* The backup is only read, whatever its layout. */
+	if ((e = store_open_flags(src, STORE_READ_ONLY | STORE_NO_MIGRATE,
+	    &r.src, err)) != SCIM_OK)
 		return e;
 	r.from = src;
 	r.tokens = tokens;

@@ -2,9 +2,9 @@
  * store.h: the LMDB store, the one source of truth of scimd.
  *
  * One LMDB environment (a directory) holds named databases:
- *	meta		"layout" -> "1", "seq" -> 8-byte big-endian write counter
+ *	meta		"layout" -> "2", "seq" -> 8-byte big-endian write counter
  *	users, groups	id (36-char lower-case UUID) -> canonical SCIM JSON
- *	idx_username	case-folded userName -> user id (unique)
+ *	idx_username	userName folded per RFC 8265 -> user id (unique)
  *	idx_email	case-folded emails[].value -> user id (dupsort)
  *	idx_user_extid	externalId -> user id (dupsort, case-exact)
  *	idx_group_name	case-folded displayName -> group id (dupsort)
@@ -43,7 +43,7 @@
 #include "error.h"
 #include "schema.h"
 
-#define STORE_LAYOUT_VERSION	1
+#define STORE_LAYOUT_VERSION	2	/* docs/storage.md; migrations: store.c */
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
 
@@ -65,11 +65,44 @@ const char	*store_index_name(enum store_index idx);
 /*
  * Opens (creating when create is true) the environment in directory
  * path.  SCIM_OK and *out (caller owns, store_close()), or
- * SCIM_ERR_UNAVAILABLE with a detail (missing, unreadable, wrong layout
- * version, network filesystem).  Clears stale reader slots.
+ * SCIM_ERR_UNAVAILABLE with a detail (missing, unreadable, a layout
+ * version newer than STORE_LAYOUT_VERSION, an older one that cannot be
+ * migrated, network filesystem).  Clears stale reader slots.  A store of
+ * an older layout is migrated first (store_migrate, one write
+ * transaction); when that fails (a userName collision, say) the open
+ * fails with the migration's detail and the store is unchanged.
+ * store_open(p, c, ...) is store_open_flags(p, c ? STORE_CREATE : 0, ...).
  */
 enum scim_err	store_open(const char *path, bool create, struct store **out,
 		    struct scim_error *err);
+
+#define STORE_CREATE		0x1	/* make the store when missing */
+#define STORE_READ_ONLY		0x2	/* MDB_RDONLY: never writes; an older
+					 * layout is refused, naming
+					 * `scimctl migrate` */
+#define STORE_NO_MIGRATE	0x4	/* open an older layout as it is
+					 * (restore's source, scimctl migrate
+					 * and user rename); databases it
+					 * lacks stay unopened */
+enum scim_err	store_open_flags(const char *path, unsigned flags,
+		    struct store **out, struct scim_error *err);
+
+/* The layout version of the open store (STORE_LAYOUT_VERSION unless it
+ * was opened with STORE_NO_MIGRATE). */
+int		store_layout(const struct store *s);
+
+/*
+ * Brings the store to STORE_LAYOUT_VERSION: the migration steps from its
+ * layout, in one write transaction (nothing changes unless all succeed).
+ * report, when not NULL, gets one line (borrowed for the call) for each
+ * problem found, e.g. each pair of users whose userNames the new
+ * folding makes equal; any problem fails the migration with
+ * SCIM_ERR_UNAVAILABLE and a detail naming the first.  SCIM_OK at once
+ * for a store already at the current layout.
+ */
+typedef void (*store_report_fn)(const char *line, void *ctx);
+enum scim_err	store_migrate(struct store *s, store_report_fn report,
+		    void *ctx, struct scim_error *err);
 
 /* Closes the environment; NULL is a no-op. */
 void		store_close(struct store *s);
@@ -222,13 +255,14 @@ enum scim_err	store_memberof(struct store_txn *txn, const char *member_id,
 		    store_id_fn fn, void *ctx, struct scim_error *err);
 
 /*
- * Gives group (or user) id a new meta.version and lastModified without
- * changing anything else: for membership changes made outside a write
- * of the record itself (a member deleted, memberships imported).
- * SCIM_OK also when there is no such record.
+ * Gives group (or user) id a new meta.version, and with modified a new
+ * meta.lastModified, changing nothing else: for membership changes made
+ * outside a write of the record itself (a member deleted: modified;
+ * memberships imported after their group, which keeps the imported
+ * lastModified).  SCIM_OK also when there is no such record.
  */
 enum scim_err	store_touch(struct store_txn *txn, enum rtype t,
-		    const char *id, struct scim_error *err);
+		    const char *id, bool modified, struct scim_error *err);
 
 /* ---- passwords -------------------------------------------------------- */
 
