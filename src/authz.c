@@ -623,11 +623,13 @@ authz_serve(struct store *s, const struct conf *conf,
 	}
 answer:
 	status = res.status;
-	if (status == 200)
-		log_msg(LVL_DEBUG, "authz req=%d-%lu user=%s path=%s 200%s%s",
-		    (int)getpid(), reqno, euser, epath,
-		    d->omitted[0] ? " not sent (unsafe or too long): " : "",
-		    d->omitted);
+	if (status == 200 && d->omitted[0] != '\0' && log_allowed())
+		log_msg(LVL_INFO, "authz req=%d-%lu user=%s path=%s 200, "
+		    "not sent (a control character, or too long): %s",
+		    (int)getpid(), reqno, euser, epath, d->omitted);
+	else if (status == 200)
+		log_msg(LVL_DEBUG, "authz req=%d-%lu user=%s path=%s 200",
+		    (int)getpid(), reqno, euser, epath);
 	else if (why != NULL && log_allowed())
 		log_msg(status >= 500 ? LVL_ERROR : LVL_INFO, "authz req=%d-%lu "
 		    "user=%s path=%s %d: %s%s%s", (int)getpid(), reqno, euser,
