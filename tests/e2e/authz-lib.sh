@@ -99,6 +99,8 @@ authz_sequence() {
 	ok $(grep -q "hello" "$BODY"; [ $? -ne 0 ]; echo $?) "$l: and does not see the page"
 	site "" "$SITE/index.html"
 	is "$STATUS" 401 "$l: no login: the server asks for one"
+	ok $(header WWW-Authenticate | grep -q '^Basic'; echo $?) \
+	    "$l: with a Basic challenge, so a browser shows its login"
 	site Alice@EXAMPLE.com "$SITE/index.html"
 	is "$STATUS" 200 "$l: REMOTE_USER in another case passes"
 	site alice.work@example.org "$SITE/index.html"
