@@ -9,6 +9,11 @@
  * With FIXED_DB set to an LMDB environment directory, a POST also does
  * what a durable create cannot avoid: one write transaction putting one
  * record, committed with fsync.  That is the ceiling for POST /Users.
+ *
+ * Asked as a FastCGI authorizer (FCGI_ROLE=AUTHORIZER: lighttpd's
+ * "mode" => "authorizer"), it allows every request: "Status: 200" and
+ * nothing else, reading nothing.  That is the ceiling scimd's
+ * authorizer is compared with (bench/authz).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +102,14 @@ static void
 serve(FCGX_Stream *in, FCGX_Stream *out, FCGX_ParamArray envp)
 {
 	const char *method = FCGX_GetParam("REQUEST_METHOD", envp);
+	const char *role = FCGX_GetParam("FCGI_ROLE", envp);
 	char sink[4096], head[256];
 	int n, created = method != NULL && strcmp(method, "POST") == 0;
 
+	if (role != NULL && strcmp(role, "AUTHORIZER") == 0) {
+		FCGX_PutS("Status: 200 OK\r\n\r\n", out);
+		return;
+	}
 	while (FCGX_GetStr(sink, sizeof(sink), in) > 0)
 		;
 	if (created && env != NULL && durable_put() != 0) {

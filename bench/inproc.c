@@ -5,6 +5,8 @@
  *	inproc DB TOKEN get ID N	N x GET /Users/ID
  *	inproc DB TOKEN post PREFIX N	N x POST /Users (userName PREFIX-i)
  *	inproc DB TOKEN filter NAME N	N x GET /Users?filter=userName eq NAME
+ *	inproc DB - authz USER N	N x an authorizer decision for
+ *					REMOTE_USER=USER on /site/index.html
  *	inproc DB - cursor ID 0		prints the cursor of GET /Users?cursor
  *					that resumes after user ID (the bench
  *					uses it to reach the last page of a
@@ -91,6 +93,12 @@ main(int argc, char *argv[])
 			memreq_set(&f, "REQUEST_METHOD", "GET");
 			memreq_set(&f, "PATH_INFO", "/Users");
 			memreq_set(&f, "QUERY_STRING", query);
+			want = 200;
+		} else if (strcmp(op, "authz") == 0) {
+			memreq_set(&f, "FCGI_ROLE", "AUTHORIZER");
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "REQUEST_URI", "/site/index.html");
+			memreq_set(&f, "REMOTE_USER", argv[4]);
 			want = 200;
 		} else if (strcmp(op, "post") == 0) {
 			snprintf(body, sizeof(body), "{\"schemas\":["

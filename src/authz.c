@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,12 @@ authz_value_safe(const char *s, size_t len)
 	int n;
 
 	while (p < end) {
+		if (*p < 0x80) {	/* ASCII: one byte, no decoding */
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
 		if ((n = u8_mbtoucr(&uc, p, (size_t)(end - p))) < 0 ||
 		    is_control(uc))
 			return false;
@@ -247,18 +254,20 @@ static const char *const verdict_text[] = {
 };
 
 struct decide {
+	/* Zeroed per request: everything before gids. */
 	const char			*user;
 	const struct conf_require	*rule;
 	struct store_txn		*txn;
 	struct http_response		*res;
 	char				 id[STORE_ID_LEN + 1];
 	int				 found;
-	char				 gids[LIMIT_AUTHZ_GROUPS][STORE_ID_LEN + 1];
 	size_t				 ngroups;
 	bool				 truncated;	/* more than LIMIT_AUTHZ_GROUPS */
 	bool				 in_rule;
 	enum verdict			 v;
 	char				 omitted[128];	/* variables not sent */
+	/* Not zeroed: gids[0..ngroups) are written before being read. */
+	char				 gids[LIMIT_AUTHZ_GROUPS][STORE_ID_LEN + 1];
 };
 
 /* Keeps the first id of a lookup; stops at the second. */
@@ -350,72 +359,91 @@ omit(struct decide *d, const char *name)
 	    len ? "," : "", name);
 }
 
+/*
+ * Adds the header "Variable-name: s[0..n)".  The value must already be
+ * authz_value_safe(), which is stricter than http_response_header()'s
+ * CR/LF check, so the bytes are appended as they are, without a format.
+ */
+static enum scim_err
+add_variable(struct http_response *res, const char *name, const char *s,
+    size_t n)
+{
+	struct buf *h = &res->headers;
+	size_t old = h->len;
+	enum scim_err e;
+
+	if ((e = buf_append(h, "Variable-", 9)) != SCIM_OK ||
+	    (e = buf_puts(h, name)) != SCIM_OK ||
+	    (e = buf_append(h, ": ", 2)) != SCIM_OK ||
+	    (e = buf_append(h, s, n)) != SCIM_OK ||
+	    (e = buf_append(h, "\r\n", 2)) != SCIM_OK) {
+		if (h->data != NULL) {
+			h->len = old;	/* no half header */
+			h->data[old] = '\0';
+		}
+	}
+	return e;
+}
+
 /* Adds Variable-name: s[0..n) unless empty, too long or unsafe. */
 static enum scim_err
 put_var(struct decide *d, const char *name, const char *s, size_t n)
 {
-	char value[LIMIT_AUTHZ_VARIABLE_BYTES + 1], header[32];
-
 	if (n == 0)
 		return SCIM_OK;
 	if (n > LIMIT_AUTHZ_VARIABLE_BYTES || !authz_value_safe(s, n)) {
 		omit(d, name);
 		return SCIM_OK;
 	}
-	memcpy(value, s, n);
-	value[n] = '\0';
-	snprintf(header, sizeof(header), "Variable-%s", name);
-	return http_response_header(d->res, header, value);
+	return add_variable(d->res, name, s, n);
 }
 
-/* Adds Variable-name for the top-level string member key of rec. */
+/* Adds Variable-name for the stored JSON string val[0..vlen) (val may
+ * be NULL: absent). */
 static enum scim_err
-put_member(struct decide *d, const char *name, const char *rec, size_t len,
-    const char *key)
+put_string(struct decide *d, const char *name, const char *val, size_t vlen)
 {
-	const char *val, *s;
-	size_t vlen, n;
+	const char *s;
+	size_t n;
 	json_t *hold = NULL;
 	enum scim_err e = SCIM_OK;
 
-	if (jsonx_find_member(rec, len, key, &val, &vlen) &&
-	    raw_string(val, vlen, &s, &n, &hold))
+	if (val != NULL && raw_string(val, vlen, &s, &n, &hold))
 		e = put_var(d, name, s, n);
 	json_decref(hold);
 	return e;
 }
 
-/* SCIM_EMAIL: the primary email value, else the first. */
+/* SCIM_EMAIL: the primary email value, else the first, from the stored
+ * emails array arr[0..alen) (NULL: none), scanned in place. */
 static enum scim_err
-put_email(struct decide *d, const char *rec, size_t len)
+put_email(struct decide *d, const char *arr, size_t alen)
 {
-	const char *val;
-	size_t vlen, i;
-	json_t *emails, *pick = NULL, *e;
-	enum scim_err r = SCIM_OK;
+	const char *el, *val, *pick = NULL, *s;
+	size_t elen, vlen, picklen = 0, pos = 0, n;
+	json_t *hold = NULL;
+	enum scim_err e = SCIM_OK;
 
-	if (!jsonx_find_member(rec, len, "emails", &val, &vlen) ||
-	    (emails = json_loadb(val, vlen, JSON_DECODE_ANY, NULL)) == NULL)
+	if (arr == NULL)
 		return SCIM_OK;
-	json_array_foreach(emails, i, e) {
-		if (!json_is_string(json_object_get(e, "value")))
+	while (jsonx_next_element(arr, alen, &pos, &el, &elen)) {
+		if (!jsonx_find_member(el, elen, "value", &val, &vlen))
 			continue;
-		if (pick == NULL || json_is_true(json_object_get(e, "primary"))) {
-			pick = e;
-			if (json_is_true(json_object_get(e, "primary")))
-				break;
+		if (pick == NULL) {
+			pick = val;
+			picklen = vlen;
+		}
+		if (jsonx_find_member(el, elen, "primary", &s, &n) && n == 4 &&
+		    memcmp(s, "true", 4) == 0) {
+			pick = val;
+			picklen = vlen;
+			break;
 		}
 	}
-	if (pick != NULL) {
-		json_t *v = json_object_get(pick, "value");
-
-		if (memchr(json_string_value(v), '\0',
-		    json_string_length(v)) == NULL)
-			r = put_var(d, "SCIM_EMAIL", json_string_value(v),
-			    json_string_length(v));
-	}
-	json_decref(emails);
-	return r;
+	if (pick != NULL && raw_string(pick, picklen, &s, &n, &hold))
+		e = put_var(d, "SCIM_EMAIL", s, n);
+	json_decref(hold);
+	return e;
 }
 
 /* SCIM_GROUPS and SCIM_GROUP_IDS, whole or not at all. */
@@ -462,26 +490,32 @@ put_groups(struct decide *d, struct scim_error *err)
 	if (!names_ok)
 		omit(d, "SCIM_GROUPS");
 	else if (names.len > 0)
-		e = http_response_header(d->res, "Variable-SCIM_GROUPS",
-		    names.data);
+		e = add_variable(d->res, "SCIM_GROUPS", names.data, names.len);
 	if (e == SCIM_OK && !ids_ok)
 		omit(d, "SCIM_GROUP_IDS");
 	else if (e == SCIM_OK)
-		e = http_response_header(d->res, "Variable-SCIM_GROUP_IDS",
-		    ids.data);
+		e = add_variable(d->res, "SCIM_GROUP_IDS", ids.data, ids.len);
 done:
 	buf_free(&names);
 	buf_free(&ids);
 	return e;
 }
 
+/* The members of a user record the decision reads. */
+enum { M_ACTIVE, M_USERNAME, M_DISPLAYNAME, M_EMAILS, M_EXTERNALID, M__COUNT };
+static const char *const members[M__COUNT] = {
+	[M_ACTIVE] = "active", [M_USERNAME] = "userName",
+	[M_DISPLAYNAME] = "displayName", [M_EMAILS] = "emails",
+	[M_EXTERNALID] = "externalId"
+};
+
 /* The decision, in one read transaction (store_fn). */
 static enum scim_err
 decide_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct decide *d = ctx;
-	const char *rec, *val;
-	size_t len, vlen, i, from, to, level;
+	const char *rec, *val[M__COUNT];
+	size_t len, vlen[M__COUNT], i, from, to, level;
 	enum scim_err e;
 
 	d->txn = txn;
@@ -503,10 +537,12 @@ decide_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	}
 	if (e != SCIM_OK)
 		return e;
+	/* One pass over the record for every member the answer needs. */
+	jsonx_find_members(rec, len, members, M__COUNT, val, vlen);
 	/* Only active=false deactivates (RFC 7643 gives no default);
 	 * anything but true or absent counts as inactive. */
-	if (jsonx_find_member(rec, len, "active", &val, &vlen) &&
-	    !(vlen == 4 && memcmp(val, "true", 4) == 0)) {
+	if (val[M_ACTIVE] != NULL && !(vlen[M_ACTIVE] == 4 &&
+	    memcmp(val[M_ACTIVE], "true", 4) == 0)) {
 		d->v = V_INACTIVE;
 		return SCIM_OK;
 	}
@@ -536,13 +572,13 @@ decide_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	}
 	d->v = V_GRANTED;
 	if ((e = put_var(d, "SCIM_ID", d->id, STORE_ID_LEN)) != SCIM_OK ||
-	    (e = put_member(d, "SCIM_USERNAME", rec, len, "userName")) !=
-	    SCIM_OK ||
-	    (e = put_member(d, "SCIM_DISPLAYNAME", rec, len,
-	    "displayName")) != SCIM_OK ||
-	    (e = put_email(d, rec, len)) != SCIM_OK ||
-	    (e = put_member(d, "SCIM_EXTERNAL_ID", rec, len, "externalId")) !=
-	    SCIM_OK ||
+	    (e = put_string(d, "SCIM_USERNAME", val[M_USERNAME],
+	    vlen[M_USERNAME])) != SCIM_OK ||
+	    (e = put_string(d, "SCIM_DISPLAYNAME", val[M_DISPLAYNAME],
+	    vlen[M_DISPLAYNAME])) != SCIM_OK ||
+	    (e = put_email(d, val[M_EMAILS], vlen[M_EMAILS])) != SCIM_OK ||
+	    (e = put_string(d, "SCIM_EXTERNAL_ID", val[M_EXTERNALID],
+	    vlen[M_EXTERNALID])) != SCIM_OK ||
 	    (e = put_groups(d, err)) != SCIM_OK)
 		return err->code == SCIM_OK ? err_set(err, e, "Cannot make "
 		    "the variables.") : e;
@@ -568,7 +604,7 @@ authz_serve(struct store *s, const struct conf *conf,
 	static bool no_user_logged;
 	struct http_response res;
 	struct scim_error err;
-	struct decide *d = NULL;
+	struct decide dd, *d = NULL;
 	const char *user, *uri;
 	char path[LIMIT_AUTHZ_URI_BYTES + 1], euser[128], epath[256];
 	const char *why = NULL;
@@ -603,11 +639,8 @@ authz_serve(struct store *s, const struct conf *conf,
 		why = "a path that cannot be judged";
 		goto answer;
 	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		refuse(&res, 503);
-		why = "out of memory";
-		goto answer;
-	}
+	d = &dd;
+	memset(d, 0, offsetof(struct decide, gids));
 	d->user = user;
 	d->rule = authz_rule_for(conf, path);
 	d->res = &res;
@@ -638,6 +671,5 @@ answer:
 		    d->rule->prefix : "");
 	http_response_send(io, &res, false);
 	http_response_free(&res);
-	free(d);
 	return status;
 }
