@@ -93,4 +93,8 @@
 
 #define LIMIT_TOKEN_NAME_BYTES		64
 
+/* Workers of `scimd -w N` (pool.h): a pool above this is a mistake
+ * (each worker is one LMDB reader slot and one connection at a time). */
+#define LIMIT_POOL_WORKERS		256
+
 #endif

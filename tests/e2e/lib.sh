@@ -49,9 +49,42 @@ skip() {	# skip NAME: a check this machine cannot make
 	echo "ok $tap_n - # SKIP $1"
 }
 
+# A suite never skips silently: what it needs and cannot find fails it,
+# unless SCIMD_SKIP_SERVERS names that thing (a space or comma separated
+# list, e.g. SCIMD_SKIP_SERVERS="nginx spawn-fcgi", or "all").
+
+# skipping_allowed NAME: true when SCIMD_SKIP_SERVERS lists NAME or all.
+skipping_allowed() {
+	case " ${SCIMD_SKIP_SERVERS:-} " in
+	*" $1 "*|*" all "*) return 0 ;;
+	esac
+	case ",${SCIMD_SKIP_SERVERS:-}," in
+	*",$1,"*|*",all,"*) return 0 ;;
+	esac
+	return 1
+}
+
+# skip_all REASON [NAME]: this suite cannot run here.  It is skipped only
+# when SCIMD_SKIP_SERVERS allows NAME (default: the first word of REASON,
+# e.g. "nginx is not installed" -> nginx); otherwise the suite fails.
 skip_all() {
-	echo "1..0 # SKIP $1"
-	exit 0
+	local name=${2:-${1%% *}}
+	if skipping_allowed "$name"; then
+		echo "1..0 # SKIP $1 (SCIMD_SKIP_SERVERS=${SCIMD_SKIP_SERVERS})"
+		exit 0
+	fi
+	echo "Bail out! $1: install it (every package is listed in .ci/packages;" \
+	    "./test.sh installs them as root), or skip this on purpose with" \
+	    "SCIMD_SKIP_SERVERS=$name"
+	exit 1
+}
+
+# need NAME COMMAND...: runs COMMAND (a test such as [ -x "$NGINX" ]);
+# when it fails, skip_all "NAME is not installed" NAME.
+need() {
+	local name=$1
+	shift
+	"$@" || skip_all "$name is not installed" "$name"
 }
 
 # jq over the last body.
@@ -94,9 +127,9 @@ stop_servers() {
 # With SCIMD_CONF_FILE set, scimd reads that settings file.
 start_lighttpd() {
 	local mount=${1:-/scim/v2} port tries=0
-	command -v curl >/dev/null || skip_all "curl is not installed"
-	command -v jq >/dev/null || skip_all "jq is not installed"
-	[ -x "$LIGHTTPD" ] || skip_all "lighttpd is not installed"
+	need curl command -v curl >/dev/null
+	need jq command -v jq >/dev/null
+	need lighttpd [ -x "$LIGHTTPD" ]
 	WORK=$(mktemp -d /tmp/scimd-e2e.XXXXXX)
 	trap stop_servers EXIT
 	BODY=$WORK/body
