@@ -13,7 +13,7 @@ SCIMD=${SCIMD_UNDER_TEST:-"$top_builddir/src/scimd"}
 # scimd refuses to serve as root unless told; CI runs everything as root.
 # faults.sh checks the refusal itself with this unset.
 [ "$(id -u)" -ne 0 ] || export SCIMD_ALLOW_ROOT=yes
-SCIMCTL="$top_builddir/src/scimctl"
+SCIMCTL=${SCIMCTL_UNDER_TEST:-"$top_builddir/src/scimctl"}
 LIGHTTPD=${LIGHTTPD:-$(command -v lighttpd || echo /usr/sbin/lighttpd)}
 
 tap_n=0
@@ -129,6 +129,19 @@ start_lighttpd() {
 	local mount=${1:-/scim/v2} port tries=0
 	need curl command -v curl >/dev/null
 	need jq command -v jq >/dev/null
+	# Against an endpoint someone else runs (tests/package/run.sh: the
+	# installed package behind the system's Apache): SCIMD_E2E_BASE is
+	# its SCIM root, SCIMD_E2E_TOKEN a token, SCIMD_E2E_DB its store.
+	if [ -n "${SCIMD_E2E_BASE:-}" ]; then
+		WORK=$(mktemp -d /tmp/scimd-e2e.XXXXXX)
+		trap stop_servers EXIT
+		BODY=$WORK/body
+		HEADERS=$WORK/headers
+		[ -z "${SCIMD_E2E_DB:-}" ] || ln -s "$SCIMD_E2E_DB" "$WORK/db"
+		BASE=$SCIMD_E2E_BASE
+		TOKEN=$SCIMD_E2E_TOKEN
+		return 0
+	fi
 	need lighttpd [ -x "$LIGHTTPD" ]
 	WORK=$(mktemp -d /tmp/scimd-e2e.XXXXXX)
 	trap stop_servers EXIT
