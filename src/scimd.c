@@ -13,6 +13,7 @@
 #include "fcgi.h"
 #include "limits.h"
 #include "pool.h"
+#include "sandbox.h"
 
 static void
 usage(FILE *out)
@@ -43,6 +44,10 @@ main(int argc, char *argv[])
 	long workers = 0;
 	int ch, check = 0;
 
+	/* First of all: under plain CGI the bearer token is in this
+	 * process's environment, which other processes of the same user
+	 * may read from /proc/PID/environ only while it is dumpable. */
+	sandbox_no_core_dumps();
 	while ((ch = getopt_long(argc, argv, "c:hVw:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -69,10 +74,6 @@ main(int argc, char *argv[])
 			usage(stderr);
 			return 2;
 		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
 	}
 	if (check)
 		return check_run(conf_path, argv[0]);

@@ -124,7 +124,10 @@ stop_servers() {
 }
 
 # start_lighttpd [MOUNT] : lighttpd spawning scimd (FastCGI, 2 procs).
-# With SCIMD_CONF_FILE set, scimd reads that settings file.
+# With SCIMD_CONF_FILE set, scimd reads that settings file.  With
+# SCIMD_SERVER_DB set, scimd is given the store $WORK/$SCIMD_SERVER_DB
+# instead of $WORK/db (where the token is made): hosting.sh starts it
+# over a store that is not there yet.
 start_lighttpd() {
 	local mount=${1:-/scim/v2} port tries=0
 	need curl command -v curl >/dev/null
@@ -165,7 +168,7 @@ fastcgi.server = ( "$mount" => ((
 	"socket" => "$WORK/scimd.sock",
 	"max-procs" => 2,
 	"check-local" => "disable",
-	"bin-environment" => ( "SCIMD_DB" => "$WORK/db"${SCIMD_CONF_FILE:+, \"SCIMD_CONF\" => \"$SCIMD_CONF_FILE\"} )
+	"bin-environment" => ( "SCIMD_DB" => "$WORK/${SCIMD_SERVER_DB:-db}"${SCIMD_CONF_FILE:+, \"SCIMD_CONF\" => \"$SCIMD_CONF_FILE\"} )
 )) )
 CONF
 		"$LIGHTTPD" -D -f "$WORK/lighttpd.conf" 2>>"$WORK/error.log" &
