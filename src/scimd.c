@@ -48,6 +48,11 @@ main(int argc, char *argv[])
 	 * process's environment, which other processes of the same user
 	 * may read from /proc/PID/environ only while it is dumpable. */
 	sandbox_no_core_dumps();
+	/* Under plain CGI the arguments are the client's (fcgi.h): none is
+	 * read.  Name a CGI scimd's settings with SCIMD_CONF or scimd.conf
+	 * beside it. */
+	if (fcgi_plain_cgi())
+		return fcgi_run(NULL, argv[0]);
 	while ((ch = getopt_long(argc, argv, "c:hVw:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

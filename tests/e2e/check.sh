@@ -91,4 +91,24 @@ printf 'db = %s\nschemas = %s\n' "$WORK/db" "$top_srcdir/deploy/acme-schema.json
 check -- -c "$WORK/ext.conf"
 is "$RC" 0 "deploy/acme-schema.json loads: exit 0"
 ok $(echo "$OUT" | grep -q "^ok: schemas $top_srcdir/deploy/acme-schema.json loaded"; echo $?) "...and says so"
+# Under plain CGI the command line is the client's: a query string
+# without "=" reaches the program as arguments (RFC 3875 4.4; mod_cgid
+# does it).  scimd reads no option then: "?--check" or "?-c+/etc/passwd"
+# is answered as an ordinary request from the configured store.
+TOK=$("$SCIMCTL" --db "$WORK/db" token add cgi 2>/dev/null | tail -n 1)
+cgi_args() {	# cgi_args QUERY ARGS...: one GET /Users?QUERY as plain CGI
+	local q=$1
+	shift
+	env -i SCIMD_DB="$WORK/db" SCIMD_ALLOW_ROOT=yes GATEWAY_INTERFACE=CGI/1.1 \
+	    REQUEST_METHOD=GET SCRIPT_NAME=/scim/v2 PATH_INFO=/Users \
+	    REQUEST_URI="/scim/v2/Users?$q" QUERY_STRING="$q" SERVER_NAME=127.0.0.1 \
+	    SERVER_PORT=80 HTTP_HOST=127.0.0.1 HTTP_AUTHORIZATION="Bearer $TOK" \
+	    "$WORK/scimd" "$@" < /dev/null 2> /dev/null
+}
+out=$(cgi_args --check --check)
+ok $(echo "$out" | grep -q '^Status: 200' && ! echo "$out" | grep -q '^ok: \|problems'; echo $?) "plain CGI, ?--check: an ordinary answer, no check report"
+out=$(cgi_args -c+/etc/passwd -c /etc/passwd)
+ok $(echo "$out" | grep -q '^Status: 200' && ! echo "$out" | grep -q passwd; echo $?) "plain CGI, ?-c+/etc/passwd: the settings file is not the client's"
+out=$(cgi_args -V -V)
+ok $(echo "$out" | grep -q '^Status: 200'; echo $?) "plain CGI, ?-V: an ordinary answer"
 done_testing
