@@ -129,4 +129,8 @@
  * at all (web servers cap response header lines near 8 KiB). */
 #define LIMIT_AUTHZ_VARIABLE_BYTES	4096
 
+/* Workers of `scimd -w N` (pool.h): a pool above this is a mistake
+ * (each worker is one LMDB reader slot and one connection at a time). */
+#define LIMIT_POOL_WORKERS		256
+
 #endif

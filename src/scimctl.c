@@ -69,7 +69,8 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [--db DIR] command [args]\n");
+	fprintf(out, "usage: scimctl [--db DIR] command [args]\n"
+	    "       scimctl --version\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
 			fputs(synopses[i].text, out);
@@ -1138,6 +1139,11 @@ main(int argc, char *argv[])
 
 	err_clear(&err);
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0)) {
+		printf("scimctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
