@@ -561,6 +561,8 @@ static enum scim_err
 check_compare(const struct filter_node *n, const struct schema_attr *a,
     const char *name, struct scim_error *err)
 {
+	long long ms;
+
 	if (a == NULL || n->op == FILTER_PR || json_is_null(n->value))
 		return SCIM_OK;
 	if (a->type == AT_BOOLEAN && (n->op != FILTER_EQ && n->op != FILTER_NE))
@@ -574,6 +576,15 @@ check_compare(const struct filter_node *n, const struct schema_attr *a,
 	if (a->type == AT_COMPLEX)
 		return err_set(err, SCIM_ERR_INVALID_FILTER,
 		    "%s is complex; compare a sub-attribute.", name);
+	/* dateTimes compare as instants: the value must be one (co, sw
+	 * and ew compare text). */
+	if (a->type == AT_DATETIME && n->op != FILTER_CO &&
+	    n->op != FILTER_SW && n->op != FILTER_EW && (!json_is_string(
+	    n->value) || !schema_parse_datetime(json_string_value(n->value),
+	    &ms)))
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "%s is a dateTime: compare it with one (RFC 3339, e.g. "
+		    "\"2008-01-23T04:56:22Z\").", name);
 	return SCIM_OK;
 }
 

@@ -210,7 +210,12 @@ json_t			*schema_to_json(const struct schema *s,
 json_t			*schema_resource_type_json(enum rtype t,
 			    const char *base_url);
 
-/* Parses an RFC 3339 dateTime; true and *ms (ms since epoch) on success. */
+/*
+ * Parses a dateTime strictly (RFC 7643 2.3.5: xsd:dateTime; RFC 3339
+ * 5.6): "YYYY-MM-DDThh:mm:ss[.frac]" then "Z" or "+hh:mm"/"-hh:mm",
+ * ranges checked, second 60 only at 23:59:60 UTC on 30 June or 31
+ * December.  true and *ms (ms since the epoch) on success.
+ */
 bool			 schema_parse_datetime(const char *s, long long *ms);
 
 #endif

@@ -30,6 +30,7 @@
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
+#include "verify.h"
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
@@ -48,7 +49,9 @@ static const struct {
 	{ "stats",	"  stats                 counts, file and map size, readers\n" },
 	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
 	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore SRC-DIR       replace the content with a backup\n" },
+	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
+			"                        replace the content with a backup; the\n"
+			"                        current tokens stay unless --with-tokens\n" },
 	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n"
 			"  user rename ID NEW-NAME   change a userName (also in a\n"
 			"                        store that does not migrate yet)\n" },
@@ -66,7 +69,8 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [--db DIR] command [args]\n");
+	fprintf(out, "usage: scimctl [--db DIR] command [args]\n"
+	    "       scimctl --version\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
 			fputs(synopses[i].text, out);
@@ -272,9 +276,19 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 
 /* ---- maintenance ---------------------------------------------------------- */
 
+/* Prints one problem of verify or reindex on stdout. */
+static void
+problem_print(const struct verify_problem *p, void *ctx)
+{
+	bool repair = *(bool *)ctx;
+
+	printf("%s%s: %s: %s\n", !repair ? "" : p->repaired ? "repaired " :
+	    "NOT repaired ", verify_kind_name(p->kind), p->db, p->what);
+}
+
 struct verify_ctx {
-	bool	 repair;
-	size_t	 problems;
+	bool			 repair;
+	struct verify_result	 res;
 };
 
 static enum scim_err
@@ -282,15 +296,20 @@ verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct verify_ctx *v = ctx;
 
-	return store_verify(txn, v->repair, &v->problems, err);
+	return verify_run(txn, v->repair, problem_print, &v->repair, &v->res,
+	    err);
 }
 
+/* verify, or (repair) reindex: each problem on a line, then the count;
+ * exit 0 only when nothing is (left) wrong. */
 static int
 cmd_verify(struct store *s, bool repair, struct scim_error *err)
 {
-	struct verify_ctx v = { repair, 0 };
+	struct verify_ctx v;
 	enum scim_err e;
 
+	memset(&v, 0, sizeof(v));
+	v.repair = repair;
 	if (repair)
 		e = store_write(s, verify_fn, &v, err);
 	else
@@ -298,11 +317,37 @@ cmd_verify(struct store *s, bool repair, struct scim_error *err)
 	if (e != SCIM_OK)
 		return 1;
 	if (repair) {
-		printf("indexes rebuilt; %zu stale entries dropped\n", v.problems);
-		return 0;
+		printf("%zu problems found, %zu repaired\n", v.res.problems,
+		    v.res.repaired);
+		return v.res.repaired == v.res.problems ? 0 : 1;
 	}
-	printf("%zu problems found\n", v.problems);
-	return v.problems == 0 ? 0 : 1;
+	printf("%zu problems found\n", v.res.problems);
+	return v.res.problems == 0 ? 0 : 1;
+}
+
+/* restore [--with-tokens] SRC-DIR: the backup's content, keeping the
+ * live tokens unless told (then saying so loudly), then verify. */
+static int
+cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
+{
+	bool tokens = argc == 2 && strcmp(argv[0], "--with-tokens") == 0;
+
+	if (argc != 1 + tokens) {
+		usage();
+		return 2;
+	}
+	if (tokens)
+		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
+		    "backup's tokens REPLACE the current ones. Tokens made since "
+		    "the backup stop working; tokens revoked since the backup "
+		    "WORK AGAIN. Revoke what should stay revoked now.\n");
+	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
+		return 1;
+	if (cmd_verify(s, false, err) != 0)
+		return 1;
+	printf("restored from %s (%s)\n", argv[tokens], tokens ?
+	    "with the backup's tokens" : "current tokens kept");
+	return 0;
 }
 
 static void
@@ -335,15 +380,18 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct stats_ctx *c = ctx;
 	enum scim_err e;
+	size_t users, groups;
 
 	c->txn = txn;
 	if ((e = store_scan(txn, RT_USER, NULL, count_active, c, err)) !=
-	    SCIM_OK)
+	    SCIM_OK ||
+	    (e = store_count(txn, RT_USER, &users, err)) != SCIM_OK ||
+	    (e = store_count(txn, RT_GROUP, &groups, err)) != SCIM_OK)
 		return e;
 	printf("layout version   %d\n", STORE_LAYOUT_VERSION);
-	printf("users            %zu\n", store_count(txn, RT_USER));
+	printf("users            %zu\n", users);
 	printf("active users     %zu\n", c->active);
-	printf("groups           %zu\n", store_count(txn, RT_GROUP));
+	printf("groups           %zu\n", groups);
 	printf("-- entries per database --\n");
 	return store_stats(txn, stat_print, NULL, err);
 }
@@ -601,9 +649,14 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		json_array_foreach(it->members, j, mv) {
 			const char *mid = json_string_value(
 			    json_object_get(mv, "value"));
+			bool user = false, group = false;
 
-			if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
-			    !store_exists(txn, RT_GROUP, mid))) {
+			if (mid != NULL && ((e = store_exists(txn, RT_USER,
+			    mid, &user, err)) != SCIM_OK || (!user &&
+			    (e = store_exists(txn, RT_GROUP, mid, &group,
+			    err)) != SCIM_OK)))
+				return e;
+			if (!user && !group) {
 				fprintf(stderr, "scimctl: import: line %zu: "
 				    "member %.40s unknown, skipped\n",
 				    it->line, mid ? mid : "?");
@@ -1125,6 +1178,11 @@ main(int argc, char *argv[])
 
 	err_clear(&err);
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0)) {
+		printf("scimctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
@@ -1186,13 +1244,9 @@ main(int argc, char *argv[])
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(s, argc - i, argv + i, &err);
-	else if (strcmp(cmd, "restore") == 0 && argc - i == 1) {
-		if (store_restore(s, argv[i], &err) == SCIM_OK &&
-		    cmd_verify(s, false, &err) == 0) {
-			printf("restored from %s\n", argv[i]);
-			rc = 0;
-		}
-	} else if (strcmp(cmd, "migrate") == 0 && argc == i)
+	else if (strcmp(cmd, "restore") == 0)
+		rc = cmd_restore(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "migrate") == 0 && argc == i)
 		rc = cmd_migrate(s, &err);
 	else if (strcmp(cmd, "user") == 0 && argc - i == 3 &&
 	    strcmp(argv[i], "rename") == 0)

@@ -241,6 +241,14 @@ main(void)
 	    "userName is not a Group attribute");
 	is_int(match(RT_USER, "title[value eq \"x\"]", u), -2,
 	    "value path on a simple attribute: invalidFilter");
+	is_int(match(RT_USER, "meta.lastModified gt \"2011-05-13T04:-2:34Z\"",
+	    u), -2, "a malformed dateTime compared with gt: invalidFilter");
+	is_int(match(RT_USER, "meta.created eq \"2011-02-30T00:00:00Z\"",
+	    u), -2, "30 February compared with eq: invalidFilter");
+	is_int(match(RT_USER, "meta.lastModified lt 2011", u), -2,
+	    "a dateTime compared with a number: invalidFilter");
+	is_int(match(RT_USER, "meta.lastModified sw \"2011-08\"", u), 1,
+	    "sw on a dateTime compares its text");
 
 	/* Evaluation. */
 	is_int(match(RT_USER, "userName eq \"\xc3\xa4rger@example.COM\"", u), 1,
