@@ -27,7 +27,7 @@
 #include "jsonx.h"
 #include "limits.h"
 #include "log.h"
-#include "resource.h"
+#include "render.h"
 
 struct query {
 	enum rtype		 types[RT__COUNT];	/* the types searched */
