@@ -27,6 +27,7 @@
 
 #include "auth.h"
 #include "fold.h"
+#include "op.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
@@ -512,81 +513,26 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 /* ---- import ------------------------------------------------------------------ */
 
 struct import_item {
-	enum rtype	 type;
-	json_t		*rec;		/* validated record with id and meta */
-	json_t		*members;	/* group members (ids), or NULL */
-	size_t		 line;
+	struct op_record	 o;	/* the record, as op.h prepares it */
+	size_t			 line;
 };
 
-/* Validates one resource from the input into item; false with a message
- * on stderr when rejected. */
+/* Validates one resource from the input into item through the
+ * operations layer (as POST validates, keeping the id and meta); false
+ * with a message on stderr when rejected. */
 static bool
-import_prepare(json_t *in, size_t line, struct import_item *item)
+import_prepare(const struct op_ctx *c, json_t *in, size_t line,
+    struct import_item *item)
 {
 	struct scim_error err;
-	const json_t *schemas = json_object_get(in, "schemas"), *v;
-	const char *id = json_string_value(json_object_get(in, "id"));
-	const json_t *meta = json_object_get(in, "meta");
-	json_t *valid = NULL, *rec, *m;
-	char newid[STORE_ID_LEN + 1], now[32], lower[STORE_ID_LEN + 1];
-	size_t i;
-	bool group = false;
 
-	json_array_foreach(schemas, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v),
-		    SCHEMA_URN_GROUP) == 0)
-			group = true;
-	item->type = group ? RT_GROUP : RT_USER;
-	item->line = line;
 	err_clear(&err);
-	if (schema_validate(item->type, in, SCHEMA_CREATE, &valid, NULL,
-	    &err) != SCIM_OK) {
+	item->line = line;
+	if (op_import_prepare(c, in, &item->o, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: import: line %zu rejected: %s\n",
 		    line, err.detail);
 		return false;
 	}
-	if (id != NULL && !store_id_valid(id, strlen(id))) {
-		fprintf(stderr, "scimctl: import: line %zu rejected: id is "
-		    "not a UUID\n", line);
-		json_decref(valid);
-		return false;
-	}
-	if (id == NULL)
-		store_new_id(newid);
-	else {
-		for (i = 0; i <= STORE_ID_LEN; i++)
-			lower[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ?
-			    id[i] - 'A' + 'a' : id[i]);
-		memcpy(newid, lower, sizeof(newid));
-	}
-	store_now(now, sizeof(now));
-	rec = json_object();
-	json_object_set(rec, "schemas", json_object_get(valid, "schemas"));
-	json_object_set_new(rec, "id", json_string(newid));
-	item->members = NULL;
-	{
-		const char *k;
-
-		json_object_foreach(valid, k, v) {
-			if (strcmp(k, "schemas") == 0)
-				continue;
-			if (strcmp(k, "members") == 0) {
-				item->members = json_incref((json_t *)v);
-				continue;
-			}
-			json_object_set(rec, k, (json_t *)v);
-		}
-	}
-	m = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
-	    group ? "Group" : "User", "created",
-	    json_string_value(json_object_get(meta, "created")) ?
-	    json_string_value(json_object_get(meta, "created")) : now,
-	    "lastModified", json_string_value(json_object_get(meta,
-	    "lastModified")) ? json_string_value(json_object_get(meta,
-	    "lastModified")) : now, "version", "");
-	json_object_set_new(rec, "meta", m);
-	json_decref(valid);
-	item->rec = rec;
 	return true;
 }
 
@@ -601,6 +547,7 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 #define IMPORT_BATCH	10000
 
 struct import_batch {
+	const struct op_ctx	*op;		/* the site's settings */
 	struct import_item	*items;		/* owned, with their records */
 	size_t			 n, cap;
 	bool			 records;	/* write the records */
@@ -609,6 +556,7 @@ struct import_batch {
 
 struct import_state {
 	struct store		*store;
+	struct op_ctx		 op;		/* who, audit and password */
 	bool			 atomic;
 	struct import_batch	 batch;		/* records not yet written */
 	struct import_batch	 groups;	/* groups with members, for later */
@@ -622,31 +570,23 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	struct import_batch *b = ctx;
 	struct import_item *it;
 	const json_t *mv;
-	char version[32];
+	const char *gid;
 	enum scim_err e;
 	size_t i, j;
 
 	for (i = 0; b->records && i < b->n; i++) {
 		it = &b->items[i];
-		if ((e = store_next_version(txn, version, sizeof(version),
-		    err)) != SCIM_OK)
-			return e;
-		json_object_set_new(json_object_get(it->rec, "meta"), "version",
-		    json_string(version));
-		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
+		if ((e = op_import(b->op, txn, &it->o, err)) != SCIM_OK) {
 			char line[64];
 
 			snprintf(line, sizeof(line), "line %zu: ", it->line);
 			return err_set(err, e, "%s%s", line, err->detail);
 		}
-		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
-		    "User" : "Group", json_string_value(json_object_get(it->rec,
-		    "id")), version, 0, err)) != SCIM_OK)
-			return e;
 	}
 	for (i = 0; b->members && i < b->n; i++) {
 		it = &b->items[i];
-		json_array_foreach(it->members, j, mv) {
+		gid = json_string_value(json_object_get(it->o.rec, "id"));
+		json_array_foreach(it->o.members, j, mv) {
 			const char *mid = json_string_value(
 			    json_object_get(mv, "value"));
 			bool user = false, group = false;
@@ -662,16 +602,18 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 				    it->line, mid ? mid : "?");
 				continue;
 			}
-			if ((e = store_member_add(txn, json_string_value(
-			    json_object_get(it->rec, "id")), mid, err)) !=
+			if ((e = store_member_add(txn, gid, mid, err)) !=
 			    SCIM_OK)
 				return e;
 		}
 		/* Written after the record (an earlier transaction): the
-		 * group's version must change with its members. */
-		if (!b->records && json_array_size(it->members) > 0 &&
-		    (e = store_touch(txn, RT_GROUP, json_string_value(
-		    json_object_get(it->rec, "id")), false, err)) != SCIM_OK)
+		 * group's version must change with its members, unless the
+		 * version came with the input, which describes the group
+		 * with these members (export, import, export: the same). */
+		if (!b->records && !it->o.kept_version &&
+		    json_array_size(it->o.members) > 0 &&
+		    (e = store_touch(txn, RT_GROUP, gid, false, err)) !=
+		    SCIM_OK)
 			return e;
 	}
 	return SCIM_OK;
@@ -700,10 +642,8 @@ import_clear(struct import_batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++) {
-		json_decref(b->items[i].rec);
-		json_decref(b->items[i].members);
-	}
+	for (i = 0; i < b->n; i++)
+		op_record_free(&b->items[i].o);
 	b->n = 0;
 }
 
@@ -726,12 +666,11 @@ import_flush(struct import_state *st, struct scim_error *err)
 	for (i = 0; !st->atomic && i < b->n; i++) {
 		struct import_item *it = &b->items[i];
 
-		if (json_array_size(it->members) == 0)
+		if (json_array_size(it->o.members) == 0)
 			continue;
 		if (!import_push(&st->groups, it))
 			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
-		it->rec = NULL;		/* now owned by st->groups */
-		it->members = NULL;
+		memset(&it->o, 0, sizeof(it->o));	/* st->groups owns it */
 	}
 	import_clear(b);
 	if (isatty(STDERR_FILENO))
@@ -747,13 +686,12 @@ import_one(struct import_state *st, json_t *doc, size_t line,
 {
 	struct import_item item;
 
-	if (!import_prepare(doc, line, &item)) {
+	if (!import_prepare(&st->op, doc, line, &item)) {
 		st->rejected++;
 		return SCIM_OK;
 	}
 	if (!import_push(&st->batch, &item)) {
-		json_decref(item.rec);
-		json_decref(item.members);
+		op_record_free(&item.o);
 		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 	}
 	if (!st->atomic && st->batch.n >= IMPORT_BATCH)
@@ -784,7 +722,8 @@ import_memberships(struct import_state *st, struct scim_error *err)
 
 /* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
 static int
-cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
+cmd_import(struct store *s, const struct conf *site, int argc, char **argv,
+    struct scim_error *err)
 {
 	struct import_state st;
 	size_t line = 0, i;
@@ -797,6 +736,8 @@ cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
 
 	memset(&st, 0, sizeof(st));
 	st.store = s;
+	op_ctx_init(&st.op, s, "scimctl", site, NULL);
+	st.batch.op = st.groups.op = &st.op;
 	for (a = 0; a < argc; a++) {
 		if (strcmp(argv[a], "--atomic") == 0)
 			st.atomic = true;
@@ -1173,10 +1114,14 @@ main(int argc, char *argv[])
 	const char *db = getenv("SCIMD_DB"), *cmd, *step = "open";
 	struct store *s = NULL;
 	struct scim_error err;
+	struct conf site;	/* what import applies as scimd does (op.h):
+				 * the built-in password and audit policy
+				 * until scimctl reads scimd.conf */
 	int i = 1, rc = 1;
 	bool create, as_is;
 
 	err_clear(&err);
+	memset(&site, 0, sizeof(site));
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
@@ -1243,7 +1188,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
-		rc = cmd_import(s, argc - i, argv + i, &err);
+		rc = cmd_import(s, &site, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = cmd_restore(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "migrate") == 0 && argc == i)
