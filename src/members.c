@@ -130,27 +130,23 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 
 	if ((mm.remove = json_array()) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
-	if (member_ids_by_value(filter, mm.remove)) {
-		json_array_foreach(mm.remove, i, v)
-			if (e == SCIM_OK)
-				e = store_member_remove(h->txn, h->gid,
-				    json_string_value(v), err);
-		json_decref(mm.remove);
-		return e;
+	/* value eq "id" (or such joined by or): removed by key.  Else the
+	 * members are walked and those the filter matches collected. */
+	if (!member_ids_by_value(filter, mm.remove)) {
+		json_array_clear(mm.remove);
+		memset(&vp, 0, sizeof(vp));
+		vp.op = FILTER_VALUEPATH;
+		vp.path.attr = (char *)"members";
+		vp.left = (struct filter_node *)filter;
+		mm.txn = h->txn;
+		mm.vp = &vp;
+		mm.base_url = h->base_url;
+		mm.e = SCIM_OK;
+		mm.err = err;
+		e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
+		if (e == SCIM_OK)
+			e = mm.e;
 	}
-	json_array_clear(mm.remove);
-	memset(&vp, 0, sizeof(vp));
-	vp.op = FILTER_VALUEPATH;
-	vp.path.attr = (char *)"members";
-	vp.left = (struct filter_node *)filter;
-	mm.txn = h->txn;
-	mm.vp = &vp;
-	mm.base_url = h->base_url;
-	mm.e = SCIM_OK;
-	mm.err = err;
-	e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
-	if (e == SCIM_OK)
-		e = mm.e;
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)
 			e = store_member_remove(h->txn, h->gid,

@@ -293,81 +293,36 @@ prepare_body(struct change *ch, const json_t *body, enum schema_mode mode,
 }
 
 /*
- * Write callback of POST: a new id and version, the record and its
- * indexes, password hash and members, the audit entry, the answer; any
- * failure aborts it all.
+ * Write callback of POST (ch->id NULL: a new id) and PUT (the stored
+ * record, If-Match and immutables first): a new version, the record
+ * with its indexes, the group's members (PUT replaces them too, RFC 7644
+ * 3.5.1: absent means none), the password hash, the audit entry, the
+ * answer; any failure aborts it all.
  */
 static enum scim_err
-create_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct change *ch = ctx;
-	char id[STORE_ID_LEN + 1], version[32];
-	const json_t *members = json_object_get(ch->valid, "members");
-	json_t *rec = NULL;
-	enum scim_err e;
-
-	change_reset(ch);
-	store_new_id(id);
-	if ((e = store_next_version(txn, version, sizeof(version), err)) !=
-	    SCIM_OK)
-		return e;
-	if ((rec = build_record(ch->type, id, ch->valid, NULL, NULL,
-	    version)) == NULL)
-		return err_set(err, SCIM_ERR_NOMEM, NULL);
-	if ((e = store_put(txn, ch->type, NULL, rec, err)) != SCIM_OK)
-		goto fail;
-	if (members != NULL &&
-	    (e = members_add(txn, id, members, err)) != SCIM_OK)
-		goto fail;
-	if (ch->pwhash != NULL &&
-	    (e = store_password_put(txn, id, ch->pwhash, err)) != SCIM_OK)
-		goto fail;
-	if ((e = audit(txn, ch, "create", id, version, err)) != SCIM_OK)
-		goto fail;
-	e = change_answer(ch, txn, 201, rec, err);
-fail:
-	json_decref(rec);
-	return e;
-}
-
-/* op.h: validated and hashed outside the transaction, written in one. */
-enum scim_err
-op_create(struct op_ctx *c, enum rtype t, const json_t *body,
-    struct op_result *r, struct scim_error *err)
-{
-	struct change ch;
-	enum scim_err e;
-
-	memset(&ch, 0, sizeof(ch));
-	ch.c = c;
-	ch.type = t;
-	ch.r = r;
-	if ((e = prepare_body(&ch, body, SCHEMA_CREATE, err)) == SCIM_OK)
-		e = store_write(c->store, create_fn, &ch, err);
-	change_free(&ch);
-	return e;
-}
-
-/* Write callback of PUT: If-Match, immutables, the record replaced with
- * its indexes, the group's members replaced, the audit entry, the answer. */
-static enum scim_err
-replace_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+put_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct change *ch = ctx;
 	const json_t *members = json_object_get(ch->valid, "members");
 	json_t *old = NULL, *rec = NULL;
-	const char *id;
-	char version[32];
+	char newid[STORE_ID_LEN + 1], version[32];
+	const char *id = newid;
 	enum scim_err e;
 
 	change_reset(ch);
-	if ((e = store_get(txn, ch->type, ch->id, &old, err)) != SCIM_OK)
-		return e;
-	id = json_string_value(json_object_get(old, "id"));
-	if ((e = check_if_match(ch->c, old, err)) != SCIM_OK ||
-	    (e = schema_check_immutable(ch->type, old, ch->valid, err)) !=
-	    SCIM_OK ||
-	    (e = store_next_version(txn, version, sizeof(version), err)) !=
+	if (ch->id == NULL)
+		store_new_id(newid);
+	else {
+		if ((e = store_get(txn, ch->type, ch->id, &old, err)) !=
+		    SCIM_OK)
+			return e;
+		id = json_string_value(json_object_get(old, "id"));
+		if ((e = check_if_match(ch->c, old, err)) != SCIM_OK ||
+		    (e = schema_check_immutable(ch->type, old, ch->valid,
+		    err)) != SCIM_OK)
+			goto fail;
+	}
+	if ((e = store_next_version(txn, version, sizeof(version), err)) !=
 	    SCIM_OK)
 		goto fail;
 	if ((rec = build_record(ch->type, id, ch->valid, created_of(old), NULL,
@@ -375,47 +330,25 @@ replace_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		e = err_set(err, SCIM_ERR_NOMEM, NULL);
 		goto fail;
 	}
-	if ((e = store_put(txn, ch->type, old, rec, err)) != SCIM_OK)
+	if ((e = store_put(txn, ch->type, old, rec, err)) != SCIM_OK ||
+	    (old != NULL && ch->type == RT_GROUP &&
+	    (e = store_member_clear(txn, id, err)) != SCIM_OK) ||
+	    (members != NULL &&
+	    (e = members_add(txn, id, members, err)) != SCIM_OK) ||
+	    (ch->pwhash != NULL &&
+	    (e = store_password_put(txn, id, ch->pwhash, err)) != SCIM_OK) ||
+	    (e = audit(txn, ch, old != NULL ? "replace" : "create", id,
+	    version, err)) != SCIM_OK)
 		goto fail;
-	/* PUT replaces members too (RFC 7644 3.5.1); absent means none. */
-	if (ch->type == RT_GROUP) {
-		if ((e = store_member_clear(txn, id, err)) != SCIM_OK)
-			goto fail;
-		if (members != NULL &&
-		    (e = members_add(txn, id, members, err)) != SCIM_OK)
-			goto fail;
-	}
-	if (ch->pwhash != NULL &&
-	    (e = store_password_put(txn, id, ch->pwhash, err)) != SCIM_OK)
-		goto fail;
-	if ((e = audit(txn, ch, "replace", id, version, err)) != SCIM_OK)
-		goto fail;
-	e = change_answer(ch, txn, 200, rec, err);
+	e = change_answer(ch, txn, old != NULL ? 200 : 201, rec, err);
 fail:
 	json_decref(old);
 	json_decref(rec);
 	return e;
 }
 
-/* op.h: validated and hashed outside the transaction, written in one. */
-enum scim_err
-op_replace(struct op_ctx *c, enum rtype t, const char *id, const json_t *body,
-    struct op_result *r, struct scim_error *err)
-{
-	struct change ch;
-	enum scim_err e;
-
-	memset(&ch, 0, sizeof(ch));
-	ch.c = c;
-	ch.type = t;
-	ch.id = id;
-	ch.r = r;
-	if ((e = prepare_body(&ch, body, SCHEMA_REPLACE, err)) == SCIM_OK)
-		e = store_write(c->store, replace_fn, &ch, err);
-	change_free(&ch);
-	return e;
-}
-
+/* Whether v mentions "password" in any key or string (any case): the
+ * only PATCH bodies that can set one. */
 static bool
 mentions_password(const json_t *v)
 {
@@ -437,10 +370,6 @@ mentions_password(const json_t *v)
 	}
 	return false;
 }
-
-/* The read-only rehearsal of a PATCH: the clear password it would set,
- * into c->pre_password, when it applies and validates on the record as
- * it is now.  Its errors are not the request's (the write says them). */
 
 /* The read-only rehearsal of a PATCH: the clear password it would set,
  * into ch->pre_password, when it applies and validates on the record as
@@ -580,27 +509,6 @@ fail:
 	return e;
 }
 
-/* op.h: a password it sets is hashed before the transaction
- * (patch_prehash), the change made in one. */
-enum scim_err
-op_patch(struct op_ctx *c, enum rtype t, const char *id, const json_t *patchop,
-    struct op_result *r, struct scim_error *err)
-{
-	struct change ch;
-	enum scim_err e;
-
-	memset(&ch, 0, sizeof(ch));
-	ch.c = c;
-	ch.type = t;
-	ch.id = id;
-	ch.patch = patchop;
-	ch.r = r;
-	if ((e = patch_prehash(&ch, err)) == SCIM_OK)
-		e = store_write(c->store, patch_fn, &ch, err);
-	change_free(&ch);
-	return e;
-}
-
 /* Write callback of DELETE: If-Match, then the record with everything
  * that refers to it, and the audit entry. */
 static enum scim_err
@@ -621,19 +529,73 @@ delete_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return e;
 }
 
+enum change_kind { CH_CREATE, CH_REPLACE, CH_PATCH, CH_DELETE };
+
+/*
+ * Runs one change of kind k: what can be done before the transaction
+ * (validation, a password hashed), then the kind's write callback in
+ * one store_write().  in is the body (create, replace), the PatchOp
+ * message (patch) or NULL (delete).
+ */
+static enum scim_err
+change_run(struct op_ctx *c, enum change_kind k, enum rtype t, const char *id,
+    const json_t *in, struct op_result *r, struct scim_error *err)
+{
+	static const store_fn fns[] = { put_fn, put_fn, patch_fn,
+	    delete_fn };
+	struct change ch;
+	enum scim_err e = SCIM_OK;
+
+	memset(&ch, 0, sizeof(ch));
+	memset(r, 0, sizeof(*r));
+	ch.c = c;
+	ch.type = t;
+	ch.id = id;
+	ch.r = r;
+	if (k == CH_CREATE || k == CH_REPLACE)
+		e = prepare_body(&ch, in, k == CH_CREATE ? SCHEMA_CREATE :
+		    SCHEMA_REPLACE, err);
+	else if (k == CH_PATCH) {
+		ch.patch = in;
+		e = patch_prehash(&ch, err);
+	}
+	if (e == SCIM_OK)
+		e = store_write(c->store, fns[k], &ch, err);
+	change_free(&ch);
+	return e;
+}
+
+/* op.h: validated and hashed outside the transaction, written in one. */
+enum scim_err
+op_create(struct op_ctx *c, enum rtype t, const json_t *body,
+    struct op_result *r, struct scim_error *err)
+{
+	return change_run(c, CH_CREATE, t, NULL, body, r, err);
+}
+
+/* op.h: validated and hashed outside the transaction, written in one. */
+enum scim_err
+op_replace(struct op_ctx *c, enum rtype t, const char *id, const json_t *body,
+    struct op_result *r, struct scim_error *err)
+{
+	return change_run(c, CH_REPLACE, t, id, body, r, err);
+}
+
+/* op.h: a password it sets is hashed before the transaction
+ * (patch_prehash), the change made in one. */
+enum scim_err
+op_patch(struct op_ctx *c, enum rtype t, const char *id, const json_t *patchop,
+    struct op_result *r, struct scim_error *err)
+{
+	return change_run(c, CH_PATCH, t, id, patchop, r, err);
+}
+
 /* op.h: one transaction; 204. */
 enum scim_err
 op_delete(struct op_ctx *c, enum rtype t, const char *id, struct op_result *r,
     struct scim_error *err)
 {
-	struct change ch;
-
-	memset(&ch, 0, sizeof(ch));
-	ch.c = c;
-	ch.type = t;
-	ch.id = id;
-	ch.r = r;
-	return store_write(c->store, delete_fn, &ch, err);
+	return change_run(c, CH_DELETE, t, id, NULL, r, err);
 }
 
 /* ---- reads --------------------------------------------------------------- */
