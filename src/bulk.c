@@ -84,7 +84,7 @@ resolve_path(const char *path, const json_t *ids)
 	const char *ref = strstr(path, "bulkId:");
 	const char *end;
 	const json_t *id;
-	char key[256], *out;
+	char key[LIMIT_BULK_ID_BYTES + 1], *out;
 	size_t n;
 
 	if (ref == NULL)
@@ -141,7 +141,7 @@ run_op(struct bulk *b, const json_t *op)
 	struct route_match m;
 	struct exchange x;
 	enum http_method hm;
-	char allow[128], status[8], loc[2048];
+	char allow[128], status[8], loc[LIMIT_URL_BYTES];
 	const char *id;
 	enum scim_err e;
 

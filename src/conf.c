@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "limits.h"
 #include "log.h"
 
 static char *
@@ -126,7 +127,7 @@ static enum scim_err
 read_file(struct conf *c, const char *path, struct scim_error *err)
 {
 	FILE *f;
-	char line[4096], *p, *eq, *hash;
+	char line[LIMIT_CONF_LINE_BYTES], *p, *eq, *hash;
 	int n = 0;
 	enum scim_err e = SCIM_OK;
 
@@ -158,7 +159,7 @@ enum scim_err
 conf_load(struct conf *c, const char *path, const char *argv0,
     struct scim_error *err)
 {
-	char beside[4096];
+	char beside[LIMIT_FILE_PATH_BYTES];
 	const char *slash, *env;
 	enum scim_err e;
 

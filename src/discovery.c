@@ -42,7 +42,7 @@ answer(struct exchange *x, json_t *j, struct scim_error *err)
 enum scim_err
 discovery_spc(struct exchange *x, struct scim_error *err)
 {
-	char loc[2048];
+	char loc[LIMIT_URL_BYTES];
 	json_t *j;
 
 	snprintf(loc, sizeof(loc), "%s/ServiceProviderConfig",

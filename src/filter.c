@@ -534,7 +534,7 @@ filter_print(const struct filter_node *n, struct buf *b)
 static enum scim_err
 resolve(enum rtype t, const struct filter_path *path, struct attr_ref *ref)
 {
-	char text[512];
+	char text[LIMIT_ATTR_PATH_BYTES];
 	int n;
 
 	n = snprintf(text, sizeof(text), "%s%s%s%s%s",

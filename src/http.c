@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "limits.h"
 
 /* The first path segments of SCIM endpoints; the mount point ends where
  * one of these begins. */
@@ -189,13 +190,13 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 	    strcmp(scheme, "https") != 0))
 		scheme = "http";
 	buf_init(&b, LIMIT_HEADER_BYTES * 2);
-	if (host != NULL && strlen(host) < 256 && host_ok(host)) {
+	if (host != NULL && strlen(host) <= LIMIT_HOST_BYTES && host_ok(host)) {
 		/* nginx's stock fastcgi_params send $host, which drops the
 		 * port the client used: take it from SERVER_PORT then. */
 		const char *rb = strrchr(host, ']');
 
 		if (strchr(rb ? rb : host, ':') == NULL && port != NULL &&
-		    strlen(port) < 6 && strspn(port, "0123456789") ==
+		    strlen(port) <= LIMIT_PORT_DIGITS && strspn(port, "0123456789") ==
 		    strlen(port) && strcmp(port, strcmp(scheme, "https") == 0 ?
 		    "443" : "80") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
@@ -203,9 +204,9 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 			buf_printf(&b, "%s://%s", scheme, host);
 	} else {
 		host = io->getenv(io->ctx, "SERVER_NAME");
-		if (host == NULL || strlen(host) >= 256 || !host_ok(host))
+		if (host == NULL || strlen(host) > LIMIT_HOST_BYTES || !host_ok(host))
 			host = "localhost";
-		if (port != NULL && strlen(port) < 6 && strspn(port,
+		if (port != NULL && strlen(port) <= LIMIT_PORT_DIGITS && strspn(port,
 		    "0123456789") == strlen(port) && strcmp(port, "80") != 0 &&
 		    strcmp(port, "443") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "log.h"
 
 static const char	*log_ident = "scimd";
@@ -41,7 +42,7 @@ log_level_parse(const char *s)
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char when[32], text[1024];
+	char when[32], text[LIMIT_LOG_LINE_BYTES];
 	struct tm tm;
 	time_t now;
 	va_list ap;

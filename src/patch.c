@@ -550,7 +550,7 @@ apply_object(struct ctx *c, enum patch_opcode op, const struct schema *ext,
 	const struct schema *s;
 	const char *key;
 	json_t *v;
-	char name[512];
+	char name[LIMIT_ATTR_PATH_BYTES];
 	enum scim_err e;
 
 	json_object_foreach(value, key, v) {

@@ -127,18 +127,17 @@ struct lookup {
 	const json_t	*value;
 };
 
-#define PLAN_LOOKUPS	16	/* or-ed lookups one plan may combine */
 
 /* The lookups whose union holds every resource the filter can match. */
 struct plan {
 	size_t		 n;
-	struct lookup	 l[PLAN_LOOKUPS];
+	struct lookup	 l[LIMIT_PLAN_LOOKUPS];
 };
 
 static bool
 plan_add(struct plan *pl, const struct lookup *l)
 {
-	if (pl->n == PLAN_LOOKUPS)
+	if (pl->n == LIMIT_PLAN_LOOKUPS)
 		return false;
 	pl->l[pl->n++] = *l;
 	return true;
@@ -876,8 +875,8 @@ search_request(struct exchange *x, struct query *q, struct scim_error *err)
 			if (!json_is_integer(v))
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "%s must be an integer.", key);
-			if (json_integer_value(v) > 1000000000 ||
-			    json_integer_value(v) < -1000000000)
+			if (json_integer_value(v) > LIMIT_SEARCH_INTEGER ||
+			    json_integer_value(v) < -LIMIT_SEARCH_INTEGER)
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "%s is out of range.", key);
 			if (strcasecmp(key, "count") == 0)

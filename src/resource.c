@@ -256,7 +256,7 @@ member_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
 	bool user;
-	char ref[2048];
+	char ref[LIMIT_URL_BYTES];
 	json_t *m;
 
 	if ((c->e = store_exists(c->txn, RT_USER, id, &user, c->err)) !=
@@ -278,7 +278,7 @@ static bool
 group_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
-	char ref[2048];
+	char ref[LIMIT_URL_BYTES];
 	json_t *m, *display = NULL;
 	const char *raw, *v;
 	size_t len, vlen;
@@ -356,7 +356,7 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 	const char *links = t == RT_GROUP ? "members" : "groups";
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *full, *meta;
-	char loc[2048];
+	char loc[LIMIT_URL_BYTES];
 	enum scim_err e;
 
 	*out = NULL;

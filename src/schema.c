@@ -14,10 +14,8 @@
 #include "schema.h"
 #include "schema_tables.h"
 
-#define SCHEMA_MAX		16	/* registered schemas, built-in included */
-#define SCHEMA_EXT_ATTRS	128	/* attributes of one loaded extension */
 
-static const struct schema	*registry[SCHEMA_MAX] = {
+static const struct schema	*registry[LIMIT_SCHEMAS] = {
 	&schema_user, &schema_enterprise, &schema_group
 };
 static size_t			 nregistry = 3;
@@ -105,10 +103,10 @@ load_attr(const json_t *j, struct schema_attr *a, bool is_sub,
 		struct schema_attr *sub;
 		size_t k, n = json_array_size(subs);
 
-		if (is_sub || n == 0 || n > SCHEMA_EXT_ATTRS)
+		if (is_sub || n == 0 || n > LIMIT_EXT_ATTRS)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "extension attribute %s: complex needs 1 to %d simple sub-attributes",
-			    a->name, SCHEMA_EXT_ATTRS);
+			    a->name, LIMIT_EXT_ATTRS);
 		if ((sub = calloc(n, sizeof(*sub))) == NULL)
 			return err_set(err, SCIM_ERR_NOMEM, NULL);
 		a->sub = sub;
@@ -134,7 +132,7 @@ load_schema(const json_t *doc, struct scim_error *err)
 	enum rtype t;
 	size_t i, n, e;
 
-	if (nregistry >= SCHEMA_MAX)
+	if (nregistry >= LIMIT_SCHEMAS)
 		return err_set(err, SCIM_ERR_INVALID_VALUE, "too many schemas");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
@@ -149,10 +147,10 @@ load_schema(const json_t *doc, struct scim_error *err)
 		s->name = strdup(s->urn);
 	ja = json_object_get(doc, "attributes");
 	n = json_array_size(ja);
-	if (n == 0 || n > SCHEMA_EXT_ATTRS)
+	if (n == 0 || n > LIMIT_EXT_ATTRS)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "extension schema %s needs 1 to %d attributes", s->urn,
-		    SCHEMA_EXT_ATTRS);
+		    LIMIT_EXT_ATTRS);
 	if ((attrs = calloc(n, sizeof(*attrs))) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	s->attrs = attrs;
@@ -289,7 +287,7 @@ schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 {
 	const struct resource_type *r = schema_resource_type(t);
 	const struct schema *s = NULL;
-	char name[256], *dot;
+	char name[LIMIT_ATTR_PATH_BYTES], *dot;
 	size_t i, ulen = 0;
 
 	memset(out, 0, sizeof(*out));

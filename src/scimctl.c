@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "limits.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
@@ -541,13 +542,12 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 
 /*
  * The import streams: records are read, validated and written a batch at
- * a time (IMPORT_BATCH per transaction), so memory stays bounded by a
+ * a time (LIMIT_IMPORT_BATCH per transaction), so memory stays bounded by a
  * batch whatever the size of the input.  Memberships are written after
  * every record, because a member may come later in the input than its
  * group; only the groups' member lists are kept until then.  With
  * --atomic everything is held and written in one transaction.
  */
-#define IMPORT_BATCH	10000
 
 struct import_batch {
 	struct import_item	*items;		/* owned, with their records */
@@ -699,12 +699,12 @@ import_one(struct import_state *st, json_t *doc, size_t line,
 		json_decref(item.members);
 		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 	}
-	if (!st->atomic && st->batch.n >= IMPORT_BATCH)
+	if (!st->atomic && st->batch.n >= LIMIT_IMPORT_BATCH)
 		return import_flush(st, err);
 	return SCIM_OK;
 }
 
-/* Writes the kept groups' memberships, IMPORT_BATCH groups at a time. */
+/* Writes the kept groups' memberships, LIMIT_IMPORT_BATCH groups at a time. */
 static enum scim_err
 import_memberships(struct import_state *st, struct scim_error *err)
 {
@@ -712,11 +712,11 @@ import_memberships(struct import_state *st, struct scim_error *err)
 	size_t start;
 	enum scim_err e;
 
-	for (start = 0; start < st->groups.n; start += IMPORT_BATCH) {
+	for (start = 0; start < st->groups.n; start += LIMIT_IMPORT_BATCH) {
 		part = st->groups;
 		part.items = st->groups.items + start;
-		part.n = st->groups.n - start < IMPORT_BATCH ?
-		    st->groups.n - start : IMPORT_BATCH;
+		part.n = st->groups.n - start < LIMIT_IMPORT_BATCH ?
+		    st->groups.n - start : LIMIT_IMPORT_BATCH;
 		part.records = false;
 		part.members = true;
 		if ((e = store_write(st->store, import_fn, &part, err)) != SCIM_OK)

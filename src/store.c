@@ -1363,7 +1363,7 @@ store_info(struct store *s, struct store_info *info)
 	MDB_envinfo ei;
 	MDB_stat st;
 	struct stat fs;
-	char path[4096];
+	char path[LIMIT_FILE_PATH_BYTES];
 
 	memset(info, 0, sizeof(*info));
 	mdb_reader_check(s->env, &info->stale_readers);
