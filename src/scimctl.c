@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "sandbox.h"
 #include "schema.h"
@@ -370,16 +371,19 @@ struct export_ctx {
 	struct store_txn	*txn;
 	enum rtype		 type;
 	FILE			*out;
+	enum scim_err		 e;	/* first failure; stops the scan */
+	struct scim_error	*err;
 };
 
+/* Appends {"value": id} to the members array of holder ctx; false (and
+ * the walk stops) when out of memory. */
 static bool
 member_value(const char *id, void *ctx)
 {
 	json_t *list = ctx;
 
-	json_array_append_new(json_object_get(list, "members"),
-	    json_pack("{s:s}", "value", id));
-	return true;
+	return json_array_append_new(json_object_get(list, "members"),
+	    json_pack("{s:s}", "value", id)) == 0;
 }
 
 /* Writes one resource as a line; groups carry their members. */
@@ -391,8 +395,11 @@ export_one(const char *id, void *vctx)
 	size_t len;
 	json_t *rec, *holder;
 
-	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) != SCIM_OK)
-		return true;
+	char *text;
+
+	if ((x->e = store_get_raw(x->txn, x->type, id, &data, &len,
+	    x->err)) != SCIM_OK)
+		return false;
 	if (x->type == RT_USER) {
 		fwrite(data, 1, len, x->out);
 		fputc('\n', x->out);
@@ -400,8 +407,12 @@ export_one(const char *id, void *vctx)
 	}
 	rec = json_loadb(data, len, 0, NULL);
 	holder = json_pack("{s:[]}", "members");
-	if (rec != NULL && holder != NULL) {
-		store_members(x->txn, id, member_value, holder, NULL);
+	if (rec == NULL || holder == NULL)
+		x->e = err_set(x->err, rec == NULL && holder != NULL ?
+		    SCIM_ERR_INTERNAL : SCIM_ERR_NOMEM, "Cannot export %s.",
+		    id);
+	else if ((x->e = store_members(x->txn, id, member_value, holder,
+	    x->err)) == SCIM_OK) {
 		if (json_array_size(json_object_get(holder, "members")) > 0) {
 			json_t *meta = json_incref(json_object_get(rec, "meta"));
 
@@ -410,12 +421,17 @@ export_one(const char *id, void *vctx)
 			    json_object_get(holder, "members"));
 			json_object_set_new(rec, "meta", meta);
 		}
-		json_dumpf(rec, x->out, JSON_COMPACT);
-		fputc('\n', x->out);
+		if ((text = jsonx_dumps(rec)) == NULL)
+			x->e = err_set(x->err, SCIM_ERR_NOMEM, NULL);
+		else {
+			fputs(text, x->out);
+			fputc('\n', x->out);
+			free(text);
+		}
 	}
 	json_decref(rec);
 	json_decref(holder);
-	return true;
+	return x->e == SCIM_OK;
 }
 
 struct export_args {
@@ -427,15 +443,16 @@ static enum scim_err
 export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct export_args *a = ctx;
-	struct export_ctx x = { txn, RT_USER, a->out };
+	struct export_ctx x = { txn, RT_USER, a->out, SCIM_OK, err };
 	enum scim_err e = SCIM_OK;
 
 	if (a->which == NULL || strcmp(a->which, "users") == 0)
 		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
 	x.type = RT_GROUP;
-	if (e == SCIM_OK && (a->which == NULL || strcmp(a->which, "groups") == 0))
+	if (e == SCIM_OK && x.e == SCIM_OK &&
+	    (a->which == NULL || strcmp(a->which, "groups") == 0))
 		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
-	return e;
+	return e != SCIM_OK ? e : x.e;
 }
 
 static int
@@ -949,9 +966,19 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--follow") == 0)
 			follow = true;
-		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
-			a.after = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+			char *end;
+
+			errno = 0;
+			a.after = strtoull(argv[++i], &end, 10);
+			if (errno != 0 || end == argv[i] || *end != '\0' ||
+			    argv[i][0] == '-') {
+				err_set(err, SCIM_ERR_INVALID_VALUE, "--after "
+				    "takes a sequence number (scimctl audit "
+				    "prints them)");
+				return 1;
+			}
+		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			a.id = argv[++i];
 		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 			if (!parse_when(argv[++i], -1, &at, since,
