@@ -34,9 +34,9 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	/* Before the store is touched: a root scimd would leave root-owned
 	 * files the web server's user can no longer open. */
 	if (geteuid() == 0 && !app->conf.allow_root)
-		return err_set(err, SCIM_ERR_UNAVAILABLE, "scimd refuses to run "
-		    "as root: run it as the web server's user, or set "
-		    "allow_root = yes in scimd.conf.");
+		return err_set(err, SCIM_ERR_UNAVAILABLE,
+		    "scimd refuses to run as root: run it as the web "
+		    "server's user, or set allow_root = yes in scimd.conf.");
 	if ((e = schema_init(app->conf.schemas, err)) != SCIM_OK)
 		return err_recode(err, SCIM_ERR_UNAVAILABLE);
 	if (app->conf.db == NULL)
@@ -54,7 +54,8 @@ app_confine(struct app *app, struct scim_error *err)
 	    (app->conf.sandbox == CONF_SANDBOX_AUTO && !sandbox_available()))
 		return SCIM_OK;
 	tzset();		/* the log's clock reads /etc/localtime once */
-	json_decref(json_object());	/* jansson seeds its hash from /dev/urandom */
+	/* jansson seeds its hash from /dev/urandom */
+	json_decref(json_object());
 	if ((e = sandbox_enter(err)) != SCIM_OK) {
 		if (app->conf.sandbox != CONF_SANDBOX_AUTO)
 			return e;

@@ -163,7 +163,8 @@ run_op(struct bulk *b, const json_t *op)
 		return failed(method, bulk_id, &err);
 	}
 	if (path == NULL || (sub.path = resolve_path(path, b->ids)) == NULL) {
-		err_set(&err, path ? SCIM_ERR_CONFLICT : SCIM_ERR_INVALID_SYNTAX,
+		err_set(&err, path ? SCIM_ERR_CONFLICT :
+		    SCIM_ERR_INVALID_SYNTAX,
 		    path ? "The path refers to an unknown bulkId." :
 		    "path is required.");
 		return failed(method, bulk_id, &err);
@@ -177,7 +178,8 @@ run_op(struct bulk *b, const json_t *op)
 		return failed(method, bulk_id, &err);
 	}
 	if (m.has_body && !json_is_object(data)) {
-		err_set(&err, SCIM_ERR_INVALID_SYNTAX, "data must be an object.");
+		err_set(&err, SCIM_ERR_INVALID_SYNTAX,
+		    "data must be an object.");
 		free(sub.path);
 		return failed(method, bulk_id, &err);
 	}
@@ -207,7 +209,8 @@ run_op(struct bulk *b, const json_t *op)
 	    NULL;
 	meta = json_object_get(out, "meta");
 	if (json_object_get(meta, "location") != NULL)
-		json_object_set(r, "location", json_object_get(meta, "location"));
+		json_object_set(r, "location", json_object_get(meta,
+		    "location"));
 	else {
 		snprintf(loc, sizeof(loc), "%s%s/%s", sub.base_url,
 		    schema_resource_type(m.type)->endpoint, m.arg);
@@ -266,7 +269,8 @@ bulk_post(struct exchange *x, struct scim_error *err)
 		    LIMIT_BULK_OPERATIONS);
 	fail_on = member(x->body, "failOnErrors");
 	if (fail_on != NULL) {
-		if (!json_is_integer(fail_on) || json_integer_value(fail_on) < 0)
+		if (!json_is_integer(fail_on) ||
+		    json_integer_value(fail_on) < 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "failOnErrors must be a non-negative integer.");
 		max_errors = (size_t)json_integer_value(fail_on);

@@ -74,7 +74,8 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 		return SCIM_OK;
 	}
 	if (strcmp(key, "log") == 0) {
-		if (strcmp(value, "stderr") != 0 && strcmp(value, "syslog") != 0)
+		if (strcmp(value, "stderr") != 0 &&
+		    strcmp(value, "syslog") != 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "%s:%d: log must be stderr or syslog.", file, line);
 		c->log_syslog = strcmp(value, "syslog") == 0;
@@ -132,8 +133,8 @@ read_file(struct conf *c, const char *path, struct scim_error *err)
 	enum scim_err e = SCIM_OK;
 
 	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, SCIM_ERR_INVALID_VALUE, "Cannot read %s: %s",
-		    path, strerror(errno));
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "Cannot read %s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		n++;
 		if ((hash = strchr(line, '#')) != NULL)

@@ -45,7 +45,8 @@ cursor_encode(const struct cursor *c, const unsigned char query[8],
 	raw[1] = (unsigned char)c->type;
 	memcpy(raw + 2, c->id, STORE_ID_LEN);
 	for (i = 0; i < 8; i++)
-		raw[2 + STORE_ID_LEN + i] = (unsigned char)(exp >> (56 - 8 * i));
+		raw[2 + STORE_ID_LEN + i] =
+		    (unsigned char)(exp >> (56 - 8 * i));
 	memcpy(raw + 2 + STORE_ID_LEN + 8, query, 8);
 	crypto_auth_hmacsha256(raw + PAYLOAD_BYTES, raw, PAYLOAD_BYTES, key);
 	sodium_bin2base64(out, CURSOR_TEXT_BYTES, raw, sizeof(raw),

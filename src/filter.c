@@ -138,7 +138,8 @@ parse_path(struct parser *p, struct filter_path *path)
 			dot = i;
 	if (dot != 0) {
 		if ((path->attr = strndup(p->s + start, dot - start)) == NULL ||
-		    (path->sub = strndup(p->s + dot + 1, end - dot - 1)) == NULL)
+		    (path->sub = strndup(p->s + dot + 1,
+		    end - dot - 1)) == NULL)
 			goto nomem;
 		if (*path->sub == '\0' || strchr(path->sub, '.') != NULL) {
 			p->pos = dot;
@@ -308,7 +309,8 @@ parse_attr_exp(struct parser *p, int depth, bool in_vp)
 			goto fail;
 		}
 		if (n->path.sub != NULL) {
-			fail(p, "a value path names an attribute, not a sub-attribute");
+			fail(p, "a value path names an attribute, not a "
+			    "sub-attribute");
 			goto fail;
 		}
 		p->pos++;
@@ -398,7 +400,8 @@ parse_chain(struct parser *p, int depth, bool in_vp, enum filter_op op)
 		save = p->pos;
 		if (!keyword(p, op_names[op]))
 			return left;
-		if (save == 0 || (p->s[save - 1] != ' ' && p->s[save - 1] != ')' &&
+		if (save == 0 || (p->s[save - 1] != ' ' &&
+		    p->s[save - 1] != ')' &&
 		    p->s[save - 1] != ']' && p->s[save - 1] != '\t')) {
 			p->pos = save;
 			return left;
@@ -641,7 +644,7 @@ filter_check(const struct filter_node *n, enum rtype t, struct scim_error *err)
 	return check_node(n, t, NULL, err);
 }
 
-/* ---- matching --------------------------------------------------------------- */
+/* ---- matching ------------------------------------------------------------ */
 
 /* Folds a JSON string; NULL when not foldable. */
 static char *

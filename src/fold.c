@@ -64,7 +64,8 @@ fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 	*out = NULL;
 	if (u8_check((const uint8_t *)s, len) != NULL)
 		return SCIM_ERR_INVALID_VALUE;
-	r = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFC, NULL, &rlen);
+	r = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFC, NULL,
+	    &rlen);
 	if (r == NULL)
 		return SCIM_ERR_NOMEM;
 	if ((p = malloc(rlen + 1)) == NULL) {

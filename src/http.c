@@ -173,6 +173,16 @@ host_ok(const char *h)
 }
 
 /* Builds scheme://host + mount. */
+/* Whether port (may be NULL) is a SERVER_PORT to put in a URL: digits
+ * only, at most LIMIT_PORT_DIGITS of them. */
+static bool
+port_ok(const char *port)
+{
+	return port != NULL && *port != '\0' &&
+	    strlen(port) <= LIMIT_PORT_DIGITS &&
+	    strspn(port, "0123456789") == strlen(port);
+}
+
 static enum scim_err
 make_base_url(const struct http_io *io, const char *mount, size_t mlen,
     struct http_request *req, struct scim_error *err)
@@ -195,19 +205,18 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 		 * port the client used: take it from SERVER_PORT then. */
 		const char *rb = strrchr(host, ']');
 
-		if (strchr(rb ? rb : host, ':') == NULL && port != NULL &&
-		    strlen(port) <= LIMIT_PORT_DIGITS && strspn(port, "0123456789") ==
-		    strlen(port) && strcmp(port, strcmp(scheme, "https") == 0 ?
-		    "443" : "80") != 0)
+		if (strchr(rb ? rb : host, ':') == NULL && port_ok(port) &&
+		    strcmp(port, strcmp(scheme, "https") == 0 ? "443" :
+		    "80") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
 		else
 			buf_printf(&b, "%s://%s", scheme, host);
 	} else {
 		host = io->getenv(io->ctx, "SERVER_NAME");
-		if (host == NULL || strlen(host) > LIMIT_HOST_BYTES || !host_ok(host))
+		if (host == NULL || strlen(host) > LIMIT_HOST_BYTES ||
+		    !host_ok(host))
 			host = "localhost";
-		if (port != NULL && strlen(port) <= LIMIT_PORT_DIGITS && strspn(port,
-		    "0123456789") == strlen(port) && strcmp(port, "80") != 0 &&
+		if (port_ok(port) && strcmp(port, "80") != 0 &&
 		    strcmp(port, "443") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
 		else
@@ -381,6 +390,7 @@ http_read_body(const struct http_io *io, struct http_request *req,
 	char chunk[16384];
 	ssize_t n;
 	size_t want;
+	long long left;
 
 	if (req->content_length > LIMIT_BODY_BYTES)
 		return err_set(err, SCIM_ERR_TOO_LARGE,
@@ -392,8 +402,9 @@ http_read_body(const struct http_io *io, struct http_request *req,
 		if (req->content_length >= 0) {
 			if ((long long)b.len >= req->content_length)
 				break;
-			if ((long long)want > req->content_length - (long long)b.len)
-				want = (size_t)(req->content_length - (long long)b.len);
+			left = req->content_length - (long long)b.len;
+			if ((long long)want > left)
+				want = (size_t)left;
 		}
 		n = io->read(io->ctx, chunk, want);
 		if (n < 0) {

@@ -25,7 +25,7 @@
 #include "patch.h"
 #include "resource.h"
 
-/* ---- projection ----------------------------------------------------------- */
+/* ---- projection ---------------------------------------------------------- */
 
 static enum scim_err
 projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
@@ -181,7 +181,8 @@ drop_ref(const struct attr_ref *r, json_t *obj)
 	json_t *at = obj, *v, *el;
 	size_t i;
 
-	if (r->attr != NULL && r->sub == NULL && r->attr->returned == RET_ALWAYS)
+	if (r->attr != NULL && r->sub == NULL &&
+	    r->attr->returned == RET_ALWAYS)
 		return;
 	if (r->sub != NULL && r->sub->returned == RET_ALWAYS)
 		return;
@@ -240,7 +241,7 @@ project(enum rtype t, const struct projection *p, json_t *full)
 	return out;
 }
 
-/* ---- rendering ------------------------------------------------------------ */
+/* ---- rendering ----------------------------------------------------------- */
 
 struct link_ctx {
 	struct store_txn	*txn;
@@ -377,7 +378,7 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 	return *out != NULL ? SCIM_OK : err_set(err, SCIM_ERR_NOMEM, NULL);
 }
 
-/* ---- responses ------------------------------------------------------------ */
+/* ---- responses ----------------------------------------------------------- */
 
 enum scim_err
 respond_json(struct exchange *x, int status, const json_t *j,
@@ -416,7 +417,7 @@ respond_resource(struct exchange *x, int status, const json_t *rendered,
 	return respond_json(x, status, rendered, err);
 }
 
-/* ---- preconditions (RFC 7644 3.14) ------------------------------------------ */
+/* ---- preconditions (RFC 7644 3.14) --------------------------------------- */
 
 /* The opaque part of an entity tag: without W/ and quotes. */
 static void
@@ -478,7 +479,7 @@ check_if_match(const struct exchange *x, const json_t *rec,
 	    "If-Match does not match the current version %s.", v ? v : "");
 }
 
-/* ---- building records ------------------------------------------------------ */
+/* ---- building records ---------------------------------------------------- */
 
 /*
  * The stored form of a validated resource: schemas, id, the attributes,
@@ -505,7 +506,8 @@ build_record(enum rtype t, const char *id, const json_t *valid,
 	    json_object_set_new(rec, "id", json_string(id)) != 0)
 		goto fail;
 	json_object_foreach((json_t *)valid, key, v)
-		if (strcmp(key, "schemas") != 0 && strcmp(key, "members") != 0 &&
+		if (strcmp(key, "schemas") != 0 &&
+		    strcmp(key, "members") != 0 &&
 		    json_object_set(rec, key, v) != 0)
 			goto fail;
 	meta = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
@@ -519,7 +521,7 @@ fail:
 	return NULL;
 }
 
-/* ---- group members ---------------------------------------------------------- */
+/* ---- group members ------------------------------------------------------- */
 
 /* The id named by a member object {"value": id}, checked to exist. */
 static enum scim_err
@@ -724,7 +726,8 @@ members_hook(void *ctx, enum patch_opcode op, const struct filter_node *filter,
 				e = err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "Each member needs a string \"value\".");
 			else
-				e = store_member_remove(h->txn, h->gid, id, err);
+				e = store_member_remove(h->txn, h->gid, id,
+				    err);
 			if (e != SCIM_OK)
 				break;
 		}
@@ -734,7 +737,7 @@ members_hook(void *ctx, enum patch_opcode op, const struct filter_node *filter,
 	return err_set(err, SCIM_ERR_INTERNAL, "Unknown PATCH op.");
 }
 
-/* ---- passwords --------------------------------------------------------------- */
+/* ---- passwords ----------------------------------------------------------- */
 
 /*
  * Hashes password with Argon2id when the site asked for it; otherwise
@@ -764,25 +767,30 @@ password_hash(const struct app *app, char *password, char **hash,
 	return SCIM_OK;
 }
 
-/* ---- handlers ----------------------------------------------------------------- */
+/* ---- handlers ------------------------------------------------------------ */
 
 /* Records the change in the audit trail, in the change's transaction. */
 static enum scim_err
 audit(struct store_txn *txn, const struct exchange *x, const char *op,
     const char *id, const char *version, struct scim_error *err)
 {
-	return store_audit(txn, x->token, op, schema_resource_type(x->type)->name,
+	return store_audit(txn, x->token, op,
+	    schema_resource_type(x->type)->name,
 	    id, version, x->app->conf.audit_keep, err);
 }
 
 /* What a write callback needs, and what it produces. */
 struct change {
 	struct exchange		*x;
-	const json_t		*valid;		/* validated body (create, replace) */
-	const json_t		*members;	/* Group.members of the body, or NULL */
+	/* validated body (create, replace) */
+	const json_t		*valid;
+	/* Group.members of the body, or NULL */
+	const json_t		*members;
 	const char		*pwhash;	/* Argon2id string or NULL */
-	char			*pre_password;	/* a PATCH's, seen before the */
-	char			*pre_hash;	/* write, and its hash (owned) */
+	/* A PATCH's clear password seen before the write, and its hash
+	 * (both owned). */
+	char			*pre_password;
+	char			*pre_hash;
 	struct projection	 proj;
 	json_t			*out;		/* rendered result (owned) */
 	int			 status;

@@ -44,10 +44,14 @@ static const struct route {
 	{ "/Me", P_EXACT, HTTP_PUT, discovery_me, RT_USER, false },
 	{ "/Me", P_EXACT, HTTP_PATCH, discovery_me, RT_USER, false },
 	{ "/Me", P_EXACT, HTTP_DELETE, discovery_me, RT_USER, false },
-	{ "/ServiceProviderConfig", P_EXACT, HTTP_GET, discovery_spc, RT_USER, false },
-	{ "/ServiceProviderConfigs", P_EXACT, HTTP_GET, discovery_spc, RT_USER, false },
-	{ "/ResourceTypes", P_EXACT, HTTP_GET, discovery_resource_types, RT_USER, false },
-	{ "/ResourceTypes", P_ARG, HTTP_GET, discovery_resource_type, RT_USER, false },
+	{ "/ServiceProviderConfig", P_EXACT, HTTP_GET, discovery_spc, RT_USER,
+	    false },
+	{ "/ServiceProviderConfigs", P_EXACT, HTTP_GET, discovery_spc, RT_USER,
+	    false },
+	{ "/ResourceTypes", P_EXACT, HTTP_GET, discovery_resource_types,
+	    RT_USER, false },
+	{ "/ResourceTypes", P_ARG, HTTP_GET, discovery_resource_type, RT_USER,
+	    false },
 	{ "/Schemas", P_EXACT, HTTP_GET, discovery_schemas, RT_USER, false },
 	{ "/Schemas", P_ARG, HTTP_GET, discovery_schema, RT_USER, false },
 };
@@ -113,7 +117,7 @@ router_match(enum http_method method, const char *path, struct route_match *m,
 	if (known)
 		return err_set(err, SCIM_ERR_METHOD,
 		    "%s is not allowed here; allowed: %s.",
-		    method_names[method][0] ? method_names[method] : "This method",
-		    allow);
+		    method_names[method][0] ? method_names[method] :
+		    "This method", allow);
 	return err_set(err, SCIM_ERR_NOT_FOUND, "No such endpoint.");
 }

@@ -42,7 +42,8 @@ static const char *const returned_names[] = {
 	[RET_NEVER] = "never", [RET_REQUEST] = "request",
 };
 static const char *const uniqueness_names[] = {
-	[UNIQ_NONE] = "none", [UNIQ_SERVER] = "server", [UNIQ_GLOBAL] = "global",
+	[UNIQ_NONE] = "none", [UNIQ_SERVER] = "server",
+	    [UNIQ_GLOBAL] = "global",
 };
 
 /* Index of s in names[0..n), case-insensitive, or -1. */
@@ -105,7 +106,8 @@ load_attr(const json_t *j, struct schema_attr *a, bool is_sub,
 
 		if (is_sub || n == 0 || n > LIMIT_EXT_ATTRS)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
-			    "extension attribute %s: complex needs 1 to %d simple sub-attributes",
+			    "extension attribute %s: complex needs 1 to %d "
+			    "simple sub-attributes",
 			    a->name, LIMIT_EXT_ATTRS);
 		if ((sub = calloc(n, sizeof(*sub))) == NULL)
 			return err_set(err, SCIM_ERR_NOMEM, NULL);
@@ -169,7 +171,8 @@ load_schema(const json_t *doc, struct scim_error *err)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "too many extensions on %s", rtypes[t].name);
 	rtypes[t].ext[e] = s;
-	rtypes[t].ext_required[e] = json_is_true(json_object_get(doc, "required"));
+	rtypes[t].ext_required[e] = json_is_true(json_object_get(doc,
+	    "required"));
 	registry[nregistry++] = s;
 	return SCIM_OK;
 }
@@ -184,11 +187,14 @@ schema_init(const char *ext_path, struct scim_error *err)
 
 	if (ext_path == NULL || *ext_path == '\0')
 		return SCIM_OK;
-	if ((root = json_load_file(ext_path, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+	if ((root = json_load_file(ext_path, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "schema file %s: line %d: %s", ext_path, jerr.line, jerr.text);
+		    "schema file %s: line %d: %s", ext_path, jerr.line,
+		    jerr.text);
 	list = root;
-	if (json_is_object(root) && json_is_array(json_object_get(root, "Resources")))
+	if (json_is_object(root) && json_is_array(json_object_get(root,
+	    "Resources")))
 		list = json_object_get(root, "Resources");
 	if (json_is_object(list)) {
 		rc = load_schema(list, err);
@@ -197,7 +203,8 @@ schema_init(const char *ext_path, struct scim_error *err)
 			rc = load_schema(json_array_get(list, i), err);
 	} else
 		rc = err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "schema file %s: expected a schema or an array of them", ext_path);
+		    "schema file %s: expected a schema or an array of them",
+		    ext_path);
 	json_decref(root);
 	return rc;
 }
@@ -295,8 +302,10 @@ schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 	for (i = 0; i < nregistry; i++) {
 		size_t l = strlen(registry[i]->urn);
 
-		if (l > ulen && l <= len && strncasecmp(text, registry[i]->urn, l) == 0 &&
-		    (l == len || text[l] == ':') && schema_allowed(t, registry[i])) {
+		if (l > ulen && l <= len && strncasecmp(text, registry[i]->urn,
+		    l) == 0 &&
+		    (l == len || text[l] == ':') &&
+		    schema_allowed(t, registry[i])) {
 			s = registry[i];
 			ulen = l;
 		}
@@ -356,7 +365,8 @@ schema_value_get(const json_t *resource, const struct attr_ref *ref)
 		if (ref->attr == NULL)
 			return (json_t *)resource;
 	}
-	if (ref->attr == NULL || (v = json_object_get(resource, ref->attr->name)) == NULL)
+	if (ref->attr == NULL || (v = json_object_get(resource,
+	    ref->attr->name)) == NULL)
 		return NULL;
 	if (ref->sub != NULL && json_is_object(v))
 		return json_object_get(v, ref->sub->name);
@@ -561,7 +571,8 @@ validate_simple(const struct schema_attr *a, const char *where, json_t *v,
 		if (json_is_string(v)) {
 			if (json_string_length(v) > LIMIT_STRING_BYTES)
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
-				    "attribute %s is longer than %d bytes", where,
+				    "attribute %s is longer than %d bytes",
+				    where,
 				    LIMIT_STRING_BYTES);
 			*out = json_incref(v);
 			return SCIM_OK;
@@ -598,7 +609,8 @@ validate_complex(const struct schema_attr *a, const char *where, json_t *v,
 	}
 	if (!json_is_object(v))
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "attribute %s must be a complex value (JSON object)", where);
+		    "attribute %s must be a complex value (JSON object)",
+		    where);
 	if ((o = json_object()) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	json_object_foreach(v, key, val) {
@@ -611,7 +623,8 @@ validate_complex(const struct schema_attr *a, const char *where, json_t *v,
 			    "attribute %s.%s is given twice", where, s->name);
 		}
 		snprintf(sub_where, sizeof(sub_where), "%s.%s", where, s->name);
-		if ((rc = validate_simple(s, sub_where, val, &nv, err)) != SCIM_OK) {
+		if ((rc = validate_simple(s, sub_where, val, &nv,
+		    err)) != SCIM_OK) {
 			json_decref(o);
 			return rc;
 		}
@@ -648,7 +661,8 @@ validate_attr(const struct schema_attr *a, const char *where, json_t *v,
 	if (!json_is_array(v))
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "attribute %s is multi-valued and must be an array", where);
-	max = strcmp(a->name, "members") == 0 ? LIMIT_JSON_MEMBERS : LIMIT_MULTI_VALUES;
+	max = strcmp(a->name, "members") == 0 ? LIMIT_JSON_MEMBERS :
+	    LIMIT_MULTI_VALUES;
 	if (json_array_size(v) > max)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "attribute %s has more than %zu values", where, max);
@@ -705,8 +719,10 @@ validate_object(enum rtype t, const struct schema *s, bool core,
 				    "attribute password must be a string");
 			if (password != NULL) {
 				free(*password);
-				if ((*password = strdup(json_string_value(val))) == NULL)
-					return err_set(err, SCIM_ERR_NOMEM, NULL);
+				*password = strdup(json_string_value(val));
+				if (*password == NULL)
+					return err_set(err, SCIM_ERR_NOMEM,
+					    NULL);
 			}
 			continue;
 		}
@@ -751,7 +767,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 	schemas = json_object_get(in, "schemas");
 	if (!json_is_array(schemas))
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "attribute schemas must be an array naming %s", r->core->urn);
+		    "attribute schemas must be an array naming %s",
+		    r->core->urn);
 	json_array_foreach(schemas, i, v) {
 		const char *urn = json_string_value(v);
 
@@ -762,7 +779,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 			has_core |= s == r->core;
 			continue;
 		}
-		if (t == RT_GROUP && strcasecmp(urn, SCHEMA_URN_ADSCIM_GROUP) == 0)
+		if (t == RT_GROUP && strcasecmp(urn,
+		    SCHEMA_URN_ADSCIM_GROUP) == 0)
 			continue;
 		{
 			char esc[96];
@@ -784,9 +802,11 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 		rc = err_set(err, SCIM_ERR_NOMEM, NULL);
 		goto fail;
 	}
-	if ((rc = validate_object(t, r->core, true, in, res, password, err)) != SCIM_OK)
+	if ((rc = validate_object(t, r->core, true, in, res, password,
+	    err)) != SCIM_OK)
 		goto fail;
-	/* Common attributes: only externalId is writable; id, meta are readOnly. */
+	/* Common attributes: only externalId is writable; id, meta are
+	 * readOnly. */
 	for (i = 0; r->ext[i] != NULL; i++) {
 		s = r->ext[i];
 		v = NULL;
@@ -813,7 +833,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 			rc = err_set(err, SCIM_ERR_NOMEM, NULL);
 			goto fail;
 		}
-		if ((rc = validate_object(t, s, false, v, ext, NULL, err)) != SCIM_OK) {
+		if ((rc = validate_object(t, s, false, v, ext, NULL,
+		    err)) != SCIM_OK) {
 			json_decref(ext);
 			goto fail;
 		}
@@ -914,7 +935,8 @@ attr_to_json(const struct schema_attr *a)
 	if (o == NULL)
 		return NULL;
 	if (a->canonical != NULL)
-		json_object_set_new(o, "canonicalValues", string_list(a->canonical));
+		json_object_set_new(o, "canonicalValues",
+		    string_list(a->canonical));
 	if (a->type == AT_REFERENCE)
 		json_object_set_new(o, "referenceTypes", a->ref_types != NULL ?
 		    string_list(a->ref_types) : json_pack("[s]", "external"));
@@ -945,7 +967,8 @@ schema_to_json(const struct schema *s, const char *base_url)
 	    "name", s->name,
 	    "description", s->description != NULL ? s->description : "",
 	    "attributes", attrs,
-	    "meta", "resourceType", "Schema", "location", loc != NULL ? loc : "");
+	    "meta", "resourceType", "Schema", "location",
+	    loc != NULL ? loc : "");
 	free(loc);
 	return o;
 }
@@ -972,7 +995,8 @@ schema_resource_type_json(enum rtype t, const char *base_url)
 	    "description", r->description,
 	    "schema", r->core->urn,
 	    "schemaExtensions", exts,
-	    "meta", "resourceType", "ResourceType", "location", loc != NULL ? loc : "");
+	    "meta", "resourceType", "ResourceType", "location",
+	    loc != NULL ? loc : "");
 	free(loc);
 	return o;
 }

@@ -36,24 +36,36 @@ static const struct {
 	const char	*cmd;
 	const char	*text;
 } synopses[] = {
-	{ "init",	"  init                  create the store\n" },
-	{ "token",	"  token add NAME [--expires WHEN]\n"
-			"                        make a bearer token; prints it last\n"
-			"                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
-			"  token list            list tokens: name, created, expires\n"
-			"  token revoke NAME     remove a token\n" },
-	{ "backup",	"  backup DEST-DIR       consistent, compacted copy of a live store\n" },
-	{ "verify",	"  verify                check indexes against records\n" },
-	{ "reindex",	"  reindex               rebuild every index from the records\n" },
-	{ "stats",	"  stats                 counts, file and map size, readers\n" },
-	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
-	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore SRC-DIR       replace the content with a backup\n" },
-	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n" },
-	{ "group",	"  group get ID | group list\n" },
-	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
-			"                        the change trail, one JSON entry a line\n"
-			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
+	{ "init",
+	    "  init                  create the store\n" },
+	{ "token",
+	    "  token add NAME [--expires WHEN]\n"
+	    "                        make a bearer token; prints it last\n"
+	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31...)\n"
+	    "  token list            list tokens: name, created, expires\n"
+	    "  token revoke NAME     remove a token\n" },
+	{ "backup",
+	    "  backup DEST-DIR       consistent copy of a live store\n" },
+	{ "verify",
+	    "  verify                check indexes against records\n" },
+	{ "reindex",
+	    "  reindex               rebuild every index from the records\n" },
+	{ "stats",
+	    "  stats                 counts, file and map size, readers\n" },
+	{ "export",
+	    "  export [users|groups] [FILE]   NDJSON, one resource a line\n" },
+	{ "import",
+	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
+	{ "restore",
+	    "  restore SRC-DIR       replace the content with a backup\n" },
+	{ "user",
+	    "  user get ID | user find NAME-OR-EMAIL | user list\n" },
+	{ "group",
+	    "  group get ID | group list\n" },
+	{ "audit",
+	    "  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
+	    "                        the change trail, one JSON entry a line\n"
+	    "                        (WHEN: 2h, 7d, 2026-11-01...: since)\n" },
 };
 
 /* Prints the usage of cmd (every command when cmd is NULL or unknown). */
@@ -90,7 +102,8 @@ wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
@@ -157,7 +170,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	if (*when >= '0' && *when <= '9' && strchr(when, '-') == NULL) {
 		errno = 0;
 		n = strtoul(when, &end, 10);
-		if (errno != 0 || end == when || end[0] == '\0' || end[1] != '\0' ||
+		if (errno != 0 || end == when || end[0] == '\0' ||
+		    end[1] != '\0' ||
 		    n == 0 || n > 100UL * 366)
 			return false;
 		switch (*end) {
@@ -170,7 +184,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	} else {
 		if ((rest = strptime(when, "%Y-%m-%d", &tm)) == NULL)
 			return false;
-		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S", &tm)) ==
+		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S",
+		    &tm)) ==
 		    NULL)
 			return false;
 		if (*rest == 'Z')
@@ -224,13 +239,14 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	char expires[40];
 
 	if (argc >= 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ? 0 : 1;
+		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ?
+		    0 : 1;
 	memset(&t, 0, sizeof(t));
 	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
 	    strcmp(argv[2], "--expires") == 0) {
 		if (!parse_expiry(argv[3], expires, sizeof(expires))) {
-			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes a "
-			    "lifetime (90d, 12h, 30m) or a future date "
+			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires "
+			    "takes a lifetime (90d, 12h, 30m) or a future date "
 			    "(2027-01-31 or 2027-01-31T12:00:00Z)");
 			return 1;
 		}
@@ -255,18 +271,20 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 			return 1;
 		fprintf(stderr, "Token %s created%s%s. It is shown once; the "
 		    "store keeps only its hash.\n", t.name,
-		    t.expires ? ", valid until " : "", t.expires ? t.expires : "");
+		    t.expires ? ", valid until " : "",
+		    t.expires ? t.expires : "");
 		printf("%s\n", token);
 		sodium_memzero(token, sizeof(token));
 		return 0;
 	}
 	if (strcmp(argv[0], "revoke") == 0)
-		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ? 0 : 1;
+		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ?
+		    0 : 1;
 	usage();
 	return 2;
 }
 
-/* ---- maintenance ---------------------------------------------------------- */
+/* ---- maintenance --------------------------------------------------------- */
 
 struct verify_ctx {
 	bool	 repair;
@@ -294,7 +312,8 @@ cmd_verify(struct store *s, bool repair, struct scim_error *err)
 	if (e != SCIM_OK)
 		return 1;
 	if (repair) {
-		printf("indexes rebuilt; %zu stale entries dropped\n", v.problems);
+		printf("indexes rebuilt; %zu stale entries dropped\n",
+		    v.problems);
 		return 0;
 	}
 	printf("%zu problems found\n", v.problems);
@@ -414,7 +433,8 @@ export_one(const char *id, void *vctx)
 	else if ((x->e = store_members(x->txn, id, member_value, holder,
 	    x->err)) == SCIM_OK) {
 		if (json_array_size(json_object_get(holder, "members")) > 0) {
-			json_t *meta = json_incref(json_object_get(rec, "meta"));
+			json_t *meta = json_incref(json_object_get(rec,
+			    "meta"));
 
 			json_object_del(rec, "meta");
 			json_object_set(rec, "members",
@@ -462,11 +482,13 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "users") == 0 || strcmp(argv[i], "groups") == 0)
+		if (strcmp(argv[i], "users") == 0 ||
+		    strcmp(argv[i], "groups") == 0)
 			a.which = argv[i];
-		else if (a.out == stdout && (a.out = fopen(argv[i], "w")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot write %s: %s",
-			    argv[i], strerror(errno));
+		else if (a.out == stdout &&
+		    (a.out = fopen(argv[i], "w")) == NULL) {
+			err_set(err, SCIM_ERR_UNAVAILABLE,
+			    "cannot write %s: %s", argv[i], strerror(errno));
 			return 1;
 		}
 	}
@@ -476,7 +498,7 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	return rc;
 }
 
-/* ---- import ------------------------------------------------------------------ */
+/* ---- import -------------------------------------------------------------- */
 
 struct import_item {
 	enum rtype	 type;
@@ -577,7 +599,8 @@ struct import_state {
 	struct store		*store;
 	bool			 atomic;
 	struct import_batch	 batch;		/* records not yet written */
-	struct import_batch	 groups;	/* groups with members, for later */
+	/* groups with members, for later */
+	struct import_batch	 groups;
 	size_t			 imported, rejected;
 };
 
@@ -599,13 +622,15 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			return e;
 		json_object_set_new(json_object_get(it->rec, "meta"), "version",
 		    json_string(version));
-		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
+		if ((e = store_put(txn, it->type, NULL, it->rec,
+		    err)) != SCIM_OK) {
 			char line[64];
 
 			snprintf(line, sizeof(line), "line %zu: ", it->line);
 			return err_set(err, e, "%s%s", line, err->detail);
 		}
-		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
+		if ((e = store_audit(txn, "scimctl", "import",
+		    it->type == RT_USER ?
 		    "User" : "Group", json_string_value(json_object_get(it->rec,
 		    "id")), version, 0, err)) != SCIM_OK)
 			return e;
@@ -736,7 +761,8 @@ import_memberships(struct import_state *st, struct scim_error *err)
 		    st->groups.n - start : LIMIT_IMPORT_BATCH;
 		part.records = false;
 		part.members = true;
-		if ((e = store_write(st->store, import_fn, &part, err)) != SCIM_OK)
+		if ((e = store_write(st->store, import_fn, &part,
+		    err)) != SCIM_OK)
 			return e;
 	}
 	return SCIM_OK;
@@ -774,11 +800,13 @@ cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
 		if (strspn(buf, " \t\r\n") == (size_t)n)
 			continue;
 		doc = json_loadb(buf, (size_t)n, 0, &je);
-		if (doc == NULL && st.imported + st.batch.n + st.rejected == 0) {
+		if (doc == NULL &&
+		    st.imported + st.batch.n + st.rejected == 0) {
 			/* Maybe a multi-line ListResponse: read it whole. */
 			rewind(in);
 			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: %s\n",
+				fprintf(stderr,
+				    "scimctl: import: line %d: %s\n",
 				    je.line, je.text);
 				rc = 1;
 				goto done;
@@ -838,7 +866,7 @@ done:
 	return rc;
 }
 
-/* ---- read access ---------------------------------------------------------- */
+/* ---- read access --------------------------------------------------------- */
 
 struct show_ctx {
 	enum rtype	 type;
@@ -919,7 +947,8 @@ cmd_show(struct store *s, enum rtype t, int argc, char **argv,
 struct audit_ctx {
 	unsigned long long	 after;
 	const char		*id;
-	const char		*since;	/* RFC 3339 in store_now()'s form, or NULL */
+	/* RFC 3339 in store_now()'s form, or NULL */
+	const char		*since;
 };
 
 static bool
@@ -1014,7 +1043,8 @@ main(int argc, char *argv[])
 	bool create;
 
 	err_clear(&err);
-	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	/* it prints new tokens, reads the store */
+	sandbox_no_core_dumps();
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);

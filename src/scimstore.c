@@ -190,7 +190,8 @@ each_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	r->c.txn = txn;
 	switch (r->kind) {
 	case EACH_RECORDS:
-		return store_scan(txn, r->c.type, NULL, each_record, &r->c, err);
+		return store_scan(txn, r->c.type, NULL, each_record, &r->c,
+		    err);
 	case EACH_GROUPS_OF:
 		return store_memberof(txn, r->c.key, each_id, &r->c, err);
 	case EACH_MEMBERS_OF:

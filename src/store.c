@@ -59,9 +59,12 @@ static const struct {
 } index_table[IDX__COUNT] = {
 	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", true, true },
 	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", true, false },
-	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", false, false },
-	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", true, false },
-	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", false, false },
+	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", false,
+	    false },
+	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", true,
+	    false },
+	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", false,
+	    false },
 };
 
 _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
@@ -364,8 +367,8 @@ disk_nearly_full(const char *path)
 
 	if (statfs(path, &sf) != 0)
 		return false;
-	return (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize <
-	    4ULL * LIMIT_BODY_BYTES;
+	return (unsigned long long)sf.f_bavail *
+	    (unsigned long long)sf.f_bsize < 4ULL * LIMIT_BODY_BYTES;
 }
 
 enum scim_err
@@ -718,7 +721,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 		if (v.mv_size == STORE_ID_LEN) {
 			memcpy(other, v.mv_data, STORE_ID_LEN);
 			other[STORE_ID_LEN] = '\0';
-			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
+			if ((e = del_pair(t, mirror, other, id,
+			    err)) != SCIM_OK)
 				break;
 		}
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
@@ -877,13 +881,16 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 
 	if (make_key(idx, prefix, len, &k, NULL) != SCIM_OK)
 		return SCIM_OK;
-	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[idx].db), &c)) != 0)
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[idx].db),
+	    &c)) != 0)
 		return mdb_error(NULL, rc, "cursor", err);
 	key.mv_size = k.len;
 	key.mv_data = k.key;
-	for (rc = mdb_cursor_get(c, &key, &v, k.len ? MDB_SET_RANGE : MDB_FIRST);
+	for (rc = mdb_cursor_get(c, &key, &v,
+	    k.len ? MDB_SET_RANGE : MDB_FIRST);
 	    rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-		if (key.mv_size < k.len || memcmp(key.mv_data, k.key, k.len) != 0)
+		if (key.mv_size < k.len || memcmp(key.mv_data, k.key,
+		    k.len) != 0)
 			break;
 		if (v.mv_size != STORE_ID_LEN)
 			continue;
@@ -923,7 +930,7 @@ store_next_version(struct store_txn *t, char *buf, size_t bufsz,
 	return SCIM_OK;
 }
 
-/* ---- membership ----------------------------------------------------------- */
+/* ---- membership ---------------------------------------------------------- */
 
 static enum scim_err
 put_pair(struct store_txn *t, enum db d, const char *k, const char *v,
@@ -979,7 +986,8 @@ store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
 {
 	if (!id_ok(gid))
 		return SCIM_OK;
-	return scan_dups(t, dbi(t, DB_MEMBERS), gid, STORE_ID_LEN, fn, ctx, err);
+	return scan_dups(t, dbi(t, DB_MEMBERS), gid, STORE_ID_LEN, fn, ctx,
+	    err);
 }
 
 enum scim_err
@@ -992,7 +1000,7 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 	    err);
 }
 
-/* ---- passwords and tokens ------------------------------------------------- */
+/* ---- passwords and tokens ------------------------------------------------ */
 
 enum scim_err
 store_password_put(struct store_txn *t, const char *id, const char *hash,
@@ -1154,7 +1162,8 @@ store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
 		json_decref(doc);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens", err);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens",
+	    err);
 }
 
 /* Reads (or, in a write transaction, makes) the cursor key. */
@@ -1201,7 +1210,7 @@ store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* ---- audit trail ----------------------------------------------------------- */
+/* ---- audit trail --------------------------------------------------------- */
 
 static void
 be64(unsigned char out[8], unsigned long long n)
@@ -1304,7 +1313,7 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 	    mdb_error(NULL, rc, "audit", err);
 }
 
-/* ---- maintenance ------------------------------------------------------------ */
+/* ---- maintenance --------------------------------------------------------- */
 
 struct restore_ctx {
 	struct store	*src;
@@ -1513,7 +1522,7 @@ store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
 	return SCIM_OK;
 }
 
-/* ---- ids and time ----------------------------------------------------------- */
+/* ---- ids and time -------------------------------------------------------- */
 
 void
 store_now(char *buf, size_t bufsz)
@@ -1569,7 +1578,8 @@ store_id_valid(const char *s, size_t len)
 			if (s[i] != '-')
 				return false;
 		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' &&
+		    s[i] <= 'F')))
 			return false;
 	}
 	return true;

@@ -2,7 +2,8 @@
  * store.h: the LMDB store, the one source of truth of scimd.
  *
  * One LMDB environment (a directory) holds named databases:
- *	meta		"layout" -> "1", "seq" -> 8-byte big-endian write counter
+ *	meta		"layout" -> "1", "seq" -> 8-byte big-endian write
+ *			counter
  *	users, groups	id (36-char lower-case UUID) -> canonical SCIM JSON
  *	idx_username	case-folded userName -> user id (unique)
  *	idx_email	case-folded emails[].value -> user id (dupsort)
@@ -252,7 +253,8 @@ enum scim_err	store_audit(struct store_txn *txn, const char *who,
  * order, until fn returns false.  json is borrowed for the call. */
 typedef bool (*store_audit_fn)(unsigned long long seq, const char *json,
 		    size_t len, void *ctx);
-enum scim_err	store_audit_list(struct store_txn *txn, unsigned long long after,
+enum scim_err	store_audit_list(struct store_txn *txn,
+    unsigned long long after,
 		    store_audit_fn fn, void *ctx, struct scim_error *err);
 
 /* ---- maintenance (scimctl) -------------------------------------------- */
