@@ -20,6 +20,11 @@
 #include "sandbox.h"
 #include "schema.h"
 
+/*
+ * Reads the settings, refuses root unless allowed, loads the schemas and
+ * opens the store; everything it made is app_close()'s to free, even on
+ * failure.
+ */
 enum scim_err
 app_open(struct app *app, const char *conf_path, const char *argv0,
     struct scim_error *err)
@@ -45,6 +50,8 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	return store_open(app->conf.db, false, &app->store, err);
 }
 
+/* Enters the sandbox the settings ask for; a required one that cannot be
+ * entered is SCIM_ERR_UNAVAILABLE, an "auto" one only logs. */
 enum scim_err
 app_confine(struct app *app, struct scim_error *err)
 {
@@ -76,6 +83,7 @@ app_confine(struct app *app, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Closes the store and frees the settings; safe after a failed app_open. */
 void
 app_close(struct app *app)
 {
@@ -108,6 +116,8 @@ error_response(struct http_response *res, const struct scim_error *err,
 	json_decref(j);
 }
 
+/* Answers with the SCIM Error for err (503 when app_open failed), reading
+ * nothing of the request. */
 void
 app_serve_error(const struct http_io *io, const struct scim_error *err)
 {
@@ -208,6 +218,11 @@ auth_log_allowed(struct app *app, bool refused, time_t now)
 	return false;
 }
 
+/*
+ * One request from parse to answer: authentication before the body is
+ * read, then the route's handler; every failure is one SCIM Error, and
+ * one log line records the outcome.
+ */
 void
 app_serve(struct app *app, const struct http_io *io)
 {

@@ -240,6 +240,11 @@ is_error(const json_t *r)
 	return s == NULL || s[0] >= '4';
 }
 
+/*
+ * POST /Bulk: checks the message and its limits, runs the operations in
+ * order (passes over those waiting for a bulkId), stops after failOnErrors
+ * failures, and answers one BulkResponse.
+ */
 enum scim_err
 bulk_post(struct exchange *x, struct scim_error *err)
 {

@@ -50,6 +50,8 @@ yes_or_no(const char *value, bool *flag)
 	return 0;
 }
 
+/* Applies one "key = value" line of the settings file to c; an unknown
+ * key or a bad value is SCIM_ERR_INVALID_VALUE naming the file and line. */
 static enum scim_err
 set_key(struct conf *c, const char *key, const char *value, const char *file,
     int line, struct scim_error *err)
@@ -124,6 +126,8 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 	    file, line, key);
 }
 
+/* Reads the settings file at path line by line (comments after '#',
+ * blank lines skipped); the first bad line fails the whole file. */
 static enum scim_err
 read_file(struct conf *c, const char *path, struct scim_error *err)
 {
@@ -156,6 +160,11 @@ read_file(struct conf *c, const char *path, struct scim_error *err)
 	return e;
 }
 
+/*
+ * Defaults, then the first settings file found (the given path,
+ * $SCIMD_CONF, scimd.conf beside the binary), then the environment's
+ * overrides.
+ */
 enum scim_err
 conf_load(struct conf *c, const char *path, const char *argv0,
     struct scim_error *err)
@@ -190,6 +199,7 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 	return SCIM_OK;
 }
 
+/* Frees the strings c owns; c is zeroed. */
 void
 conf_free(struct conf *c)
 {

@@ -73,6 +73,8 @@ err_entry(enum scim_err code)
 	return &err_table[code];
 }
 
+/* Formats the detail into err (truncated, never overflowed); NULL fmt
+ * keeps the default detail of code. */
 enum scim_err
 err_set(struct scim_error *err, enum scim_err code, const char *fmt, ...)
 {
@@ -90,6 +92,7 @@ err_set(struct scim_error *err, enum scim_err code, const char *fmt, ...)
 	return code;
 }
 
+/* Changes err's code, keeping its detail. */
 enum scim_err
 err_recode(struct scim_error *err, enum scim_err code)
 {
@@ -98,6 +101,7 @@ err_recode(struct scim_error *err, enum scim_err code)
 	return code;
 }
 
+/* SCIM_OK and an empty detail. */
 void
 err_clear(struct scim_error *err)
 {
@@ -107,24 +111,29 @@ err_clear(struct scim_error *err)
 	err->detail[0] = '\0';
 }
 
+/* From the table; out-of-range codes read as SCIM_ERR_INTERNAL. */
 int
 err_http_status(enum scim_err code)
 {
 	return err_entry(code)->status;
 }
 
+/* From the table; NULL where RFC 7644 3.12 defines no scimType. */
 const char *
 err_scim_type(enum scim_err code)
 {
 	return err_entry(code)->scim_type;
 }
 
+/* From the table: a sentence safe to send as it is. */
 const char *
 err_default_detail(enum scim_err code)
 {
 	return err_entry(code)->detail;
 }
 
+/* Copies untrusted bytes for a detail or a log: controls and non-ASCII
+ * become '?', a long input ends in "...", the output is NUL-terminated. */
 void
 err_escape(char *out, size_t outsz, const char *s, size_t len)
 {

@@ -70,6 +70,8 @@ cgi_write(void *ctx, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
+/* Opens the app, then answers one CGI request or FastCGI requests until
+ * libfcgi says stop; closes the store on every path before returning. */
 int
 fcgi_run(const char *conf_path, const char *argv0)
 {

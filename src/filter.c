@@ -70,6 +70,7 @@ keyword(struct parser *p, const char *kw)
 	return true;
 }
 
+/* Frees the tree; NULL is a no-op. */
 void
 filter_free(struct filter_node *n)
 {
@@ -84,6 +85,8 @@ filter_free(struct filter_node *n)
 	free(n);
 }
 
+/* A zeroed node of op, counted against LIMIT_FILTER_TERMS; NULL with
+ * p->err set when over the limit or out of memory. */
 static struct filter_node *
 node_new(struct parser *p, enum filter_op op)
 {
@@ -333,6 +336,8 @@ fail:
 	return NULL;
 }
 
+/* A factor: ["not"] "(" filter ")", or a comparison or value path;
+ * recursion bounded by LIMIT_FILTER_DEPTH. */
 static struct filter_node *
 parse_not(struct parser *p, int depth, bool in_vp)
 {
@@ -433,6 +438,8 @@ parse_or(struct parser *p, int depth, bool in_vp)
 	return parse_chain(p, depth, in_vp, FILTER_OR);
 }
 
+/* Parses a whole filter: any byte left after the expression, a NUL or
+ * an over-long text is SCIM_ERR_INVALID_FILTER with the offset. */
 enum scim_err
 filter_parse(const char *text, size_t len, struct filter_node **out,
     struct scim_error *err)
@@ -489,6 +496,7 @@ print_wrapped(const struct filter_node *n, struct buf *b)
 	return buf_putc(b, ')');
 }
 
+/* The canonical text of the tree (the golden tests compare it). */
 enum scim_err
 filter_print(const struct filter_node *n, struct buf *b)
 {
@@ -591,6 +599,11 @@ check_compare(const struct filter_node *n, const struct schema_attr *a,
 	return SCIM_OK;
 }
 
+/*
+ * Checks one node against type t (inside a value path, against the
+ * sub-attributes of outer): every name known, operators and values
+ * that fit the attribute's type.
+ */
 static enum scim_err
 check_node(const struct filter_node *n, enum rtype t,
     const struct schema_attr *outer, struct scim_error *err)
@@ -638,6 +651,7 @@ check_node(const struct filter_node *n, enum rtype t,
 	return check_compare(n, value_attr(&ref), name, err);
 }
 
+/* check_node() from the root: SCIM_OK or SCIM_ERR_INVALID_FILTER. */
 enum scim_err
 filter_check(const struct filter_node *n, enum rtype t, struct scim_error *err)
 {
@@ -658,6 +672,8 @@ folded(const json_t *s, size_t *len)
 	return out;
 }
 
+/* Compares two strings (already folded when case-insensitive) with op:
+ * byte order for gt/ge/lt/le, substring tests for co/sw/ew. */
 static bool
 string_compare(enum filter_op op, const char *x, size_t xl, const char *y,
     size_t yl)
@@ -918,6 +934,7 @@ match_node(const struct filter_node *n, enum rtype t,
 	}
 }
 
+/* Evaluates the tree on one resource (match_node from the root). */
 bool
 filter_match(const struct filter_node *n, enum rtype t, const json_t *resource)
 {

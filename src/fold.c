@@ -23,6 +23,11 @@ fold_is_ascii(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * Folds into out[outsz] without allocating when the result fits;
+ * SCIM_ERR_TOO_LARGE when it does not, SCIM_ERR_INVALID_VALUE for bad
+ * UTF-8.
+ */
 enum scim_err
 fold_into(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
 {
@@ -54,6 +59,8 @@ fold_into(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
 	return SCIM_OK;
 }
 
+/* Full Unicode case folding with NFC normalisation (libunistring), into
+ * a new NUL-terminated string. */
 enum scim_err
 fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 {

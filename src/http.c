@@ -32,6 +32,7 @@ hexval(int c)
 	return -1;
 }
 
+/* Percent-decodes into a new string; NULL for a bad escape or a NUL. */
 char *
 http_decode(const char *s, size_t len, bool plus)
 {
@@ -183,6 +184,8 @@ port_ok(const char *port)
 	    strspn(port, "0123456789") == strlen(port);
 }
 
+/* scheme://host[:port]/mount from the request, Host checked and bounded,
+ * the mount percent-encoded: the base of every URL in an answer. */
 static enum scim_err
 make_base_url(const struct http_io *io, const char *mount, size_t mlen,
     struct http_request *req, struct scim_error *err)
@@ -259,6 +262,8 @@ method_of(const char *m)
 	return HTTP_OTHER;
 }
 
+/* Copies and checks every CGI variable used, each bounded by
+ * limits.h; reads no body byte. */
 enum scim_err
 http_request_parse(const struct http_io *io, const char *mount,
     const char *base_url, struct http_request *req, struct scim_error *err)
@@ -382,6 +387,8 @@ http_request_parse(const struct http_io *io, const char *mount,
 	return SCIM_OK;
 }
 
+/* Reads CONTENT_LENGTH bytes, or to EOF when none was given, refusing
+ * more than LIMIT_BODY_BYTES with SCIM_ERR_TOO_LARGE. */
 enum scim_err
 http_read_body(const struct http_io *io, struct http_request *req,
     struct scim_error *err)
@@ -427,6 +434,7 @@ http_read_body(const struct http_io *io, struct http_request *req,
 	return SCIM_OK;
 }
 
+/* Frees what req owns; req is zeroed. */
 void
 http_request_free(struct http_request *req)
 {
@@ -446,6 +454,7 @@ http_request_free(struct http_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* Looks a query parameter up by name, case-insensitively. */
 const char *
 http_param(const struct http_request *req, const char *name)
 {
@@ -458,6 +467,7 @@ http_param(const struct http_request *req, const char *name)
 	return NULL;
 }
 
+/* An empty 200 response with bounded header and body buffers. */
 void
 http_response_init(struct http_response *res)
 {
@@ -466,6 +476,7 @@ http_response_init(struct http_response *res)
 	buf_init(&res->body, 256 * 1024 * 1024);
 }
 
+/* Frees the response's buffers. */
 void
 http_response_free(struct http_response *res)
 {
@@ -473,6 +484,8 @@ http_response_free(struct http_response *res)
 	buf_free(&res->body);
 }
 
+/* Appends "name: value"; a value holding CR or LF is dropped, so a
+ * header can never be injected. */
 enum scim_err
 http_response_header(struct http_response *res, const char *name,
     const char *value)
@@ -482,6 +495,7 @@ http_response_header(struct http_response *res, const char *name,
 	return buf_printf(&res->headers, "%s: %s\r\n", name, value);
 }
 
+/* The reason phrase of the statuses scimd sends; that of 500 otherwise. */
 const char *
 http_reason(int status)
 {
@@ -506,6 +520,8 @@ http_reason(int status)
 	}
 }
 
+/* Writes the Status line, the headers and the body (none for HEAD, 204
+ * and 304) to io. */
 int
 http_response_send(const struct http_io *io, const struct http_response *res,
     bool head)

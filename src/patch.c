@@ -29,6 +29,7 @@ get_ci(const json_t *o, const char *key, const char **real)
 	return NULL;
 }
 
+/* Frees what a parsed path owns; out is zeroed. */
 void
 patch_path_clear(struct patch_path *p)
 {
@@ -36,6 +37,8 @@ patch_path_clear(struct patch_path *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* attrPath ["[" valFilter "]" ["." subAttr]]: the attribute resolved
+ * against t's schemas, the filter parsed and checked. */
 enum scim_err
 patch_path_parse(enum rtype t, const char *text, size_t len,
     struct patch_path *out, struct scim_error *err)
@@ -625,6 +628,8 @@ opcode(const char *s, enum patch_opcode *op)
 	return true;
 }
 
+/* Applies every operation to resource in order; the first failure stops
+ * and is returned, and the caller drops the copy (all or nothing). */
 enum scim_err
 patch_apply(enum rtype t, json_t *resource, const json_t *body,
     const struct patch_hooks *hooks, struct scim_error *err)

@@ -270,6 +270,8 @@ sort_value(const json_t *rec, const struct attr_ref *ref)
 	return pick != NULL ? json_incref(pick) : NULL;
 }
 
+/* Appends id (and its sort key) to the run's hits, doubling the array;
+ * false with r->e set when out of memory. */
 static bool
 add_hit(struct run *r, const char *id, const json_t *rec)
 {
@@ -314,6 +316,11 @@ struct collect {
 	struct store_txn	*txn;
 };
 
+/*
+ * Store callback: one candidate id, re-checked with the full filter unless
+ * the index lookup was the filter; false stops the walk (error or scan
+ * budget spent).
+ */
 static bool
 collect_one(const char *id, void *ctx)
 {
@@ -326,8 +333,13 @@ collect_one(const char *id, void *ctx)
 		return false;
 	if ((r->q->filter == NULL || r->exact) && !r->has_sort)
 		return add_hit(r, id, NULL);
-	if (store_get(c->txn, r->type, id, &rec, NULL) != SCIM_OK)
+	if ((r->e = store_get(c->txn, r->type, id, &rec, r->err)) ==
+	    SCIM_ERR_NOT_FOUND) {
+		r->e = SCIM_OK;
 		return true;	/* an index entry without record: skip */
+	}
+	if (r->e != SCIM_OK)
+		return false;
 	if (r->links && resource_add_links(c->txn, r->type,
 	    r->x->req->base_url, rec, NULL) != SCIM_OK) {
 		json_decref(rec);
@@ -597,6 +609,11 @@ fail:
 	    "ask for fewer resources with count.");
 }
 
+/*
+ * The query in one read transaction: counts and seeks when unfiltered,
+ * otherwise collects, sorts and pages the hits, then writes the
+ * ListResponse.
+ */
 static enum scim_err
 run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -852,12 +869,14 @@ fail:
 	return e;
 }
 
+/* GET /Users, /Groups: the list with the request's parameters. */
 enum scim_err
 query_list(struct exchange *x, struct scim_error *err)
 {
 	return list_types(x, &x->type, 1, err);
 }
 
+/* GET / (the root): both types in one list. */
 enum scim_err
 query_list_all(struct exchange *x, struct scim_error *err)
 {
@@ -923,6 +942,7 @@ search_request(struct exchange *x, struct query *q, struct scim_error *err)
 	    json_string_value(json_object_get(b, "sortOrder")), err);
 }
 
+/* POST /Users/.search, /Groups/.search: parameters from a SearchRequest. */
 enum scim_err
 query_search(struct exchange *x, struct scim_error *err)
 {
@@ -938,6 +958,7 @@ query_search(struct exchange *x, struct scim_error *err)
 	return e;
 }
 
+/* POST /.search: a SearchRequest over both types. */
 enum scim_err
 query_search_all(struct exchange *x, struct scim_error *err)
 {

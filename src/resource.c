@@ -27,6 +27,8 @@
 
 /* ---- projection ---------------------------------------------------------- */
 
+/* Adds one attribute name (blanks trimmed) to p; names that resolve to
+ * nothing are ignored, as RFC 7644 3.9 allows. */
 static enum scim_err
 projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
     struct scim_error *err)
@@ -47,6 +49,7 @@ projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
 	return SCIM_OK;
 }
 
+/* Fills p from the attributes or excludedAttributes parameter. */
 enum scim_err
 projection_parse(enum rtype t, const char *attributes, const char *excluded,
     struct projection *p, struct scim_error *err)
@@ -71,6 +74,8 @@ projection_parse(enum rtype t, const char *attributes, const char *excluded,
 	return SCIM_OK;
 }
 
+/* Fills p from a SearchRequest's attributes or excludedAttributes
+ * arrays; an element that is not a string is SCIM_ERR_INVALID_VALUE. */
 enum scim_err
 projection_parse_json(enum rtype t, const json_t *attributes,
     const json_t *excluded, struct projection *p, struct scim_error *err)
@@ -99,6 +104,7 @@ projection_parse_json(enum rtype t, const json_t *attributes,
 	return SCIM_OK;
 }
 
+/* Applies RFC 7643's returned rules and p to one top-level name. */
 bool
 projection_wants(enum rtype t, const struct projection *p, const char *name)
 {
@@ -317,6 +323,8 @@ set_before_meta(json_t *obj, const char *key, json_t *value)
 		json_object_set_new(obj, "meta", meta);
 }
 
+/* Reads the links of rec's id from the membership databases and puts
+ * them before meta; a store error is returned, never an empty list. */
 enum scim_err
 resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
     json_t *rec, struct scim_error *err)
@@ -349,6 +357,8 @@ resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
 	return SCIM_OK;
 }
 
+/* The answer for a stored record: a copy with meta.location, the links
+ * when p wants them, projected by p. */
 enum scim_err
 resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
     const json_t *rec, const struct projection *p, json_t **out,
@@ -380,6 +390,7 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 
 /* ---- responses ----------------------------------------------------------- */
 
+/* Serialises j as the response body with the SCIM content type. */
 enum scim_err
 respond_json(struct exchange *x, int status, const json_t *j,
     struct scim_error *err)
@@ -820,6 +831,11 @@ change_respond(struct change *c, int status, enum scim_err e,
 	return respond_resource(c->x, status, c->out, err);
 }
 
+/*
+ * Write callback of POST: a new id and version, the record and its
+ * indexes, password hash and members, the audit entry, the 201 answer;
+ * any failure aborts it all.
+ */
 static enum scim_err
 create_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -878,6 +894,8 @@ prepare_body(struct exchange *x, enum schema_mode mode, json_t **valid,
 	return e;
 }
 
+/* POST /Users, /Groups: validates and hashes outside the transaction,
+ * then writes in one. */
 enum scim_err
 resource_create(struct exchange *x, struct scim_error *err)
 {
@@ -980,6 +998,8 @@ member_write(const char *id, void *ctx)
 	return m->e == SCIM_OK;
 }
 
+/* Whether the stored bytes can be sent as they are under p (only the
+ * links may be excluded); *links says whether they are wanted. */
 bool
 projection_splice(enum rtype t, const struct projection *p, bool *links)
 {
@@ -1072,6 +1092,8 @@ fail:
 	    SCIM_ERR_NOMEM : e, NULL);
 }
 
+/* Read callback of GET: splices the stored bytes when the projection
+ * allows, renders a parsed copy otherwise. */
 static enum scim_err
 get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1102,6 +1124,7 @@ get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return e;
 }
 
+/* GET /Users/{id}, /Groups/{id}, with If-None-Match and projection. */
 enum scim_err
 resource_get(struct exchange *x, struct scim_error *err)
 {
@@ -1137,6 +1160,8 @@ resource_get(struct exchange *x, struct scim_error *err)
 	return e;
 }
 
+/* Write callback of PUT: If-Match, immutables, the record replaced with
+ * its indexes, the group's members replaced, the audit entry, the answer. */
 static enum scim_err
 replace_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1189,6 +1214,8 @@ fail:
 	return e;
 }
 
+/* PUT /Users/{id}, /Groups/{id}: validates and hashes outside the
+ * transaction, then writes in one. */
 enum scim_err
 resource_replace(struct exchange *x, struct scim_error *err)
 {
@@ -1312,6 +1339,11 @@ patch_password(struct change *c, char *password, char **own,
 	return e;
 }
 
+/*
+ * Write callback of PATCH: the operations on a copy of the stored
+ * record, validated, immutables checked, written with its indexes, the
+ * audit entry, the answer.
+ */
 static enum scim_err
 patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1372,6 +1404,8 @@ fail:
 	return e;
 }
 
+/* PATCH /Users/{id}, /Groups/{id}: a password it sets is hashed before
+ * the transaction (patch_prehash), the change made in one. */
 enum scim_err
 resource_patch(struct exchange *x, struct scim_error *err)
 {
@@ -1408,6 +1442,8 @@ delete_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return e;
 }
 
+/* DELETE /Users/{id}, /Groups/{id}: record, indexes, memberships and
+ * password hash in one transaction; 204. */
 enum scim_err
 resource_delete(struct exchange *x, struct scim_error *err)
 {

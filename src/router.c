@@ -89,6 +89,8 @@ path_matches(const struct route *r, const char *path, char *arg, size_t argsz)
 	return true;
 }
 
+/* Matches the route table in order; the Allow list is built from every
+ * route of the path when the method is not among them. */
 enum scim_err
 router_match(enum http_method method, const char *path, struct route_match *m,
     char *allow, size_t allowsz, struct scim_error *err)

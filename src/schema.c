@@ -177,6 +177,8 @@ load_schema(const json_t *doc, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Registers the built-in schemas, then the site's extensions from
+ * ext_path, each checked before it is added. */
 enum scim_err
 schema_init(const char *ext_path, struct scim_error *err)
 {
@@ -211,12 +213,14 @@ schema_init(const char *ext_path, struct scim_error *err)
 
 /* ---- lookups ------------------------------------------------------------ */
 
+/* Index into the resource type table. */
 const struct resource_type *
 schema_resource_type(enum rtype t)
 {
 	return &rtypes[t == RT_GROUP ? RT_GROUP : RT_USER];
 }
 
+/* Linear search of the registry by URN, case-insensitively. */
 const struct schema *
 schema_find(const char *urn)
 {
@@ -228,18 +232,21 @@ schema_find(const char *urn)
 	return NULL;
 }
 
+/* The number of registered schemas. */
 size_t
 schema_count(void)
 {
 	return nregistry;
 }
 
+/* The i-th registered schema (i < schema_count()). */
 const struct schema *
 schema_at(size_t i)
 {
 	return i < nregistry ? registry[i] : NULL;
 }
 
+/* Linear search of s's attributes by name, case-insensitively. */
 const struct schema_attr *
 schema_attr_find(const struct schema *s, const char *name)
 {
@@ -251,6 +258,7 @@ schema_attr_find(const struct schema *s, const char *name)
 	return NULL;
 }
 
+/* Linear search of a's sub-attributes by name, case-insensitively. */
 const struct schema_attr *
 schema_sub_find(const struct schema_attr *a, const char *name)
 {
@@ -262,6 +270,7 @@ schema_sub_find(const struct schema_attr *a, const char *name)
 	return NULL;
 }
 
+/* The core schema of t or one of its extensions. */
 bool
 schema_allowed(enum rtype t, const struct schema *s)
 {
@@ -289,6 +298,8 @@ find_core_attr(enum rtype t, const char *name, const struct schema **in)
 	return schema_attr_find(&schema_common, name);
 }
 
+/* The longest registered URN prefix first, then attr[.sub] in that
+ * schema, or in t's core, extensions and common attributes. */
 enum scim_err
 schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 {
@@ -355,6 +366,8 @@ schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 	return SCIM_OK;
 }
 
+/* Looks the attribute of ref up in resource (under the extension's URN
+ * for extension attributes). */
 json_t *
 schema_value_get(const json_t *resource, const struct attr_ref *ref)
 {
@@ -744,6 +757,8 @@ validate_object(enum rtype t, const struct schema *s, bool core,
 	return SCIM_OK;
 }
 
+/* Checks schemas, then every attribute against its definition,
+ * normalising names and Entra's shapes; *out is the new resource. */
 enum scim_err
 schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
     json_t **out, char **password, struct scim_error *err)
@@ -881,6 +896,8 @@ check_immutable_in(const struct schema *s, const json_t *old, const json_t *new,
 	return SCIM_OK;
 }
 
+/* Compares each immutable attribute of old with new; the first that
+ * differs is SCIM_ERR_MUTABILITY. */
 enum scim_err
 schema_check_immutable(enum rtype t, const json_t *old, const json_t *new,
     struct scim_error *err)
@@ -916,6 +933,8 @@ string_list(const char *const *l)
 	return a;
 }
 
+/* The /Schemas form of one attribute definition, sub-attributes
+ * included; NULL when out of memory. */
 static json_t *
 attr_to_json(const struct schema_attr *a)
 {
@@ -949,6 +968,7 @@ attr_to_json(const struct schema_attr *a)
 	return o;
 }
 
+/* The /Schemas form of s, with meta.location under base_url. */
 json_t *
 schema_to_json(const struct schema *s, const char *base_url)
 {
@@ -973,6 +993,7 @@ schema_to_json(const struct schema *s, const char *base_url)
 	return o;
 }
 
+/* The /ResourceTypes form of t, with its extensions and meta.location. */
 json_t *
 schema_resource_type_json(enum rtype t, const char *base_url)
 {

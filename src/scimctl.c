@@ -230,6 +230,8 @@ token_name_ok(const char *s)
 	return true;
 }
 
+/* token add | list | revoke: add prints the new token last, after the
+ * write committed; the clear token is wiped. */
 static int
 cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -299,6 +301,7 @@ verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_verify(txn, v->repair, &v->problems, err);
 }
 
+/* verify and reindex: index consistency, and its repair. */
 static int
 cmd_verify(struct store *s, bool repair, struct scim_error *err)
 {
@@ -345,6 +348,8 @@ count_active(const char *id, void *ctx)
 	return true;
 }
 
+/* Prints the counts of users, active users and groups, then the entries
+ * of every database, from one snapshot. */
 static enum scim_err
 stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -366,6 +371,7 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_stats(txn, stat_print, NULL, err);
 }
 
+/* stats: the environment's facts, then stats_fn's counts. */
 static int
 cmd_stats(struct store *s, struct scim_error *err)
 {
@@ -475,6 +481,7 @@ export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return e != SCIM_OK ? e : x.e;
 }
 
+/* export [users|groups] [FILE]: one consistent snapshot as NDJSON. */
 static int
 cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -916,6 +923,7 @@ find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    c, err);
 }
 
+/* user/group get, find and list: stored records as JSON lines. */
 static int
 cmd_show(struct store *s, enum rtype t, int argc, char **argv,
     struct scim_error *err)
@@ -951,6 +959,8 @@ struct audit_ctx {
 	const char		*since;
 };
 
+/* Prints one audit entry that passes the --id and --since filters and
+ * remembers its sequence number for --follow. */
 static bool
 audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
 {
@@ -983,6 +993,8 @@ audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_audit_list(txn, a->after, audit_print, a, err);
 }
 
+/* audit [--after SEQ] [--since WHEN] [--id ID] [--follow]: the trail,
+ * polled five times a second with --follow. */
 static int
 cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -1033,6 +1045,8 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	return 0;
 }
 
+/* A linear main: options, the store, one command, the store closed on
+ * every path; exit 0 done, 1 failed, 2 usage. */
 int
 main(int argc, char *argv[])
 {

@@ -16,6 +16,7 @@ usage(void)
 	    "Run by a web server as a FastCGI or CGI program; see scimd(8).\n");
 }
 
+/* Options (-c FILE, -V, -h), then the FastCGI or CGI loop of fcgi_run. */
 int
 main(int argc, char *argv[])
 {

@@ -89,6 +89,11 @@ struct store_txn {
 	bool		 map_full;
 };
 
+/*
+ * Maps an LMDB error to ours (507 for a full map or disk, 503 for a
+ * read-only or broken store...), marking the transaction failed so that
+ * store_write() aborts it.
+ */
 static enum scim_err
 mdb_error(struct store_txn *t, int rc, const char *what,
     struct scim_error *err)
@@ -125,6 +130,7 @@ record_db(struct store_txn *t, enum rtype type)
 	return dbi(t, type == RT_USER ? DB_USERS : DB_GROUPS);
 }
 
+/* The database name from the index table. */
 const char *
 store_index_name(enum store_index idx)
 {
@@ -221,6 +227,11 @@ check_layout(struct store *s, MDB_txn *txn, bool writable,
 	return SCIM_OK;
 }
 
+/*
+ * Opens or creates the environment and every database, checks the
+ * layout version, refuses network filesystems and clears the reader
+ * slots of dead processes.
+ */
 enum scim_err
 store_open(const char *path, bool create, struct store **out,
     struct scim_error *err)
@@ -311,6 +322,7 @@ fail:
 	return e;
 }
 
+/* mdb_env_close and free; NULL is a no-op. */
 void
 store_close(struct store *s)
 {
@@ -371,6 +383,8 @@ disk_nearly_full(const char *path)
 	    (unsigned long long)sf.f_bsize < 4ULL * LIMIT_BODY_BYTES;
 }
 
+/* One write transaction: committed when fn and every store call in it
+ * succeeded, aborted otherwise; a full map is grown and fn run again. */
 enum scim_err
 store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -407,6 +421,7 @@ store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 	    "The store is full and cannot grow.");
 }
 
+/* One read-only transaction around fn: a consistent snapshot. */
 enum scim_err
 store_read(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -574,6 +589,8 @@ id_ok(const char *id)
 	return id != NULL && strlen(id) == STORE_ID_LEN;
 }
 
+/* The record's bytes in the map (valid until the transaction ends);
+ * SCIM_ERR_NOT_FOUND, or a store error. */
 enum scim_err
 store_get_raw(struct store_txn *t, enum rtype type, const char *id,
     const char **data, size_t *len, struct scim_error *err)
@@ -597,6 +614,7 @@ store_get_raw(struct store_txn *t, enum rtype type, const char *id,
 	return SCIM_OK;
 }
 
+/* store_get_raw, parsed into a new object. */
 enum scim_err
 store_get(struct store_txn *t, enum rtype type, const char *id, json_t **out,
     struct scim_error *err)
@@ -637,6 +655,8 @@ store_exists(struct store_txn *t, enum rtype type, const char *id,
 	return SCIM_OK;
 }
 
+/* The record and its index keys in one step: the old keys deleted, the
+ * new ones added with MDB_NOOVERWRITE where unique (409). */
 enum scim_err
 store_put(struct store_txn *t, enum rtype type, const json_t *old,
     const json_t *rec, struct scim_error *err)
@@ -735,6 +755,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 	return del_pair(t, from, id, NULL, err);
 }
 
+/* Deletes the record, its index keys, its memberships both ways and its
+ * password hash. */
 enum scim_err
 store_delete(struct store_txn *t, enum rtype type, const json_t *old,
     struct scim_error *err)
@@ -816,6 +838,7 @@ scan_keys(struct store_txn *t, MDB_dbi d, const char *after, store_id_fn fn,
 	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
 }
 
+/* Walks the type's database in id order from after. */
 enum scim_err
 store_scan(struct store_txn *t, enum rtype type, const char *after,
     store_id_fn fn, void *ctx, struct scim_error *err)
@@ -856,6 +879,7 @@ scan_dups(struct store_txn *t, MDB_dbi d, const void *key, size_t keylen,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
+/* Folds key as the index does and walks its duplicates in id order. */
 enum scim_err
 store_lookup(struct store_txn *t, enum store_index idx, const char *key,
     size_t keylen, store_id_fn fn, void *ctx, struct scim_error *err)
@@ -868,6 +892,7 @@ store_lookup(struct store_txn *t, enum store_index idx, const char *key,
 	    ctx, err);
 }
 
+/* Walks the index keys that start with the folded prefix. */
 enum scim_err
 store_lookup_prefix(struct store_txn *t, enum store_index idx,
     const char *prefix, size_t len, store_id_fn fn, void *ctx,
@@ -904,6 +929,7 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
+/* Increments meta "seq" in the transaction and formats W/"<seq>". */
 enum scim_err
 store_next_version(struct store_txn *t, char *buf, size_t bufsz,
     struct scim_error *err)
@@ -946,6 +972,7 @@ put_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 	return SCIM_OK;
 }
 
+/* Puts the pair in members and memberof; an existing pair is no error. */
 enum scim_err
 store_member_add(struct store_txn *t, const char *gid, const char *mid,
     struct scim_error *err)
@@ -959,6 +986,8 @@ store_member_add(struct store_txn *t, const char *gid, const char *mid,
 	return put_pair(t, DB_MEMBEROF, mid, gid, err);
 }
 
+/* Deletes the pair from members and memberof; an absent pair is no
+ * error. */
 enum scim_err
 store_member_remove(struct store_txn *t, const char *gid, const char *mid,
     struct scim_error *err)
@@ -972,6 +1001,7 @@ store_member_remove(struct store_txn *t, const char *gid, const char *mid,
 	return del_pair(t, DB_MEMBEROF, mid, gid, err);
 }
 
+/* Deletes every member of gid, both directions. */
 enum scim_err
 store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 {
@@ -980,6 +1010,7 @@ store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 	return unlink_all(t, DB_MEMBERS, DB_MEMBEROF, gid, err);
 }
 
+/* Walks gid's duplicates in members. */
 enum scim_err
 store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -990,6 +1021,7 @@ store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
 	    err);
 }
 
+/* Walks the member's duplicates in memberof. */
 enum scim_err
 store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -1002,6 +1034,7 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 
 /* ---- passwords and tokens ------------------------------------------------ */
 
+/* Puts or deletes the user's entry in passwords. */
 enum scim_err
 store_password_put(struct store_txn *t, const char *id, const char *hash,
     struct scim_error *err)
@@ -1019,6 +1052,8 @@ store_password_put(struct store_txn *t, const char *id, const char *hash,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "password", err);
 }
 
+/* The token record and its hash key, both with MDB_NOOVERWRITE (409
+ * for a taken name). */
 enum scim_err
 store_token_put(struct store_txn *t, const char *name,
     const unsigned char hash[STORE_HASH_LEN], const char *expires,
@@ -1063,6 +1098,7 @@ store_token_put(struct store_txn *t, const char *name,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "token", err);
 }
 
+/* Deletes the token record and its hash key. */
 enum scim_err
 store_token_delete(struct store_txn *t, const char *name,
     struct scim_error *err)
@@ -1140,6 +1176,7 @@ store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
 	return SCIM_OK;
 }
 
+/* Walks tokens in name order, reading each record's fields. */
 enum scim_err
 store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
     struct scim_error *err)
@@ -1195,6 +1232,8 @@ cursor_key_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Reads meta "cursor_key", making it in its own write transaction
+ * the first time; cached for the process. */
 enum scim_err
 store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 {
@@ -1232,6 +1271,8 @@ from_be64(const unsigned char *p)
 	return n;
 }
 
+/* Appends the entry under the next audit sequence; past keep + keep/64
+ * entries, drops the oldest down to keep in the same transaction. */
 enum scim_err
 store_audit(struct store_txn *t, const char *who, const char *op,
     const char *type, const char *id, const char *version, size_t keep,
@@ -1289,6 +1330,7 @@ store_audit(struct store_txn *t, const char *who, const char *op,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "audit", err);
 }
 
+/* Walks audit from after + 1 in sequence order. */
 enum scim_err
 store_audit_list(struct store_txn *t, unsigned long long after,
     store_audit_fn fn, void *ctx, struct scim_error *err)
@@ -1319,6 +1361,8 @@ struct restore_ctx {
 	struct store	*src;
 };
 
+/* Write callback of store_restore: empties each database and copies the
+ * source's entries in order, all in one transaction. */
 static enum scim_err
 restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 {
@@ -1353,6 +1397,7 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Opens src read-only and copies it over s in one write transaction. */
 enum scim_err
 store_restore(struct store *s, const char *src, struct scim_error *err)
 {
@@ -1366,6 +1411,7 @@ store_restore(struct store *s, const char *src, struct scim_error *err)
 	return e;
 }
 
+/* Map, file and reader facts; clears stale readers and counts them. */
 void
 store_info(struct store *s, struct store_info *info)
 {
@@ -1387,6 +1433,7 @@ store_info(struct store *s, struct store_info *info)
 		info->file_size = (size_t)fs.st_size;
 }
 
+/* mdb_env_copy2 with compaction: consistent while writers run. */
 enum scim_err
 store_backup(struct store *s, const char *dir, struct scim_error *err)
 {
@@ -1483,6 +1530,8 @@ verify_dangling(struct store_txn *t, enum db d, enum rtype type,
 	mdb_cursor_close(c);
 }
 
+/* Checks indexes both ways; with repair, drops and rebuilds them from
+ * the records, all in the caller's transaction. */
 enum scim_err
 store_verify(struct store_txn *t, bool repair, size_t *problems,
     struct scim_error *err)
@@ -1507,6 +1556,7 @@ store_verify(struct store_txn *t, bool repair, size_t *problems,
 	return SCIM_OK;
 }
 
+/* Calls fn with each database's entry count. */
 enum scim_err
 store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
     struct scim_error *err)
@@ -1524,6 +1574,8 @@ store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
 
 /* ---- ids and time -------------------------------------------------------- */
 
+/* The current UTC time, milliseconds, in the fixed form that compares
+ * as text. */
 void
 store_now(char *buf, size_t bufsz)
 {
@@ -1537,6 +1589,7 @@ store_now(char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "%s.%03ldZ", s, ts.tv_nsec / 1000000);
 }
 
+/* A version 4 UUID from the kernel's CSPRNG (bytes drawn in batches). */
 void
 store_new_id(char buf[STORE_ID_LEN + 1])
 {
@@ -1566,6 +1619,7 @@ store_new_id(char buf[STORE_ID_LEN + 1])
 	buf[j] = '\0';
 }
 
+/* 8-4-4-4-12 hexadecimal digits, either case. */
 bool
 store_id_valid(const char *s, size_t len)
 {
