@@ -600,6 +600,27 @@ check_compare(const struct filter_node *n, const struct schema_attr *a,
 }
 
 /*
+ * The full path of n's attribute for an error detail, escaped into
+ * name[namesz]: [urn:]attr[.sub] as written, and inside a value path
+ * the outer attribute first ("emails.primary", never "primary").
+ */
+static void
+path_name(char *name, size_t namesz, const struct filter_node *n,
+    const struct schema_attr *outer)
+{
+	char raw[LIMIT_PATH_BYTES + 64];
+
+	/* Cut, never overflowed: the name is for a message. */
+	snprintf(raw, sizeof(raw), "%s%s%s%s%s%s%s",
+	    outer != NULL ? outer->name : "", outer != NULL ? "." : "",
+	    n->path.urn != NULL ? n->path.urn : "",
+	    n->path.urn != NULL ? ":" : "", n->path.attr,
+	    n->path.sub != NULL ? "." : "",
+	    n->path.sub != NULL ? n->path.sub : "");
+	err_escape(name, namesz, raw, strlen(raw));
+}
+
+/*
  * Checks one node against type t (inside a value path, against the
  * sub-attributes of outer): every name known, operators and values
  * that fit the attribute's type.
@@ -610,7 +631,7 @@ check_node(const struct filter_node *n, enum rtype t,
 {
 	struct attr_ref ref;
 	const struct schema_attr *a;
-	char name[128];
+	char name[192];
 	enum scim_err e;
 
 	switch (n->op) {
@@ -624,7 +645,7 @@ check_node(const struct filter_node *n, enum rtype t,
 	default:
 		break;
 	}
-	err_escape(name, sizeof(name), n->path.attr, strlen(n->path.attr));
+	path_name(name, sizeof(name), n, outer);
 	if (outer != NULL) {
 		a = n->path.urn == NULL && n->path.sub == NULL ?
 		    schema_sub_find(outer, n->path.attr) : NULL;
@@ -660,14 +681,15 @@ filter_check(const struct filter_node *n, enum rtype t, struct scim_error *err)
 
 /* ---- matching ------------------------------------------------------------ */
 
-/* Folds a JSON string; NULL when not foldable. */
+/* Folds a JSON string as attribute a compares (userName: RFC 8265);
+ * NULL when not foldable. */
 static char *
-folded(const json_t *s, size_t *len)
+folded(const struct schema_attr *a, const json_t *s, size_t *len)
 {
 	char *out;
 
-	if (fold_utf8(json_string_value(s), json_string_length(s), &out,
-	    len) != SCIM_OK)
+	if ((a != NULL && a->username ? fold_username : fold_utf8)(
+	    json_string_value(s), json_string_length(s), &out, len) != SCIM_OK)
 		return NULL;
 	return out;
 }
@@ -774,8 +796,8 @@ compare_one(const struct schema_attr *a, enum filter_op op, const json_t *v,
 	{
 		json_t *wj = json_stringn(ws, yl);
 
-		fx = folded(v, &xl);
-		fy = wj ? folded(wj, &yl) : NULL;
+		fx = folded(a, v, &xl);
+		fy = wj ? folded(a, wj, &yl) : NULL;
 		json_decref(wj);
 	}
 	r = fx != NULL && fy != NULL && string_compare(op, fx, xl, fy, yl);
@@ -798,6 +820,8 @@ present(const json_t *v)
 		return json_object_size(v) > 0;
 	return true;
 }
+
+static bool match_absent(const struct filter_node *n);
 
 /*
  * Tests comparison n against value v of attribute `a`, where sub (may
@@ -833,7 +857,11 @@ match_value(const struct filter_node *n, const struct schema_attr *a,
 		vt = sub ? sub : (a ? schema_sub_find(a, "value") : NULL);
 		if (n->op == FILTER_PR)
 			return present(x);
-		return x != NULL && compare_one(vt, n->op, x, n->value);
+		/* An element without the sub-attribute compares as the
+		 * value path does (emails[type ne "work"]: match_leaf). */
+		if (x == NULL || json_is_null(x))
+			return match_absent(n);
+		return compare_one(vt, n->op, x, n->value);
 	}
 	if (n->op == FILTER_PR)
 		return present(v);
@@ -894,8 +922,14 @@ match_leaf(const struct filter_node *n, enum rtype t,
 				return true;
 		return false;
 	}
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || json_is_null(v) ||
+	    (json_is_array(v) && json_array_size(v) == 0)) {
+		/* A multi-valued attribute without values has no value
+		 * that could differ: ne matches nothing there. */
+		if (ref.attr->multi_valued && n->op == FILTER_NE)
+			return false;
 		return match_absent(n);
+	}
 	if (ref.sub != NULL && json_is_object(v)) {
 		const json_t *x = json_object_get(v, ref.sub->name);
 
@@ -906,13 +940,9 @@ match_leaf(const struct filter_node *n, enum rtype t,
 	}
 	if (n->op == FILTER_PR && ref.sub == NULL)
 		return present(v);
-	if (n->op == FILTER_NE) {
-		/* ne on a multi-valued attribute: no value equals. */
-		struct filter_node eq = *n;
-
-		eq.op = FILTER_EQ;
-		return !match_value(&eq, ref.attr, ref.sub, v);
-	}
+	/* Multi-valued: any value matches, for every operator (ne too:
+	 * emails.type ne "work" is "some email's type is not work", as
+	 * emails[type ne "work"] is; "no email is work" is not (...)). */
 	return match_value(n, ref.attr, ref.sub, v);
 }
 

@@ -667,8 +667,9 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 				skip -= (long)n;
 				continue;
 			}
-			if (left > 0 && (e = store_scan(txn, r->type, NULL,
-			    page_one, &p, err)) != SCIM_OK)
+			p.skip = 0;	/* store_scan_at seeks to it */
+			if (left > 0 && (e = store_scan_at(txn, r->type,
+			    (size_t)skip, page_one, &p, err)) != SCIM_OK)
 				return e;
 			if (r->e != SCIM_OK)
 				return r->e;

@@ -516,6 +516,35 @@ schema_parse_datetime(const char *s, long long *ms)
 	return true;
 }
 
+/* Strings by the attribute's caseExact (userName by RFC 8265), dateTimes
+ * as instants, numbers numerically, anything else by json_equal. */
+bool
+schema_value_equal(const struct schema_attr *a, const json_t *x,
+    const json_t *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	if (json_is_string(x) && json_is_string(y)) {
+		const char *xs = json_string_value(x),
+		    *ys = json_string_value(y);
+		size_t xl = json_string_length(x), yl = json_string_length(y);
+		long long xt, yt;
+
+		if (a != NULL && a->type == AT_DATETIME &&
+		    schema_parse_datetime(xs, &xt) && schema_parse_datetime(ys,
+		    &yt))
+			return xt == yt;
+		if (a == NULL || a->case_exact)
+			return xl == yl && memcmp(xs, ys, xl) == 0;
+		if (a->username)
+			return fold_username_equal(xs, xl, ys, yl);
+		return fold_equal(xs, xl, ys, yl);
+	}
+	if (json_is_number(x) && json_is_number(y))
+		return json_number_value(x) == json_number_value(y);
+	return json_equal((json_t *)x, (json_t *)y);
+}
+
 /* ---- validation --------------------------------------------------------- */
 
 static enum scim_err validate_attr(const struct schema_attr *a,
@@ -582,11 +611,18 @@ validate_simple(const struct schema_attr *a, const char *where, json_t *v,
 	case AT_BINARY:
 	case AT_REFERENCE:
 		if (json_is_string(v)) {
+			char why[96];
+
 			if (json_string_length(v) > LIMIT_STRING_BYTES)
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "attribute %s is longer than %d bytes",
 				    where,
 				    LIMIT_STRING_BYTES);
+			if (a->username && fold_username_refused(
+			    json_string_value(v), json_string_length(v), why,
+			    sizeof(why)))
+				return err_set(err, SCIM_ERR_INVALID_VALUE,
+				    "attribute %s %s", where, why);
 			*out = json_incref(v);
 			return SCIM_OK;
 		}

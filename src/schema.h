@@ -75,6 +75,10 @@ struct schema_attr {
 	/* sub-attributes of a complex */
 	const struct schema_attr	*sub;
 	size_t				 nsub;
+	/* User.userName: refused when empty, blank or holding Cc/Cf
+	 * characters, compared as RFC 8265's UsernameCaseMapped profile
+	 * prepares it (fold_username, fold.h) instead of fold_utf8. */
+	bool				 username;
 };
 
 struct schema {
@@ -162,6 +166,15 @@ enum scim_err		 schema_resolve(enum rtype t, const char *text,
 json_t			*schema_value_get(const json_t *resource,
 			    const struct attr_ref *ref);
 
+/*
+ * Compares two attribute values of attribute a for equality, as SCIM
+ * defines it: strings by caseExact (case folding otherwise; userName per
+ * RFC 8265, fold_username), dateTimes as instants, numbers numerically.
+ * NULL compares equal only to NULL.
+ */
+bool			 schema_value_equal(const struct schema_attr *a,
+			    const json_t *x, const json_t *y);
+
 enum schema_mode {
 	SCHEMA_CREATE,		/* POST: required attributes must be present */
 	/* PUT: same, and immutable values are compared */
@@ -184,6 +197,9 @@ enum schema_mode {
  *	  {"value": string} (Entra's manager);
  *	- each value is checked against its type; a mismatch is
  *	  SCIM_ERR_INVALID_VALUE naming the attribute;
+ *	- userName must not be empty, white space only, or hold a control
+ *	  (Cc) or format (Cf) character: SCIM_ERR_INVALID_VALUE (in every
+ *	  mode, so POST, PUT, PATCH and scimctl import refuse alike);
  *	- required attributes must be present (mode CREATE and REPLACE).
  *	- for type t == RT_USER `password` is removed and returned in
  *	  *password (caller owns, free()) when password is not NULL.

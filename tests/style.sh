@@ -63,6 +63,12 @@ printf 'int\nf(void)\n{\n\treturn 1;\n}\n' > "$T/nocomment.c"
 rule FUNCCOMMENT "$T/nocomment.c"
 { printf 'static int\nlong_one(void)\n{\n\tint a = 0;\n'; for i in $(seq 1 12); do printf '\ta += %d;\n' $i; done; printf '\treturn a;\n}\n'; } > "$T/longstatic.c"
 rule FUNCCOMMENT "$T/longstatic.c"
+# The comment may sit above a prototype just before the definition
+# (the form an __attribute__ needs).
+printf '/* x */\nint\nf(int) __attribute__((const));\n\nint\nf(int a)\n{\n\treturn a;\n}\n' > "$T/proto.c"
+clean "$T/proto.c"
+printf 'int\nf(int) __attribute__((const));\n\nint\nf(int a)\n{\n\treturn a;\n}\n' > "$T/proto-bare.c"
+rule FUNCCOMMENT "$T/proto-bare.c"
 printf '/* x */\nint f(void)\n{\n\treturn 1;\n}\n' > "$T/knf.c"
 rule KNFHEAD "$T/knf.c"
 printf '/* x */\nint\nf(void)\n{\n\treturn 1; \n}\n' > "$T/trail.c"
