@@ -85,7 +85,7 @@ resolve_path(const char *path, const json_t *ids)
 	const char *ref = strstr(path, "bulkId:");
 	const char *end;
 	const json_t *id;
-	char key[256], *out;
+	char key[LIMIT_BULK_ID_BYTES + 1], *out;
 	size_t n;
 
 	if (ref == NULL)
@@ -186,7 +186,7 @@ run_op(struct bulk *b, const json_t *op)
 	struct op_ctx c;
 	enum http_method hm;
 	enum rtype t = RT_USER;
-	char *resolved, status[8], loc[2048], id[1024];
+	char *resolved, status[8], loc[LIMIT_URL_BYTES], id[1024];
 	enum scim_err e;
 
 	err_clear(&err);
@@ -206,7 +206,8 @@ run_op(struct bulk *b, const json_t *op)
 		return failed(method, bulk_id, &err);
 	}
 	if (path == NULL || (resolved = resolve_path(path, b->ids)) == NULL) {
-		err_set(&err, path ? SCIM_ERR_CONFLICT : SCIM_ERR_INVALID_SYNTAX,
+		err_set(&err, path ? SCIM_ERR_CONFLICT :
+		    SCIM_ERR_INVALID_SYNTAX,
 		    path ? "The path refers to an unknown bulkId." :
 		    "path is required.");
 		return failed(method, bulk_id, &err);
@@ -216,7 +217,8 @@ run_op(struct bulk *b, const json_t *op)
 	if (e != SCIM_OK)
 		return failed(method, bulk_id, &err);
 	if (hm != HTTP_DELETE && !json_is_object(data)) {
-		err_set(&err, SCIM_ERR_INVALID_SYNTAX, "data must be an object.");
+		err_set(&err, SCIM_ERR_INVALID_SYNTAX,
+		    "data must be an object.");
 		return failed(method, bulk_id, &err);
 	}
 	/* No rendering: the result carries status, location and version. */
@@ -271,6 +273,11 @@ is_error(const json_t *r)
 	return s == NULL || s[0] >= '4';
 }
 
+/*
+ * POST /Bulk: checks the message and its limits, runs the operations in
+ * order (passes over those waiting for a bulkId), stops after failOnErrors
+ * failures, and answers one BulkResponse.
+ */
 enum scim_err
 bulk_post(struct exchange *x, struct scim_error *err)
 {
@@ -300,7 +307,8 @@ bulk_post(struct exchange *x, struct scim_error *err)
 		    LIMIT_BULK_OPERATIONS);
 	fail_on = member(x->body, "failOnErrors");
 	if (fail_on != NULL) {
-		if (!json_is_integer(fail_on) || json_integer_value(fail_on) < 0)
+		if (!json_is_integer(fail_on) ||
+		    json_integer_value(fail_on) < 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "failOnErrors must be a non-negative integer.");
 		max_errors = (size_t)json_integer_value(fail_on);

@@ -205,7 +205,8 @@ members_hook(void *ctx, enum patch_opcode op, const struct filter_node *filter,
 				e = err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "Each member needs a string \"value\".");
 			else
-				e = store_member_remove(h->txn, h->gid, id, err);
+				e = store_member_remove(h->txn, h->gid, id,
+				    err);
 			if (e != SCIM_OK)
 				break;
 		}

@@ -36,7 +36,7 @@ op_ctx_init(struct op_ctx *c, struct store *s, const char *who,
 	c->base_url = base_url != NULL ? base_url : "";
 }
 
-/* ---- preconditions (RFC 7644 3.14) ------------------------------------------ */
+/* ---- preconditions (RFC 7644 3.14) --------------------------------------- */
 
 /* The opaque part of an entity tag: without W/ and quotes. */
 static void
@@ -195,7 +195,7 @@ struct change {
 	const char		*id;		/* replace, patch, delete */
 	const json_t		*patch;		/* PATCH: the PatchOp message */
 	json_t			*valid;		/* validated body (owned) */
-	char			*pwhash;	/* Argon2id string or NULL (owned) */
+	char			*pwhash;	/* Argon2id or NULL (owned) */
 	/* A PATCH's clear password seen before the write, and its hash
 	 * (both owned). */
 	char			*pre_password;
@@ -288,7 +288,7 @@ prepare_body(struct change *ch, const json_t *body, enum schema_mode mode,
 		}
 	}
 	e = password_hash(ch->c->password, password, &ch->pwhash, err);
-	free(password);
+	secret_free(password);
 	return e;
 }
 
@@ -661,7 +661,8 @@ op_get(struct op_ctx *c, enum rtype t, const char *id, struct op_result *r,
 
 	memset(r, 0, sizeof(*r));
 	if (c->body == NULL)
-		return err_set(err, SCIM_ERR_INTERNAL, "op_get without a body.");
+		return err_set(err, SCIM_ERR_INTERNAL,
+		    "op_get without a body.");
 	if ((e = store_read(c->store, get_fn, &g, err)) == SCIM_OK) {
 		r->status = 200;
 		snprintf(r->id, sizeof(r->id), "%s", id);
@@ -734,7 +735,7 @@ op_import_prepare(const struct op_ctx *c, const json_t *in,
 	}
 	o->members = json_incref(json_object_get(valid, "members"));
 fail:
-	free(password);
+	secret_free(password);
 	json_decref(valid);
 	if (e != SCIM_OK)
 		op_record_free(o);

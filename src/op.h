@@ -51,15 +51,15 @@ typedef enum scim_err (*op_answer_fn)(const struct op_result *r, void *ctx,
 
 struct op_ctx {
 	struct store		*store;		/* borrowed */
-	const char		*who;		/* token name for the audit trail */
+	const char		*who;		/* token name (audit trail) */
 	size_t			 audit_keep;	/* conf.audit_keep (0: all) */
 	enum conf_password	 password;	/* conf.password */
-	const char		*base_url;	/* for meta.location ("" none) */
+	const char		*base_url;	/* of meta.location, or "" */
 	/* Per operation (op_ctx_init sets them to NULL): */
 	const char		*if_match;	/* If-Match header, or NULL */
 	const struct projection	*proj;		/* NULL: every attribute */
-	struct buf		*body;		/* receives the rendered resource
-						 * (JSON text); NULL: none made */
+	/* Receives the rendered resource (JSON text); NULL: none made. */
+	struct buf		*body;
 	op_answer_fn		 answer;	/* or NULL */
 	void			*answer_ctx;
 };
@@ -124,7 +124,7 @@ bool		op_etag_listed(const char *header, const char *version);
 struct op_record {
 	enum rtype	 type;
 	json_t		*rec;		/* the stored form: id, meta kept */
-	json_t		*members;	/* a group's members as given, or NULL */
+	json_t		*members;	/* a group's members, or NULL */
 	char		*pwhash;	/* Argon2id of its password, or NULL */
 	bool		 kept_version;	/* meta.version came with the input */
 };

@@ -13,10 +13,13 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "limits.h"
 #include "render.h"
 
-/* ---- projection ----------------------------------------------------------- */
+/* ---- projection ---------------------------------------------------------- */
 
+/* Adds one attribute name (blanks trimmed) to p; names that resolve to
+ * nothing are ignored, as RFC 7644 3.9 allows. */
 static enum scim_err
 projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
     struct scim_error *err)
@@ -37,6 +40,7 @@ projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
 	return SCIM_OK;
 }
 
+/* Fills p from the attributes or excludedAttributes parameter. */
 enum scim_err
 projection_parse(enum rtype t, const char *attributes, const char *excluded,
     struct projection *p, struct scim_error *err)
@@ -61,6 +65,8 @@ projection_parse(enum rtype t, const char *attributes, const char *excluded,
 	return SCIM_OK;
 }
 
+/* Fills p from a SearchRequest's attributes or excludedAttributes
+ * arrays; an element that is not a string is SCIM_ERR_INVALID_VALUE. */
 enum scim_err
 projection_parse_json(enum rtype t, const json_t *attributes,
     const json_t *excluded, struct projection *p, struct scim_error *err)
@@ -89,6 +95,7 @@ projection_parse_json(enum rtype t, const json_t *attributes,
 	return SCIM_OK;
 }
 
+/* Applies RFC 7643's returned rules and p to one top-level name. */
 bool
 projection_wants(enum rtype t, const struct projection *p, const char *name)
 {
@@ -171,7 +178,8 @@ drop_ref(const struct attr_ref *r, json_t *obj)
 	json_t *at = obj, *v, *el;
 	size_t i;
 
-	if (r->attr != NULL && r->sub == NULL && r->attr->returned == RET_ALWAYS)
+	if (r->attr != NULL && r->sub == NULL &&
+	    r->attr->returned == RET_ALWAYS)
 		return;
 	if (r->sub != NULL && r->sub->returned == RET_ALWAYS)
 		return;
@@ -230,7 +238,7 @@ project(enum rtype t, const struct projection *p, json_t *full)
 	return out;
 }
 
-/* ---- rendering ------------------------------------------------------------ */
+/* ---- rendering ----------------------------------------------------------- */
 
 struct link_ctx {
 	struct store_txn	*txn;
@@ -246,7 +254,7 @@ member_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
 	bool user;
-	char ref[2048];
+	char ref[LIMIT_URL_BYTES];
 	json_t *m;
 
 	if ((c->e = store_exists(c->txn, RT_USER, id, &user, c->err)) !=
@@ -268,7 +276,7 @@ static bool
 group_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
-	char ref[2048];
+	char ref[LIMIT_URL_BYTES];
 	json_t *m, *display = NULL;
 	const char *raw, *v;
 	size_t len, vlen;
@@ -306,6 +314,8 @@ set_before_meta(json_t *obj, const char *key, json_t *value)
 		json_object_set_new(obj, "meta", meta);
 }
 
+/* Reads the links of rec's id from the membership databases and puts
+ * them before meta; a store error is returned, never an empty list. */
 enum scim_err
 resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
     json_t *rec, struct scim_error *err)
@@ -347,6 +357,8 @@ resource_location(const char *base_url, enum rtype t, const char *id,
 	    schema_resource_type(t)->endpoint, id);
 }
 
+/* The answer for a stored record: a copy with meta.location, the links
+ * when p wants them, projected by p. */
 enum scim_err
 resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
     const json_t *rec, const struct projection *p, json_t **out,
@@ -355,7 +367,7 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 	const char *links = t == RT_GROUP ? "members" : "groups";
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *full, *meta;
-	char loc[2048];
+	char loc[LIMIT_URL_BYTES];
 	enum scim_err e;
 
 	*out = NULL;
@@ -374,7 +386,6 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 	json_decref(full);
 	return *out != NULL ? SCIM_OK : err_set(err, SCIM_ERR_NOMEM, NULL);
 }
-
 
 struct member_out {
 	struct store_txn	*txn;
@@ -444,6 +455,8 @@ member_write(const char *id, void *ctx)
 	return m->e == SCIM_OK;
 }
 
+/* Whether the stored bytes can be sent as they are under p (only the
+ * links may be excluded); *links says whether they are wanted. */
 bool
 projection_splice(enum rtype t, const struct projection *p, bool *links)
 {
@@ -535,3 +548,4 @@ fail:
 	return err_set(err, e == SCIM_ERR_TOO_LARGE || e == SCIM_ERR_INTERNAL ?
 	    SCIM_ERR_NOMEM : e, NULL);
 }
+

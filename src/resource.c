@@ -13,6 +13,7 @@
 
 #include "handlers.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "op.h"
 
 /* Serialises j as the response body with the SCIM content type. */
@@ -52,7 +53,7 @@ static enum scim_err
 answer_headers(struct exchange *x, const struct op_result *r,
     struct scim_error *err)
 {
-	char loc[2048];
+	char loc[LIMIT_URL_BYTES];
 
 	x->res->status = r->status;
 	buf_reset(&x->res->headers);
