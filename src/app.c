@@ -22,6 +22,7 @@
 #include "router.h"
 #include "sandbox.h"
 #include "schema.h"
+#include "work.h"
 
 /* ---- the store and the document root ------------------------------------ */
 
@@ -476,8 +477,10 @@ app_serve(struct app *app, const struct http_io *io)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err_clear(&err);
 	http_response_init(&res);
+	work_begin(LIMIT_WORK_UNITS);	/* work.h */
 	e = dispatch(app, io, &req, &res, allow, sizeof(allow), &body, token,
 	    sizeof(token), &err);
+	work_end();
 	if (e != SCIM_OK) {
 		if (err.code == SCIM_OK)
 			err.code = e;

@@ -90,7 +90,9 @@ enum scim_err	filter_check(const struct filter_node *n, enum rtype t,
  * Strings compare per the attribute's caseExact (folding otherwise);
  * dateTime as instants; numbers numerically; a multi-valued attribute
  * matches when any of its values does; a complex multi-valued attribute
- * without a sub-attribute compares each element's "value".
+ * without a sub-attribute compares each element's "value".  Each
+ * comparison spends the request's work budget (work.h); once it is
+ * spent the answer is meaningless and the caller must check work_check().
  */
 bool		filter_match(const struct filter_node *n, enum rtype t,
 		    const json_t *resource);

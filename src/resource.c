@@ -24,6 +24,7 @@
 #include "log.h"
 #include "patch.h"
 #include "resource.h"
+#include "work.h"
 
 /* ---- projection ----------------------------------------------------------- */
 
@@ -582,8 +583,12 @@ static bool
 member_match_fn(const char *id, void *vctx)
 {
 	struct member_match *mm = vctx;
-	bool user = store_exists(mm->txn, RT_USER, id);
+	bool user;
 	json_t *g;
+
+	if (!work_spend(1 + STORE_ID_LEN))	/* the budget: stop the walk */
+		return false;
+	user = store_exists(mm->txn, RT_USER, id);
 
 	g = json_pack("{s:[{s:s, s:s}]}", "members", "value", id, "type",
 	    user ? "User" : "Group");
@@ -641,6 +646,8 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 	mm.vp = &vp;
 	mm.base_url = h->base_url;
 	e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
+	if (e == SCIM_OK)
+		e = work_check(err);	/* a walk cut short removes nothing */
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)
 			e = store_member_remove(h->txn, h->gid,
