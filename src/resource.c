@@ -746,6 +746,15 @@ password_hash(const struct app *app, char *password, char **hash,
 	return SCIM_OK;
 }
 
+/* Wipes and frees a clear-text password (NULL is a no-op). */
+static void
+password_free(char *password)
+{
+	if (password != NULL)
+		sodium_memzero(password, strlen(password));
+	free(password);
+}
+
 /* ---- handlers ----------------------------------------------------------------- */
 
 /* Records the change in the audit trail, in the change's transaction. */
@@ -847,7 +856,7 @@ prepare_body(struct exchange *x, enum schema_mode mode, json_t **valid,
 			    "Too many members.");
 	}
 	e = password_hash(x->app, password, pwhash, err);
-	free(password);
+	password_free(password);
 	return e;
 }
 
@@ -1227,7 +1236,7 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    &c->out, err);
 	e = change_respond(c, 200, e, err);
 fail:
-	free(password);
+	password_free(password);
 	free(pwhash);
 	json_decref(old);
 	json_decref(work);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fcgi.h"
+#include "jsonx.h"
 #include "sandbox.h"
 
 static void
@@ -27,6 +28,7 @@ main(int argc, char *argv[])
 	 * process's environment, which other processes of the same user
 	 * may read from /proc/PID/environ only while it is dumpable. */
 	sandbox_no_core_dumps();
+	jsonx_wipe_freed();	/* a freed JSON string may be a password */
 	while ((ch = getopt(argc, argv, "c:hV")) != -1) {
 		switch (ch) {
 		case 'c':
