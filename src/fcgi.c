@@ -126,6 +126,12 @@ cgi_write(void *ctx, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
+bool
+fcgi_plain_cgi(void)
+{
+	return getenv("GATEWAY_INTERFACE") != NULL && FCGX_IsCGI();
+}
+
 int
 fcgi_run(const char *conf_path, const char *argv0)
 {

@@ -5,10 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 NGINX=${NGINX:-/usr/sbin/nginx}
 SPAWN=$(command -v spawn-fcgi || true)
-[ -x "$NGINX" ] || skip_all "nginx is not installed"
-[ -n "$SPAWN" ] || skip_all "spawn-fcgi is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v jq >/dev/null || skip_all "jq is not installed"
+need nginx [ -x "$NGINX" ]
+need spawn-fcgi [ -n "$SPAWN" ]
+need curl command -v curl >/dev/null
+need jq command -v jq >/dev/null
 
 WORK=$(mktemp -d /tmp/scimd-nginx.XXXXXX)
 chmod 755 "$WORK"
