@@ -43,7 +43,8 @@ store_locate(struct app *app, struct scim_error *err)
 	size_t n = 1;
 
 	if ((app->store_real = realpath(app->conf.db, NULL)) == NULL)
-		return SCIM_OK;		/* opened, yet unnamed: nothing to compare */
+		return SCIM_OK;		/* opened, yet unnamed: nothing to
+					 * compare with */
 	for (p = app->store_real; *p != '\0'; p++)
 		n += *p == '/';
 	if ((app->store_dirs = calloc(n, sizeof(*app->store_dirs))) == NULL)
@@ -121,11 +122,11 @@ check_document_root(struct app *app, const struct http_io *io,
 				return err_set(err, SCIM_ERR_NOMEM, NULL);
 			app->docroot_inside[i] = root_holds_store(app, root);
 			if (app->docroot_inside[i])
-				log_msg(LVL_ERROR, "refusing to serve: the store "
-				    "%s lies inside the document root %s (%s), "
-				    "where its files could be downloaded; move "
-				    "it out (docs/deploy.md)", app->store_real,
-				    root, vars[i]);
+				log_msg(LVL_ERROR, "refusing to serve: the "
+				    "store %s lies inside the document root "
+				    "%s (%s), where its files could be "
+				    "downloaded; move it out (docs/deploy.md)",
+				    app->store_real, root, vars[i]);
 		}
 		if (app->docroot_inside[i])
 			return err_set(err, SCIM_ERR_UNAVAILABLE, "The store "
@@ -267,7 +268,8 @@ static void
 start_failed(struct app *app, bool retried, struct scim_error *err)
 {
 	const struct passwd *pw = getpwuid(geteuid());
-	const char *conf_env = getenv("SCIMD_CONF"), *db_env = getenv("SCIMD_DB");
+	const char *conf_env = getenv("SCIMD_CONF");
+	const char *db_env = getenv("SCIMD_DB");
 
 	log_msg(LVL_ERROR, "cannot start: %s (store %s, running as uid %ld "
 	    "(%s)%s)", err->detail, app->conf.db ? app->conf.db : "not set",
@@ -282,6 +284,7 @@ start_failed(struct app *app, bool retried, struct scim_error *err)
 	redact_words(err->detail);
 }
 
+/* app_open() and app_confine(), and on failure start_failed() (app.h). */
 enum scim_err
 app_start(struct app *app, const char *conf_path, const char *argv0,
     bool retried, struct scim_error *err)
@@ -295,6 +298,7 @@ app_start(struct app *app, const char *conf_path, const char *argv0,
 	return e;
 }
 
+/* Starts again when LIMIT_OPEN_RETRY_SECONDS have passed (app.h). */
 enum scim_err
 app_retry(struct app *app, struct scim_error *err)
 {

@@ -7,9 +7,9 @@
  * "bulkId:x" not yet created wait until that POST has run, so a client
  * may list them in any order; the wait lists make this linear in the
  * number of operations and references.  References that never resolve
- * (unknown, circular, or to a POST that failed) fail with 409.  failOnErrors stops processing after that
- * many errors; the response lists the operations processed, in request
- * order.
+ * (unknown, circular, or to a POST that failed) fail with 409.
+ * failOnErrors stops processing after that many errors; the response
+ * lists the operations processed, in request order.
  */
 #include "config.h"
 
@@ -101,7 +101,8 @@ ref_resource(json_t *o, ref_fn fn, void *ctx)
 		return true;
 	if (!ref_members(member(o, "members"), fn, ctx) ||
 	    !ref_manager(member(o, "manager"), fn, ctx) ||
-	    !ref_manager(member(o, SCHEMA_URN_ENTERPRISE ":manager"), fn, ctx) ||
+	    !ref_manager(member(o, SCHEMA_URN_ENTERPRISE ":manager"), fn,
+	    ctx) ||
 	    !ref_string(member(o, SCHEMA_URN_ENTERPRISE ":manager.value"), fn,
 	    ctx))
 		return false;

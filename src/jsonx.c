@@ -358,7 +358,7 @@ jsonx_find_members(const char *text, size_t len, const char *const *names,
 	return found;
 }
 
-/* ---- wiping what jansson frees -------------------------------------------- */
+/* ---- wiping what jansson frees ----------------------------------------- */
 
 /* Each block starts with its size, padded to keep the user's part
  * aligned as malloc() aligns. */
@@ -391,6 +391,7 @@ wiping_free(void *q)
 	free(p);
 }
 
+/* Installs the wiping allocator (jsonx.h). */
 void
 jsonx_wipe_freed(void)
 {

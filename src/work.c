@@ -10,6 +10,7 @@ static bool			 limited;	/* inside a request */
 static bool			 exhausted;
 static unsigned long long	 left;
 
+/* Grants units, or no limit for 0. */
 void
 work_begin(unsigned long long units)
 {
@@ -18,12 +19,14 @@ work_begin(unsigned long long units)
 	left = units;
 }
 
+/* No limit until the next request. */
 void
 work_end(void)
 {
 	work_begin(0);
 }
 
+/* Spends units; false, and exhausted for good, when they are not there. */
 bool
 work_spend(size_t units)
 {
@@ -38,6 +41,7 @@ work_spend(size_t units)
 	return true;
 }
 
+/* SCIM_ERR_TOO_MANY once exhausted. */
 enum scim_err
 work_check(struct scim_error *err)
 {
