@@ -17,6 +17,13 @@ cp "$top_srcdir/examples/scimstore-who.c" "$WORK/build/"
 
 line=$(sed -n 's/^ \*[[:space:]]*\(cc -o who scimstore-who\.c .*\)$/\1/p' "$top_srcdir/examples/scimstore-who.c")
 ok $([ -n "$line" ]; echo $?) "the example names its build line: $line"
+# A sanitizer build's library needs its runtime at link time: the line
+# is run as written, with the build's LDFLAGS added to cc when it has
+# any (none in a normal build).
+ldflags=$(sed -n 's/^LDFLAGS = //p' "$top_builddir/Makefile")
+if [ -n "$ldflags" ]; then
+	cc() { command cc "$@" $ldflags; }
+fi
 (cd "$WORK/build" && PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig" eval "$line") > "$WORK/cc.out" 2>&1
 rc=$?
 ok $rc "...and it builds as written"
