@@ -11,6 +11,7 @@
 
 #include "members.h"
 #include "store.h"
+#include "work.h"
 
 /* The id named by a member object {"value": id}, checked to exist. */
 static enum scim_err
@@ -87,6 +88,8 @@ member_match_fn(const char *id, void *vctx)
 	bool user;
 	json_t *g;
 
+	if (!work_spend(1 + STORE_ID_LEN))	/* the budget: stop the walk */
+		return false;
 	if ((mm->e = store_exists(mm->txn, RT_USER, id, &user, mm->err)) !=
 	    SCIM_OK)
 		return false;
@@ -146,6 +149,8 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 		e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
 		if (e == SCIM_OK)
 			e = mm.e;
+		if (e == SCIM_OK)	/* a walk cut short removes nothing */
+			e = work_check(err);
 	}
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)
