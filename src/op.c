@@ -232,6 +232,18 @@ audit(struct store_txn *txn, const struct change *ch, const char *op,
 	    ch->c->audit_keep, err);
 }
 
+/* Copies s (NULL: "") into out[outsz], cut to fit. */
+static void
+copy_str(char *out, size_t outsz, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, s != NULL ? s : "", n);
+	out[n] = '\0';
+}
+
 /*
  * The last step of a write callback: the result filled from rec (the
  * record as now stored; NULL after a delete), rec rendered into c->body
@@ -253,8 +265,8 @@ change_answer(struct change *ch, struct store_txn *txn, int status,
 	    ch->id;
 	v = json_string_value(json_object_get(json_object_get(rec, "meta"),
 	    "version"));
-	snprintf(r->id, sizeof(r->id), "%s", id != NULL ? id : "");
-	snprintf(r->version, sizeof(r->version), "%s", v != NULL ? v : "");
+	copy_str(r->id, sizeof(r->id), id);
+	copy_str(r->version, sizeof(r->version), v);
 	if (rec != NULL && c->body != NULL) {
 		if ((e = resource_render(txn, ch->type, c->base_url, rec,
 		    c->proj, &out, err)) != SCIM_OK)
@@ -665,7 +677,7 @@ op_get(struct op_ctx *c, enum rtype t, const char *id, struct op_result *r,
 		    "op_get without a body.");
 	if ((e = store_read(c->store, get_fn, &g, err)) == SCIM_OK) {
 		r->status = 200;
-		snprintf(r->id, sizeof(r->id), "%s", id);
+		memcpy(r->id, id, STORE_ID_LEN);	/* found: an id */
 	}
 	return e;
 }

@@ -59,7 +59,9 @@ answer_headers(struct exchange *x, const struct op_result *r,
 	buf_reset(&x->res->headers);
 	if (r->status == 204)
 		return SCIM_OK;
-	resource_location(x->req->base_url, x->type, r->id, loc, sizeof(loc));
+	if (r->status == 201)
+		resource_location(x->req->base_url, x->type, r->id, loc,
+		    sizeof(loc));
 	if ((r->version[0] != '\0' && http_response_header(x->res, "ETag",
 	    r->version) != SCIM_OK) || (r->status == 201 &&
 	    http_response_header(x->res, "Location", loc) != SCIM_OK) ||
