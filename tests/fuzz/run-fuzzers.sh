@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 shift || true
-HARNESSES=${*:-filter patch json http request}
+HARNESSES=${*:-filter patch json http request authz}
 OUT=${FUZZ_OUT:-/tmp/scimd-fuzz}
 [ -f config.h ] || { echo "Bail out! run ./configure first"; exit 1; }
 command -v clang >/dev/null || { echo "1..0 # SKIP clang is not installed"; exit 0; }
