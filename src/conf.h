@@ -3,7 +3,9 @@
  *
  * Apache's suEXEC strips most environment variables, so every setting
  * can come from a file.  The file is found at, in order: the path given
- * with -c, $SCIMD_CONF, or "scimd.conf" beside the binary.  Lines are
+ * with -c, $SCIMD_CONF, "scimd.conf" beside the binary, or
+ * SCIMD_SYSCONF_FILE (configure: $sysconfdir/scimd/scimd.conf, so
+ * /etc/scimd/scimd.conf for the Debian package).  Lines are
  * "key = value"; '#' starts a comment.  Keys (docs/scimd.8):
  *	db		LMDB store directory ($SCIMD_DB overrides)
  *	base_url	absolute URL of the SCIM root, for meta.location
@@ -52,6 +54,7 @@ struct conf_require {
 };
 
 struct conf {
+	char			*file;		/* owned: the file read, or NULL */
 	char			*db;		/* owned */
 	char			*base_url;	/* owned or NULL */
 	char			*mount;		/* owned or NULL */
@@ -68,7 +71,8 @@ struct conf {
 
 /*
  * Loads settings: defaults, then the file (path may be NULL: then
- * $SCIMD_CONF, then scimd.conf beside argv0, each only if it exists),
+ * $SCIMD_CONF, then scimd.conf beside argv0, then SCIMD_SYSCONF_FILE,
+ * the last two only if they exist),
  * then $SCIMD_DB and $SCIMD_ALLOW_ROOT.  SCIM_OK, or SCIM_ERR_INVALID_VALUE naming the file,
  * line and key.  conf_free() releases it in every case.
  */

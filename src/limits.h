@@ -85,12 +85,19 @@
  * process grew it (MDB_MAP_FULL, MDB_MAP_RESIZED). */
 #define LIMIT_WRITE_RETRIES		8
 
-/* Token names: printable, short. */
+/* A FastCGI scimd that could not start (store missing or unreadable,
+ * bad settings) tries again on a request at most once per this many
+ * seconds: the admin's fix takes effect without a web server restart,
+ * and a flood of requests cannot turn into a flood of opens and log
+ * lines. */
+#define LIMIT_OPEN_RETRY_SECONDS	1
+
 /* Log lines for refused authentications per process per second: a
  * flood of bad tokens must not flood the log (the rest are counted and
  * reported in one line). */
 #define LIMIT_AUTH_LOG_PER_SECOND	10
 
+/* Token names: printable, short. */
 #define LIMIT_TOKEN_NAME_BYTES		64
 
 /* ---- the authorizer role (authz.c, docs/access.md) ---- */
@@ -121,5 +128,9 @@
 /* Longest value of one Variable- header; a longer value is not sent
  * at all (web servers cap response header lines near 8 KiB). */
 #define LIMIT_AUTHZ_VARIABLE_BYTES	4096
+
+/* Workers of `scimd -w N` (pool.h): a pool above this is a mistake
+ * (each worker is one LMDB reader slot and one connection at a time). */
+#define LIMIT_POOL_WORKERS		256
 
 #endif
