@@ -19,6 +19,7 @@ command -v clang >/dev/null || { echo "1..0 # SKIP clang is not installed"; exit
 mkdir -p "$OUT/obj"
 
 CFLAGS="-std=gnu11 -g -O1 -DFUZZ_LIBFUZZER -fno-sanitize-recover=undefined
+    -DSCIMD_SYSCONF_FILE=\"/etc/scimd/scimd.conf\"
     -I. -Isrc -Itests $(pkg-config --cflags jansson)"
 LIBS="-ljansson -lunistring -llmdb -lsodium -lfcgi"
 if grep -q '^#define HAVE_SECCOMP 1' config.h; then
