@@ -288,6 +288,7 @@ jsonx_find_member(const char *text, size_t len, const char *name,
 	}
 }
 
+/* The next element of a raw array (jsonx.h). */
 bool
 jsonx_next_element(const char *text, size_t len, size_t *pos,
     const char **val, size_t *vlen)
@@ -312,6 +313,7 @@ jsonx_next_element(const char *text, size_t len, size_t *pos,
 	return true;
 }
 
+/* Several top-level members in one pass (jsonx.h). */
 size_t
 jsonx_find_members(const char *text, size_t len, const char *const *names,
     size_t n, const char **vals, size_t *vlens)
@@ -339,7 +341,8 @@ jsonx_find_members(const char *text, size_t len, const char *const *names,
 		if ((p = skip_value(p, end)) == NULL || p == v)
 			break;
 		for (i = 0; i < n; i++)
-			if (vals[i] == NULL && strncmp(k, names[i], klen) == 0 &&
+			if (vals[i] == NULL &&
+			    strncmp(k, names[i], klen) == 0 &&
 			    names[i][klen] == '\0') {
 				vals[i] = v;
 				vlens[i] = (size_t)(p - v);

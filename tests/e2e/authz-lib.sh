@@ -57,6 +57,8 @@ authz_conf() {
 		echo "db = $2"
 		[ -n "${3:-}" ] && echo "mount = $3"
 		[ -n "${AUTHZ_DEBUG:-}" ] && echo "log_level = debug"
+		# tests/valgrind.sh: no seccomp filter under valgrind.
+		[ -n "${AUTHZ_CONF_EXTRA:-}" ] && echo "$AUTHZ_CONF_EXTRA"
 		for p in $ADMIN_PATH; do
 			echo "require = $p Admins, Site Owners"
 		done
