@@ -50,7 +50,11 @@ hexval(int c)
 	return -1;
 }
 
-/* The path a request is judged by, or a refusal (authz.h). */
+/*
+ * Normalises REQUEST_URI as the web servers map it to files (decode
+ * once, drop empty and "." segments, resolve ".." never above /);
+ * false for what cannot be judged.
+ */
 enum scim_err
 authz_path_clean(const char *uri, char *out, size_t outsz)
 {
@@ -117,7 +121,7 @@ authz_path_clean(const char *uri, char *out, size_t outsz)
 	return SCIM_OK;
 }
 
-/* Whether prefix covers path on a segment boundary (authz.h). */
+/* Equal, or a prefix ending at a '/' of path; "/" covers everything. */
 bool
 authz_prefix_covers(const char *prefix, size_t plen, const char *path)
 {
@@ -127,7 +131,7 @@ authz_prefix_covers(const char *prefix, size_t plen, const char *path)
 	    (path[plen] == '\0' || path[plen] == '/');
 }
 
-/* The covering rule with the longest prefix, or NULL (authz.h). */
+/* A linear scan of the rules for the longest covering prefix. */
 const struct conf_require *
 authz_rule_for(const struct conf *conf, const char *path)
 {
@@ -153,7 +157,7 @@ is_control(ucs4_t uc)
 	return uc < 0x20 || (uc >= 0x7f && uc <= 0x9f);
 }
 
-/* Whether s[0..len) is UTF-8 free of controls (authz.h). */
+/* Walks s as UTF-8, refusing C0, DEL and C1 controls and bad bytes. */
 bool
 authz_value_safe(const char *s, size_t len)
 {
@@ -176,7 +180,8 @@ authz_value_safe(const char *s, size_t len)
 	return true;
 }
 
-/* Appends one encoded SCIM_GROUPS element; b unchanged on failure. */
+/* Appends one percent-encoded list element to b (buffer errors leave b
+ * as it was). */
 enum scim_err
 authz_list_append(struct buf *b, const char *s, size_t len)
 {
@@ -271,12 +276,13 @@ struct decide {
 	char				 id[STORE_ID_LEN + 1];
 	int				 found;
 	size_t				 ngroups;
-	bool				 truncated;	/* groups left out */
+	/* more than LIMIT_AUTHZ_GROUPS */
+	bool				 truncated;
 	bool				 in_rule;
 	enum verdict			 v;
 	char				 omitted[128];	/* variables not sent */
 	/* Not zeroed: gids[0..ngroups) are written before being read. */
-	char			gids[LIMIT_AUTHZ_GROUPS][STORE_ID_LEN + 1];
+	char		 gids[LIMIT_AUTHZ_GROUPS][STORE_ID_LEN + 1];
 };
 
 /* Keeps the first id of a lookup; stops at the second. */
@@ -607,7 +613,11 @@ refuse(struct http_response *res, int status)
 	buf_printf(&res->body, "%d %s\n", status, http_reason(status));
 }
 
-/* Decides the request in io and writes the answer; the status sent. */
+/*
+ * One authorizer decision: the path cleaned, the rule for it found, the
+ * user's groups checked against it, the answer written; anything that
+ * cannot be decided is refused.
+ */
 int
 authz_serve(struct store *s, const struct conf *conf,
     const struct http_io *io, unsigned long reqno)
