@@ -53,7 +53,7 @@ hexval(int c)
 /*
  * Normalises REQUEST_URI as the web servers map it to files (decode
  * once, drop empty and "." segments, resolve ".." never above /);
- * false for what cannot be judged.
+ * SCIM_ERR_BAD_REQUEST for what cannot be judged (authz.h).
  */
 enum scim_err
 authz_path_clean(const char *uri, char *out, size_t outsz)
