@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "ctl.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
@@ -487,11 +488,9 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "users") == 0 || strcmp(argv[i], "groups") == 0)
 			a.which = argv[i];
-		else if (a.out == stdout && (a.out = fopen(argv[i], "w")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot write %s: %s",
-			    argv[i], strerror(errno));
+		else if (a.out == stdout &&
+		    (a.out = ctl_private_fopen(argv[i], err)) == NULL)
 			return 1;
-		}
 	}
 	rc = store_read(s, export_fn, &a, err) == SCIM_OK ? 0 : 1;
 	if (a.out != stdout && fclose(a.out) != 0)
@@ -1023,6 +1022,7 @@ main(int argc, char *argv[])
 	bool create;
 
 	err_clear(&err);
+	umask(077);		/* stores, backups, exports: 0600 in 0700 */
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
@@ -1054,6 +1054,8 @@ main(int argc, char *argv[])
 		goto fail;
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
 	    strcmp(cmd, "import") == 0;
+	if (create && ctl_private_dir(db, true, cmd, &err) != 0)
+		goto fail;
 	if (store_open(db, create, &s, &err) != SCIM_OK)
 		goto fail;
 	step = cmd;
@@ -1063,10 +1065,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "backup") == 0 && argc - i == 1) {
-		if (mkdir(argv[i], 0700) != 0 && errno != EEXIST)
-			err_set(&err, SCIM_ERR_UNAVAILABLE, "cannot create %s: "
-			    "%s", argv[i], strerror(errno));
-		else if (store_backup(s, argv[i], &err) == SCIM_OK) {
+		if (ctl_private_dir(argv[i], false, "backup", &err) == 0 &&
+		    store_backup(s, argv[i], &err) == SCIM_OK) {
 			printf("backup written to %s/data.mdb\n", argv[i]);
 			rc = 0;
 		}

@@ -1,0 +1,47 @@
+/*
+ * ctl.h: scimctl's commands and helpers that live outside scimctl.c,
+ * split along their seams (scimctl.c keeps main and the small commands).
+ *
+ * Files scimctl writes hold hashes and personal data: every one of them
+ * is a 0600 file in a 0700 folder, whatever the umask (scimctl sets
+ * umask 077 first thing) and whatever mode an existing target folder
+ * had (ctl_private_dir).
+ */
+#ifndef SCIMD_CTL_H
+#define SCIMD_CTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "store.h"
+
+/*
+ * Makes path a private folder for new files (what `backup DEST` and a
+ * new store need): created 0700 when missing; an existing folder is
+ * taken when it holds nothing (then made 0700 if it was wider, saying
+ * so on stderr with `what` naming the command) or, when existing is
+ * true, when it already holds a scimd store (data.mdb: its own files
+ * are left as they are).  Refused otherwise: a folder holding other
+ * files (it may be shared: /var/backups), one that is not a folder, one
+ * owned by someone else.  0, or -1 with err set.
+ */
+int		ctl_private_dir(const char *path, bool existing, const char *what,
+		    struct scim_error *err);
+
+/* Opens path for writing as a 0600 file (an existing file is truncated
+ * and made 0600).  NULL with err set on failure. */
+FILE		*ctl_private_fopen(const char *path, struct scim_error *err);
+
+/* Replaces the file path with text, atomically (a 0600 temporary file
+ * in the same folder, fsync, rename, fsync of the folder): a reader
+ * sees the old or the new content, never a mix.  0 or -1 with err. */
+int		ctl_write_atomic(const char *path, const char *text,
+		    struct scim_error *err);
+
+/* scimctl watch: see ctl_watch.c. 0, 1 (store or program failure), or
+ * 2 (usage). */
+int		ctl_watch(struct store *s, int argc, char **argv,
+		    struct scim_error *err);
+
+#endif
