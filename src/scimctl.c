@@ -56,6 +56,10 @@ static const struct {
 	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
 			"                        the change trail, one JSON entry a line\n"
 			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
+	{ "watch",	"  watch [--state FILE] [--after SEQ] --exec PROGRAM [ARG...]\n"
+			"                        run PROGRAM for each committed change (JSON\n"
+			"                        on stdin), at least once, in order; resumes\n"
+			"                        after the seq saved in FILE\n" },
 };
 
 /* Prints the usage of cmd (every command when cmd is NULL or unknown). */
@@ -1088,6 +1092,10 @@ main(int argc, char *argv[])
 		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "watch") == 0) {
+		if ((rc = ctl_watch(s, argc - i, argv + i, &err)) == 2)
+			usage_to(stderr, "watch");
+	}
 	else {
 		usage();
 		rc = 2;
