@@ -16,6 +16,14 @@
 #include "error.h"
 #include "store.h"
 
+/* Exit statuses of every command (scimctl(8)). */
+enum {
+	CTL_OK = 0,		/* done; found */
+	CTL_FAILED = 1,		/* the store or a file failed (stderr says) */
+	CTL_USAGE = 2,		/* the command line is wrong */
+	CTL_NOT_FOUND = 3	/* user/group get|find: no such resource */
+};
+
 /*
  * Makes path a private folder for new files (what `backup DEST` and a
  * new store need): created 0700 when missing; an existing folder is
@@ -37,6 +45,11 @@ FILE		*ctl_private_fopen(const char *path, struct scim_error *err);
  * in the same folder, fsync, rename, fsync of the folder): a reader
  * sees the old or the new content, never a mix.  0 or -1 with err. */
 int		ctl_write_atomic(const char *path, const char *text,
+		    struct scim_error *err);
+
+/* scimctl user|group get|find|list [--json] (ctl_read.c): CTL_OK when
+ * found (list: always), CTL_NOT_FOUND, CTL_USAGE or CTL_FAILED. */
+int		ctl_show(struct store *s, enum rtype t, int argc, char **argv,
 		    struct scim_error *err);
 
 /* scimctl watch: see ctl_watch.c. 0, 1 (store or program failure), or

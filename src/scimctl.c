@@ -51,8 +51,12 @@ static const struct {
 	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
 			"                        replace the content with a backup; the\n"
 			"                        current tokens stay unless --with-tokens\n" },
-	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n" },
-	{ "group",	"  group get ID | group list\n" },
+	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list  [--json]\n"
+			"                        as stored; --json: with its groups\n"
+			"                        (exit 3: no such user)\n" },
+	{ "group",	"  group get ID | group list  [--json]\n"
+			"                        as stored; --json: with its members\n"
+			"                        (exit 3: no such group)\n" },
 	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
 			"                        the change trail, one JSON entry a line\n"
 			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
@@ -79,8 +83,9 @@ usage_to(FILE *out, const char *cmd)
 	fprintf(out, "commands:\n");
 	for (i = 0; i < n; i++)
 		fputs(synopses[i].text, out);
-	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr), "
-	    "2 usage; see scimctl(8).\n");
+	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr: "
+	    "the store, a file), 2 usage, 3 not found (user/group get|find); "
+	    "see scimctl(8).\n");
 }
 
 static void
@@ -860,82 +865,6 @@ done:
 	return rc;
 }
 
-/* ---- read access ---------------------------------------------------------- */
-
-struct show_ctx {
-	enum rtype	 type;
-	const char	*key;
-	bool		 found;
-	struct store_txn *txn;
-};
-
-static bool
-show_one(const char *id, void *ctx)
-{
-	struct show_ctx *c = ctx;
-	const char *data;
-	size_t len;
-
-	if (store_get_raw(c->txn, c->type, id, &data, &len, NULL) == SCIM_OK) {
-		fwrite(data, 1, len, stdout);
-		putchar('\n');
-		c->found = true;
-	}
-	return true;
-}
-
-static enum scim_err
-show_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct show_ctx *c = ctx;
-
-	c->txn = txn;
-	if (c->key == NULL)
-		return store_scan(txn, c->type, NULL, show_one, c, err);
-	show_one(c->key, c);
-	return SCIM_OK;
-}
-
-static enum scim_err
-find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct show_ctx *c = ctx;
-	enum scim_err e;
-
-	c->txn = txn;
-	if ((e = store_lookup(txn, IDX_USERNAME, c->key, strlen(c->key),
-	    show_one, c, err)) != SCIM_OK || c->found)
-		return e;
-	return store_lookup(txn, IDX_EMAIL, c->key, strlen(c->key), show_one,
-	    c, err);
-}
-
-static int
-cmd_show(struct store *s, enum rtype t, int argc, char **argv,
-    struct scim_error *err)
-{
-	struct show_ctx c = { t, NULL, false, NULL };
-
-	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, show_fn, &c, err) == SCIM_OK ? 0 : 1;
-	if (argc == 2 && strcmp(argv[0], "get") == 0) {
-		c.key = argv[1];
-		if (store_read(s, show_fn, &c, err) != SCIM_OK)
-			return 1;
-	} else if (argc == 2 && t == RT_USER && strcmp(argv[0], "find") == 0) {
-		c.key = argv[1];
-		if (store_read(s, find_fn, &c, err) != SCIM_OK)
-			return 1;
-	} else {
-		usage();
-		return 2;
-	}
-	if (!c.found)
-		err_set(err, SCIM_ERR_NOT_FOUND, "no such %s",
-		    t == RT_USER ? "user" : "group");
-	return c.found ? 0 : 1;
-}
-
 /* ---- audit --------------------------------------------------------------- */
 
 struct audit_ctx {
@@ -1087,21 +1016,22 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "restore") == 0)
 		rc = cmd_restore(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "user") == 0)
-		rc = cmd_show(s, RT_USER, argc - i, argv + i, &err);
+		rc = ctl_show(s, RT_USER, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "group") == 0)
-		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);
+		rc = ctl_show(s, RT_GROUP, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(s, argc - i, argv + i, &err);
-	else if (strcmp(cmd, "watch") == 0) {
-		if ((rc = ctl_watch(s, argc - i, argv + i, &err)) == 2)
-			usage_to(stderr, "watch");
-	}
+	else if (strcmp(cmd, "watch") == 0)
+		rc = ctl_watch(s, argc - i, argv + i, &err);
 	else {
 		usage();
 		rc = 2;
 	}
+	if (rc == CTL_USAGE && (strcmp(cmd, "user") == 0 ||
+	    strcmp(cmd, "group") == 0 || strcmp(cmd, "watch") == 0))
+		usage_to(stderr, cmd);
 fail:
-	if (rc == 1 && err.code != SCIM_OK)
+	if ((rc == CTL_FAILED || rc == CTL_NOT_FOUND) && err.code != SCIM_OK)
 		fprintf(stderr, "scimctl: %s: %s\n", step, err.detail[0] ?
 		    err.detail : err_default_detail(err.code));
 	store_close(s);

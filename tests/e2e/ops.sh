@@ -198,7 +198,7 @@ is "$?" 1 "audit --since with a bad time: exit 1"
 ok $(grep -q -- '--since takes a time ago' "$WORK/err"; echo $?) "...saying what it takes"
 
 # Every command has --help: its usage on stdout, exit 0, no store needed.
-for c in init token backup verify reindex stats export import restore user group audit; do
+for c in init token backup verify reindex stats export import restore user group audit watch; do
 	out=$("$SCIMCTL" --db "$WORK/no-such-store" $c --help 2>&1)
 	rc=$?
 	ok $([ $rc -eq 0 ] && echo "$out" | grep -q "^  $c" && [ ! -e "$WORK/no-such-store" ]; echo $?) "scimctl $c --help"
