@@ -25,11 +25,17 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "conf.h"
 #include "ctl.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
 #include "verify.h"
+
+/* From the site's settings (conf.c): audit entries kept, and what
+ * becomes of a password in an imported record. */
+static size_t audit_keep;
+static enum conf_password password_policy;
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
@@ -72,7 +78,7 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [--db DIR] command [args]\n");
+	fprintf(out, "usage: scimctl [-c SETTINGS] [--db DIR] command [args]\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
 			fputs(synopses[i].text, out);
@@ -124,7 +130,7 @@ token_add_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-add", "Token", t->name, NULL,
-	    0, err);
+	    audit_keep, err);
 }
 
 static enum scim_err
@@ -136,7 +142,7 @@ token_revoke_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if ((e = store_token_delete(txn, name, err)) != SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-revoke", "Token", name, NULL,
-	    0, err);
+	    audit_keep, err);
 }
 
 static void
@@ -511,13 +517,55 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 
 struct import_item {
 	enum rtype	 type;
+	char		*hash;		/* Argon2id of its password, or NULL */
 	json_t		*rec;		/* validated record with id and meta */
 	json_t		*members;	/* group members (ids), or NULL */
 	size_t		 line;
 };
 
+/* The number n of a version W/"n" (0 when s is not one). */
+static unsigned long long
+version_number(const char *s)
+{
+	unsigned long long n;
+	char *end;
+
+	if (s == NULL || strncmp(s, "W/\"", 3) != 0 || s[3] < '0' || s[3] > '9')
+		return 0;
+	errno = 0;
+	n = strtoull(s + 3, &end, 10);
+	return errno == 0 && strcmp(end, "\"") == 0 ? n : 0;
+}
+
+/* Raises the store's version counter (meta "seq") to at least n, so
+ * that an imported version is never handed out again. */
+static enum scim_err
+raise_version(struct store_txn *txn, unsigned long long n,
+    struct scim_error *err)
+{
+	const void *v;
+	size_t len, i;
+	unsigned long long cur = 0;
+	unsigned char be[8];
+	enum scim_err e;
+
+	e = store_raw_get(txn, "meta", "seq", 3, &v, &len, err);
+	if (e != SCIM_OK && e != SCIM_ERR_NOT_FOUND)
+		return e;
+	for (i = 0; e == SCIM_OK && len == 8 && i < 8; i++)
+		cur = cur << 8 | ((const unsigned char *)v)[i];
+	if (cur >= n)
+		return SCIM_OK;
+	for (i = 0; i < 8; i++)
+		be[i] = (unsigned char)(n >> (56 - 8 * i));
+	return store_raw_put(txn, "meta", "seq", 3, be, 8, err);
+}
+
 /* Validates one resource from the input into item; false with a message
- * on stderr when rejected. */
+ * on stderr when rejected.  Its id, meta.created, meta.lastModified and
+ * meta.version are kept (a version only when it is W/"n"); with
+ * password = argon2id in the settings, a password is hashed into
+ * item->hash, else dropped. */
 static bool
 import_prepare(json_t *in, size_t line, struct import_item *item)
 {
@@ -525,7 +573,11 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 	const json_t *schemas = json_object_get(in, "schemas"), *v;
 	const char *id = json_string_value(json_object_get(in, "id"));
 	const json_t *meta = json_object_get(in, "meta");
+	const char *version = json_string_value(json_object_get(meta,
+	    "version"));
 	json_t *valid = NULL, *rec, *m;
+	char *password = NULL;
+	enum scim_err e;
 	char newid[STORE_ID_LEN + 1], now[32], lower[STORE_ID_LEN + 1];
 	size_t i;
 	bool group = false;
@@ -537,16 +589,30 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 	item->type = group ? RT_GROUP : RT_USER;
 	item->line = line;
 	err_clear(&err);
-	if (schema_validate(item->type, in, SCHEMA_CREATE, &valid, NULL,
-	    &err) != SCIM_OK) {
+	item->hash = NULL;
+	if (schema_validate(item->type, in, SCHEMA_CREATE, &valid,
+	    item->type == RT_USER && password_policy ==
+	    CONF_PASSWORD_ARGON2ID ? &password : NULL, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: import: line %zu rejected: %s\n",
 		    line, err.detail);
 		return false;
+	}
+	/* Hashed here, before any write transaction (Argon2id is slow). */
+	if (password != NULL) {
+		e = auth_password_hash(password, &item->hash, &err);
+		free(password);
+		if (e != SCIM_OK) {
+			fprintf(stderr, "scimctl: import: line %zu: %s\n", line,
+			    err.detail);
+			json_decref(valid);
+			return false;
+		}
 	}
 	if (id != NULL && !store_id_valid(id, strlen(id))) {
 		fprintf(stderr, "scimctl: import: line %zu rejected: id is "
 		    "not a UUID\n", line);
 		json_decref(valid);
+		free(item->hash);
 		return false;
 	}
 	if (id == NULL)
@@ -581,7 +647,8 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 	    json_string_value(json_object_get(meta, "created")) : now,
 	    "lastModified", json_string_value(json_object_get(meta,
 	    "lastModified")) ? json_string_value(json_object_get(meta,
-	    "lastModified")) : now, "version", "");
+	    "lastModified")) : now, "version", version_number(version) > 0 ?
+	    version : "");
 	json_object_set_new(rec, "meta", m);
 	json_decref(valid);
 	item->rec = rec;
@@ -625,21 +692,34 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	size_t i, j;
 
 	for (i = 0; b->records && i < b->n; i++) {
+		json_t *meta;
+		const char *id;
+		unsigned long long n;
+
 		it = &b->items[i];
-		if ((e = store_next_version(txn, version, sizeof(version),
-		    err)) != SCIM_OK)
+		meta = json_object_get(it->rec, "meta");
+		id = json_string_value(json_object_get(it->rec, "id"));
+		snprintf(version, sizeof(version), "%s", json_string_value(
+		    json_object_get(meta, "version")));
+		if ((n = version_number(version)) > 0)
+			e = raise_version(txn, n, err);
+		else if ((e = store_next_version(txn, version, sizeof(version),
+		    err)) == SCIM_OK && json_object_set_new(meta, "version",
+		    json_string(version)) != 0)
+			e = err_set(err, SCIM_ERR_NOMEM, "out of memory");
+		if (e != SCIM_OK)
 			return e;
-		json_object_set_new(json_object_get(it->rec, "meta"), "version",
-		    json_string(version));
 		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
 			char line[64];
 
 			snprintf(line, sizeof(line), "line %zu: ", it->line);
 			return err_set(err, e, "%s%s", line, err->detail);
 		}
+		if (it->hash != NULL && (e = store_password_put(txn, id,
+		    it->hash, err)) != SCIM_OK)
+			return e;
 		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
-		    "User" : "Group", json_string_value(json_object_get(it->rec,
-		    "id")), version, 0, err)) != SCIM_OK)
+		    "User" : "Group", id, version, audit_keep, err)) != SCIM_OK)
 			return e;
 	}
 	for (i = 0; b->members && i < b->n; i++) {
@@ -690,6 +770,10 @@ import_clear(struct import_batch *b)
 	for (i = 0; i < b->n; i++) {
 		json_decref(b->items[i].rec);
 		json_decref(b->items[i].members);
+		if (b->items[i].hash != NULL) {
+			sodium_memzero(b->items[i].hash, strlen(b->items[i].hash));
+			free(b->items[i].hash);
+		}
 	}
 	b->n = 0;
 }
@@ -715,6 +799,8 @@ import_flush(struct import_state *st, struct scim_error *err)
 
 		if (json_array_size(it->members) == 0)
 			continue;
+		free(it->hash);		/* groups have none; kept records only */
+		it->hash = NULL;
 		if (!import_push(&st->groups, it))
 			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 		it->rec = NULL;		/* now owned by st->groups */
@@ -741,6 +827,7 @@ import_one(struct import_state *st, json_t *doc, size_t line,
 	if (!import_push(&st->batch, &item)) {
 		json_decref(item.rec);
 		json_decref(item.members);
+		free(item.hash);
 		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 	}
 	if (!st->atomic && st->batch.n >= IMPORT_BATCH)
@@ -948,13 +1035,15 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 int
 main(int argc, char *argv[])
 {
-	const char *db = getenv("SCIMD_DB"), *cmd, *step = "open";
+	const char *db = NULL, *conf_path = NULL, *cmd, *step = "settings";
 	struct store *s = NULL;
 	struct scim_error err;
+	struct conf conf;
 	int i = 1, rc = 1;
 	bool create;
 
 	err_clear(&err);
+	memset(&conf, 0, sizeof(conf));
 	umask(077);		/* stores, backups, exports: 0600 in 0700 */
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
@@ -962,12 +1051,17 @@ main(int argc, char *argv[])
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
 		return 0;
 	}
-	if (argc > 2 && strcmp(argv[1], "--db") == 0) {
-		db = argv[2];
-		i = 3;
-	} else if (argc > 1 && strncmp(argv[1], "--db=", 5) == 0) {
-		db = argv[1] + 5;
-		i = 2;
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "--db") == 0) {
+			db = argv[i + 1];
+			i += 2;
+		} else if (i < argc && strncmp(argv[i], "--db=", 5) == 0)
+			db = argv[i++] + 5;
+		else if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+			conf_path = argv[i + 1];
+			i += 2;
+		} else
+			break;
 	}
 	/* `scimctl [--db DIR] CMD ... --help`: that command's usage, without
 	 * touching (or needing) a store. */
@@ -978,13 +1072,28 @@ main(int argc, char *argv[])
 		usage_to(stdout, cmd);
 		return 0;
 	}
-	if (i >= argc || db == NULL || *db == '\0') {
+	if (i >= argc) {
 		usage();
 		return 2;
 	}
 	cmd = argv[i++];
-	if (schema_init(NULL, &err) != SCIM_OK)
+	/* The site's settings, found as scimd finds them (-c, $SCIMD_CONF,
+	 * scimd.conf beside the binary); --db, then $SCIMD_DB, override
+	 * their store. */
+	if (conf_load(&conf, conf_path, argv[0], &err) != SCIM_OK)
 		goto fail;
+	if (db == NULL)
+		db = conf.db;
+	if (db == NULL || *db == '\0') {
+		conf_free(&conf);
+		usage();
+		return 2;
+	}
+	audit_keep = conf.audit_keep;
+	password_policy = conf.password;
+	if (schema_init(conf.schemas, &err) != SCIM_OK)
+		goto fail;
+	step = "open";
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
 	    strcmp(cmd, "import") == 0;
 	if (create && ctl_private_dir(db, true, cmd, &err) != 0)
@@ -1035,5 +1144,6 @@ fail:
 		fprintf(stderr, "scimctl: %s: %s\n", step, err.detail[0] ?
 		    err.detail : err_default_detail(err.code));
 	store_close(s);
+	conf_free(&conf);
 	return rc;
 }
