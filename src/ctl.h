@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "conf.h"
 #include "error.h"
 #include "store.h"
 
@@ -46,6 +47,17 @@ FILE		*ctl_private_fopen(const char *path, struct scim_error *err);
  * sees the old or the new content, never a mix.  0 or -1 with err. */
 int		ctl_write_atomic(const char *path, const char *text,
 		    struct scim_error *err);
+
+/* What scimctl applies from the site's settings (conf.c). */
+struct ctl_site {
+	size_t			 audit_keep;	/* audit entries kept, 0 = all */
+	enum conf_password	 password;	/* of imported records */
+};
+
+/* scimctl import [--atomic] [FILE] (ctl_import.c): 0 when every record
+ * was stored, 1 otherwise (rejects on stderr), 2 usage. */
+int		ctl_import(struct store *s, const struct ctl_site *site,
+		    int argc, char **argv, struct scim_error *err);
 
 /* scimctl user|group get|find|list [--json] (ctl_read.c): CTL_OK when
  * found (list: always), CTL_NOT_FOUND, CTL_USAGE or CTL_FAILED. */
