@@ -5,6 +5,11 @@
  *	inproc DB TOKEN get ID N	N x GET /Users/ID
  *	inproc DB TOKEN post PREFIX N	N x POST /Users (userName PREFIX-i)
  *	inproc DB TOKEN filter NAME N	N x GET /Users?filter=userName eq NAME
+ *	inproc DB TOKEN list QUERY N	N x GET /Users?QUERY (startIndex=...)
+ *	inproc DB TOKEN active ID N	N x PATCH /Users/ID active false|true
+ *	inproc DB TOKEN member GID:MID N	N x PATCH /Groups/GID add|remove MID
+ *	inproc DB - authz USER N	N x an authorizer decision for
+ *					REMOTE_USER=USER on /site/index.html
  *	inproc DB - cursor ID 0		prints the cursor of GET /Users?cursor
  *					that resumes after user ID (the bench
  *					uses it to reach the last page of a
@@ -25,6 +30,22 @@
 #include "cursor.h"
 #include "memreq.h"
 
+#define PATCHOP	"urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+/* Sets up f as PATCH path with body (len[lensz] holds its length). */
+static void
+patch(struct memreq *f, const char *path, const char *body, char *len,
+    size_t lensz)
+{
+	snprintf(len, lensz, "%zu", strlen(body));
+	f->body = body;
+	f->len = strlen(body);
+	memreq_set(f, "REQUEST_METHOD", "PATCH");
+	memreq_set(f, "PATH_INFO", path);
+	memreq_set(f, "CONTENT_TYPE", "application/scim+json");
+	memreq_set(f, "CONTENT_LENGTH", len);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -32,13 +53,13 @@ main(int argc, char *argv[])
 	struct scim_error err;
 	struct http_io io;
 	struct memreq f;
-	char auth[256], path[256], query[256], body[512], len[16];
+	char auth[256], path[256], query[256], body[512], len[24];
 	const char *op;
 	long i, n;
 	int want;
 
 	if (argc != 6) {
-		fprintf(stderr, "usage: inproc DB TOKEN get|post|filter ARG N\n");
+		fprintf(stderr, "usage: inproc DB TOKEN get|post|filter|list|active|member ARG N\n");
 		return 2;
 	}
 	op = argv[3];
@@ -91,6 +112,45 @@ main(int argc, char *argv[])
 			memreq_set(&f, "REQUEST_METHOD", "GET");
 			memreq_set(&f, "PATH_INFO", "/Users");
 			memreq_set(&f, "QUERY_STRING", query);
+			want = 200;
+		} else if (strcmp(op, "list") == 0) {
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "PATH_INFO", "/Users");
+			memreq_set(&f, "QUERY_STRING", argv[4]);
+			want = 200;
+		} else if (strcmp(op, "active") == 0) {
+			snprintf(path, sizeof(path), "/Users/%s", argv[4]);
+			snprintf(body, sizeof(body), "{\"schemas\":[\"%s\"],"
+			    "\"Operations\":[{\"op\":\"replace\",\"value\":"
+			    "{\"active\":%s}}]}", PATCHOP, i % 2 ? "true" :
+			    "false");
+			patch(&f, path, body, len, sizeof(len));
+			want = 200;
+		} else if (strcmp(op, "member") == 0) {
+			const char *colon = strchr(argv[4], ':');
+
+			if (colon == NULL)
+				return 2;
+			snprintf(path, sizeof(path), "/Groups/%.*s",
+			    (int)(colon - argv[4]), argv[4]);
+			if (i % 2 == 0)
+				snprintf(body, sizeof(body), "{\"schemas\":[\"%s\"],"
+				    "\"Operations\":[{\"op\":\"add\",\"path\":"
+				    "\"members\",\"value\":[{\"value\":\"%s\"}]}]}",
+				    PATCHOP, colon + 1);
+			else
+				snprintf(body, sizeof(body), "{\"schemas\":[\"%s\"],"
+				    "\"Operations\":[{\"op\":\"remove\",\"path\":"
+				    "\"members[value eq \\\"%s\\\"]\"}]}", PATCHOP,
+				    colon + 1);
+			patch(&f, path, body, len, sizeof(len));
+			memreq_set(&f, "QUERY_STRING", "excludedAttributes=members");
+			want = 200;
+		} else if (strcmp(op, "authz") == 0) {
+			memreq_set(&f, "FCGI_ROLE", "AUTHORIZER");
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "REQUEST_URI", "/site/index.html");
+			memreq_set(&f, "REMOTE_USER", argv[4]);
 			want = 200;
 		} else if (strcmp(op, "post") == 0) {
 			snprintf(body, sizeof(body), "{\"schemas\":["

@@ -41,10 +41,8 @@ lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct lookup *l = ctx;
 
-	(void)err;
-	l->found = store_token_find(txn, l->hash, l->name, l->namesz,
-	    l->expires, sizeof(l->expires));
-	return SCIM_OK;
+	return store_token_find(txn, l->hash, &l->found, l->name, l->namesz,
+	    l->expires, sizeof(l->expires), err);
 }
 
 enum scim_err
@@ -90,6 +88,7 @@ auth_check(struct store *s, const char *header, char *name, size_t namesz,
 	return SCIM_OK;
 }
 
+/* auth.h: crypto_pwhash_str() with the interactive limits. */
 enum scim_err
 auth_password_hash(char *password, char **hash, struct scim_error *err)
 {
@@ -101,7 +100,8 @@ auth_password_hash(char *password, char **hash, struct scim_error *err)
 	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
 		free(*hash);
 		*hash = NULL;
-		e = err_set(err, SCIM_ERR_NOMEM, "Hashing the password failed.");
+		e = err_set(err, SCIM_ERR_NOMEM,
+		    "Hashing the password failed.");
 	}
 	sodium_memzero(password, strlen(password));
 	return e;

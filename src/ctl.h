@@ -35,8 +35,8 @@ enum {
  * files (it may be shared: /var/backups), one that is not a folder, one
  * owned by someone else.  0, or -1 with err set.
  */
-int		ctl_private_dir(const char *path, bool existing, const char *what,
-		    struct scim_error *err);
+int		ctl_private_dir(const char *path, bool existing,
+		    const char *what, struct scim_error *err);
 
 /* Opens path for writing as a 0600 file (an existing file is truncated
  * and made 0600).  NULL with err set on failure. */
@@ -50,7 +50,7 @@ int		ctl_write_atomic(const char *path, const char *text,
 
 /* What scimctl applies from the site's settings (conf.c). */
 struct ctl_site {
-	size_t			 audit_keep;	/* audit entries kept, 0 = all */
+	size_t			 audit_keep;	/* entries kept, 0 = all */
 	enum conf_password	 password;	/* of imported records */
 };
 
@@ -64,9 +64,10 @@ int		ctl_import(struct store *s, const struct ctl_site *site,
 int		ctl_show(struct store *s, enum rtype t, int argc, char **argv,
 		    struct scim_error *err);
 
-/* scimctl watch: see ctl_watch.c. 0, 1 (store or program failure), or
+/* scimctl watch, on the store s opened from directory dir (whose
+ * data.mdb it watches): see ctl_watch.c. 0, 1 (store or program failure), or
  * 2 (usage). */
-int		ctl_watch(struct store *s, int argc, char **argv,
-		    struct scim_error *err);
+int		ctl_watch(struct store *s, const char *dir, int argc,
+		    char **argv, struct scim_error *err);
 
 #endif

@@ -28,11 +28,14 @@ dir_has_entries(const char *path)
 	if ((d = opendir(path)) == NULL)
 		return true;
 	while (!any && (de = readdir(d)) != NULL)
-		any = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+		any = strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0;
 	closedir(d);
 	return any;
 }
 
+/* ctl.h: a new folder, an empty one made private, or an existing
+ * store's. */
 int
 ctl_private_dir(const char *path, bool existing, const char *what,
     struct scim_error *err)
@@ -61,16 +64,16 @@ ctl_private_dir(const char *path, bool existing, const char *what,
 	if (existing && access(data, F_OK) == 0)
 		return 0;	/* a store already: its folder is the admin's */
 	if (dir_has_entries(path)) {
-		err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not empty: give a new "
-		    "or empty folder (its files would share a folder others may "
-		    "read)", path);
+		err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not empty: give a "
+		    "new or empty folder (its files would share a folder "
+		    "others may read)", path);
 		return -1;
 	}
 	if ((st.st_mode & 077) == 0)
 		return 0;
 	if (st.st_uid != geteuid()) {
-		err_set(err, SCIM_ERR_UNAVAILABLE, "%s is mode %04o and owned by "
-		    "another user: give a folder of your own", path,
+		err_set(err, SCIM_ERR_UNAVAILABLE, "%s is mode %04o and owned "
+		    "by another user: give a folder of your own", path,
 		    (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
@@ -84,6 +87,7 @@ ctl_private_dir(const char *path, bool existing, const char *what,
 	return 0;
 }
 
+/* ctl.h: open(2) with mode 0600, fchmod for a file already there. */
 FILE *
 ctl_private_fopen(const char *path, struct scim_error *err)
 {
@@ -102,6 +106,7 @@ ctl_private_fopen(const char *path, struct scim_error *err)
 	return f;
 }
 
+/* ctl.h: temporary file, fsync, rename, fsync of the folder. */
 int
 ctl_write_atomic(const char *path, const char *text, struct scim_error *err)
 {

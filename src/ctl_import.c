@@ -22,6 +22,7 @@
 struct import_item {
 	enum rtype	 type;
 	char		*hash;		/* Argon2id of its password, or NULL */
+	bool		 kept_version;	/* meta.version came with the input */
 	json_t		*rec;		/* validated record with id and meta */
 	json_t		*members;	/* group members (ids), or NULL */
 	size_t		 line;
@@ -155,6 +156,7 @@ import_prepare(json_t *in, size_t line, const struct ctl_site *site,
 	    "lastModified")) : now, "version", version_number(version) > 0 ?
 	    version : "");
 	json_object_set_new(rec, "meta", m);
+	item->kept_version = version_number(version) > 0;
 	json_decref(valid);
 	item->rec = rec;
 	return true;
@@ -182,7 +184,7 @@ struct import_state {
 	struct store		*store;
 	bool			 atomic;
 	struct import_batch	 batch;		/* records not yet written */
-	struct import_batch	 groups;	/* groups with members, for later */
+	struct import_batch	 groups;	/* groups with members, later */
 	size_t			 imported, rejected;
 };
 
@@ -215,7 +217,8 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			e = err_set(err, SCIM_ERR_NOMEM, "out of memory");
 		if (e != SCIM_OK)
 			return e;
-		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
+		if ((e = store_put(txn, it->type, NULL, it->rec, err)) !=
+		    SCIM_OK) {
 			char line[64];
 
 			snprintf(line, sizeof(line), "line %zu: ", it->line);
@@ -224,8 +227,9 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		if (it->hash != NULL && (e = store_password_put(txn, id,
 		    it->hash, err)) != SCIM_OK)
 			return e;
-		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
-		    "User" : "Group", id, version, b->site->audit_keep, err)) != SCIM_OK)
+		if ((e = store_audit(txn, "scimctl", "import", it->type ==
+		    RT_USER ? "User" : "Group", id, version,
+		    b->site->audit_keep, err)) != SCIM_OK)
 			return e;
 	}
 	for (i = 0; b->members && i < b->n; i++) {
@@ -234,8 +238,14 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			const char *mid = json_string_value(
 			    json_object_get(mv, "value"));
 
-			if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
-			    !store_exists(txn, RT_GROUP, mid))) {
+			bool user = false, group = false;
+
+			if (mid != NULL && ((e = store_exists(txn, RT_USER,
+			    mid, &user, err)) != SCIM_OK || (!user &&
+			    (e = store_exists(txn, RT_GROUP, mid, &group,
+			    err)) != SCIM_OK)))
+				return e;
+			if (!user && !group) {
 				fprintf(stderr, "scimctl: import: line %zu: "
 				    "member %.40s unknown, skipped\n",
 				    it->line, mid ? mid : "?");
@@ -246,6 +256,15 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			    SCIM_OK)
 				return e;
 		}
+		/* Written after the record (an earlier transaction): the
+		 * group's version must change with its members, unless the
+		 * version came with the input, which describes the group
+		 * with these members (export, import, export: the same). */
+		if (!b->records && !it->kept_version &&
+		    json_array_size(it->members) > 0 &&
+		    (e = store_touch(txn, RT_GROUP, json_string_value(
+		    json_object_get(it->rec, "id")), false, err)) != SCIM_OK)
+			return e;
 	}
 	return SCIM_OK;
 }
@@ -277,7 +296,8 @@ import_clear(struct import_batch *b)
 		json_decref(b->items[i].rec);
 		json_decref(b->items[i].members);
 		if (b->items[i].hash != NULL) {
-			sodium_memzero(b->items[i].hash, strlen(b->items[i].hash));
+			sodium_memzero(b->items[i].hash,
+			    strlen(b->items[i].hash));
 			free(b->items[i].hash);
 		}
 	}
@@ -305,7 +325,7 @@ import_flush(struct import_state *st, struct scim_error *err)
 
 		if (json_array_size(it->members) == 0)
 			continue;
-		free(it->hash);		/* groups have none; kept records only */
+		free(it->hash);		/* groups have none */
 		it->hash = NULL;
 		if (!import_push(&st->groups, it))
 			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
@@ -356,7 +376,8 @@ import_memberships(struct import_state *st, struct scim_error *err)
 		    st->groups.n - start : IMPORT_BATCH;
 		part.records = false;
 		part.members = true;
-		if ((e = store_write(st->store, import_fn, &part, err)) != SCIM_OK)
+		if ((e = store_write(st->store, import_fn, &part, err)) !=
+		    SCIM_OK)
 			return e;
 	}
 	return SCIM_OK;
@@ -397,12 +418,13 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 		if (strspn(buf, " \t\r\n") == (size_t)n)
 			continue;
 		doc = json_loadb(buf, (size_t)n, 0, &je);
-		if (doc == NULL && st.imported + st.batch.n + st.rejected == 0) {
+		if (doc == NULL &&
+		    st.imported + st.batch.n + st.rejected == 0) {
 			/* Maybe a multi-line ListResponse: read it whole. */
 			rewind(in);
 			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: %s\n",
-				    je.line, je.text);
+				fprintf(stderr, "scimctl: import: line %d: "
+				    "%s\n", je.line, je.text);
 				rc = 1;
 				goto done;
 			}

@@ -27,6 +27,7 @@ struct show_ctx {
 	bool		 json;		/* with memberships */
 	bool		 found;
 	bool		 nomem;
+	bool		 failed;	/* a store read failed */
 	struct store_txn *txn;
 };
 
@@ -36,8 +37,11 @@ struct links {
 	json_t		*list;
 	bool		 groups;	/* links are groups (else members) */
 	bool		 nomem;
+	bool		 failed;	/* a store read failed */
 };
 
+/* Appends one link (a group of a user, or a member of a group) to the
+ * list (a store_id_fn); false, with l->nomem or l->failed, to stop. */
 static bool
 add_link(const char *id, void *ctx)
 {
@@ -46,14 +50,26 @@ add_link(const char *id, void *ctx)
 	const char *name;
 
 	if (l->groups) {
-		store_get(l->txn, RT_GROUP, id, &g, NULL);
+		enum scim_err e = store_get(l->txn, RT_GROUP, id, &g, NULL);
+
+		if (e != SCIM_OK && e != SCIM_ERR_NOT_FOUND) {
+			l->failed = true;
+			return false;
+		}
 		name = json_string_value(json_object_get(g, "displayName"));
 		o = json_pack("{s:s, s:s, s:s}", "value", id, "display",
 		    name != NULL ? name : "", "type", "direct");
 		json_decref(g);
-	} else
-		o = json_pack("{s:s, s:s}", "value", id, "type",
-		    store_exists(l->txn, RT_USER, id) ? "User" : "Group");
+	} else {
+		bool user = false;
+
+		if (store_exists(l->txn, RT_USER, id, &user, NULL) != SCIM_OK) {
+			l->failed = true;
+			return false;
+		}
+		o = json_pack("{s:s, s:s}", "value", id, "type", user ? "User" :
+		    "Group");
+	}
 	if (o == NULL || json_array_append_new(l->list, o) != 0) {
 		l->nomem = true;
 		return false;
@@ -65,19 +81,20 @@ add_link(const char *id, void *ctx)
 static bool
 print_json(struct show_ctx *c, const char *id, json_t *rec)
 {
-	struct links l = { c->txn, json_array(), c->type == RT_USER, false };
+	struct links l = { c->txn, json_array(), c->type == RT_USER, false,
+	    false };
 	json_t *meta;
 	char *text;
 
 	if (l.list == NULL)
 		return false;
-	if (l.groups)
-		store_memberof(c->txn, id, add_link, &l, NULL);
-	else
-		store_members(c->txn, id, add_link, &l, NULL);
+	if ((l.groups ? store_memberof(c->txn, id, add_link, &l, NULL) :
+	    store_members(c->txn, id, add_link, &l, NULL)) != SCIM_OK)
+		l.failed = true;
+	c->failed = l.failed;
 	meta = json_incref(json_object_get(rec, "meta"));
 	json_object_del(rec, "meta");
-	if (l.nomem) {
+	if (l.nomem || l.failed) {
 		json_decref(l.list);
 		json_decref(meta);
 		return false;
@@ -97,6 +114,8 @@ print_json(struct show_ctx *c, const char *id, json_t *rec)
 	return true;
 }
 
+/* Prints resource id as stored or (json) with its links (a
+ * store_id_fn); false with c->nomem or c->failed to stop. */
 static bool
 show_one(const char *id, void *ctx)
 {
@@ -104,9 +123,13 @@ show_one(const char *id, void *ctx)
 	const char *data;
 	size_t len;
 	json_t *rec;
+	enum scim_err e;
 
-	if (store_get_raw(c->txn, c->type, id, &data, &len, NULL) != SCIM_OK)
-		return true;
+	if ((e = store_get_raw(c->txn, c->type, id, &data, &len, NULL)) !=
+	    SCIM_OK) {
+		c->failed = e != SCIM_ERR_NOT_FOUND;
+		return !c->failed;
+	}
 	c->found = true;
 	if (!c->json) {
 		fwrite(data, 1, len, stdout);
@@ -114,10 +137,10 @@ show_one(const char *id, void *ctx)
 		return true;
 	}
 	if ((rec = json_loadb(data, len, 0, NULL)) == NULL ||
-	    !print_json(c, id, rec))
+	    (!print_json(c, id, rec) && !c->failed))
 		c->nomem = true;
 	json_decref(rec);
-	return !c->nomem;
+	return !c->nomem && !c->failed;
 }
 
 static enum scim_err
@@ -147,6 +170,7 @@ find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    c, err);
 }
 
+/* ctl.h: user|group get|find|list [--json]. */
 int
 ctl_show(struct store *s, enum rtype t, int argc, char **argv,
     struct scim_error *err)
@@ -171,6 +195,11 @@ ctl_show(struct store *s, enum rtype t, int argc, char **argv,
 		return CTL_USAGE;
 	if (store_read(s, fn, &c, err) != SCIM_OK)
 		return CTL_FAILED;
+	if (c.failed) {
+		err_set(err, SCIM_ERR_UNAVAILABLE, "the store could not be "
+		    "read");
+		return CTL_FAILED;
+	}
 	if (c.nomem) {
 		err_set(err, SCIM_ERR_NOMEM, "out of memory");
 		return CTL_FAILED;

@@ -225,14 +225,17 @@ run_once(char **argv, const char *text, const json_t *entry)
 		if (dup2(fds[0], STDIN_FILENO) < 0)
 			_exit(127);
 		v = json_object_get(entry, "seq");
-		snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(v));
+		snprintf(seq, sizeof(seq), "%lld",
+		    (long long)json_integer_value(v));
 		setenv("SCIM_SEQ", seq, 1);
-		if ((v = json_object_get(entry, "op")) != NULL && json_is_string(v))
+		if ((v = json_object_get(entry, "op")) != NULL &&
+		    json_is_string(v))
 			setenv("SCIM_OP", json_string_value(v), 1);
 		if ((v = json_object_get(entry, "resourceType")) != NULL &&
 		    json_is_string(v))
 			setenv("SCIM_RESOURCE_TYPE", json_string_value(v), 1);
-		if ((v = json_object_get(entry, "id")) != NULL && json_is_string(v))
+		if ((v = json_object_get(entry, "id")) != NULL &&
+		    json_is_string(v))
 			setenv("SCIM_ID", json_string_value(v), 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "scimctl: watch: cannot run %s: %s\n", argv[0],
@@ -278,25 +281,26 @@ deliver(char **argv, const struct change *c)
 	int status;
 
 	if (text == NULL) {
-		fprintf(stderr, "scimctl: watch: seq %llu: the trail entry is not "
-		    "a JSON object; passed on as it is\n", c->seq);
+		fprintf(stderr, "scimctl: watch: seq %llu: the trail entry is "
+		    "not a JSON object; passed on as it is\n", c->seq);
 		if ((text = strdup(c->json)) == NULL)
 			return false;
 	}
 	for (;;) {
 		status = run_once(argv, text, entry);
-		if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		if (status >= 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
 			break;
 		if (status < 0)
-			fprintf(stderr, "scimctl: watch: seq %llu: cannot start "
-			    "%s: %s", c->seq, argv[0], strerror(errno));
+			fprintf(stderr, "scimctl: watch: seq %llu: cannot "
+			    "start %s: %s", c->seq, argv[0], strerror(errno));
 		else if (WIFEXITED(status))
 			fprintf(stderr, "scimctl: watch: seq %llu: %s exited "
 			    "with status %d", c->seq, argv[0],
 			    WEXITSTATUS(status));
 		else
-			fprintf(stderr, "scimctl: watch: seq %llu: %s killed by "
-			    "signal %d", c->seq, argv[0], WTERMSIG(status));
+			fprintf(stderr, "scimctl: watch: seq %llu: %s killed "
+			    "by signal %d", c->seq, argv[0], WTERMSIG(status));
 		fprintf(stderr, "; again in %ld ms\n", wait_ms);
 		nap(wait_ms);
 		if (stop) {
@@ -332,7 +336,8 @@ static void
 wait_commit(int ifd, int *wd, const char *dir)
 {
 	struct pollfd p = { ifd, POLLIN, 0 };
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *q;
@@ -356,8 +361,10 @@ wait_commit(int ifd, int *wd, const char *dir)
 		*wd = watch_data(ifd, dir);
 }
 
+/* ctl.h and the header comment: the watch loop. */
 int
-ctl_watch(struct store *s, int argc, char **argv, struct scim_error *err)
+ctl_watch(struct store *s, const char *dir, int argc, char **argv,
+    struct scim_error *err)
 {
 	const char *state = NULL;
 	struct batch *b;
@@ -401,10 +408,10 @@ ctl_watch(struct store *s, int argc, char **argv, struct scim_error *err)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	wd = watch_data(ifd, store_path(s));
+	wd = watch_data(ifd, dir);
 	if (wd < 0)
-		fprintf(stderr, "scimctl: watch: no inotify on %s/data.mdb (%s): "
-		    "reading the trail every %d s\n", store_path(s),
+		fprintf(stderr, "scimctl: watch: no inotify on %s/data.mdb "
+		    "(%s): reading the trail every %d s\n", dir,
 		    strerror(errno), LIMIT_WATCH_FALLBACK_MS / 1000);
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		err_set(err, SCIM_ERR_NOMEM, "out of memory");
@@ -420,9 +427,9 @@ ctl_watch(struct store *s, int argc, char **argv, struct scim_error *err)
 			goto done;
 		}
 		if (b->first > after + 1 && after > 0)
-			fprintf(stderr, "scimctl: watch: changes %llu to %llu were "
-			    "dropped from the trail (audit_keep) before they were "
-			    "delivered\n", after + 1, b->first - 1);
+			fprintf(stderr, "scimctl: watch: changes %llu to %llu "
+			    "were dropped from the trail (audit_keep) before "
+			    "they were delivered\n", after + 1, b->first - 1);
 		for (i = 0; i < (int)b->n && !stop; i++) {
 			if (!deliver(prog, &b->c[i]))
 				break;
@@ -431,7 +438,7 @@ ctl_watch(struct store *s, int argc, char **argv, struct scim_error *err)
 				goto done;
 		}
 		if (b->n == 0)
-			wait_commit(ifd, &wd, store_path(s));
+			wait_commit(ifd, &wd, dir);
 		batch_clear(b);
 	}
 	rc = 0;

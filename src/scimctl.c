@@ -9,6 +9,7 @@
  *	scimctl ... export [users|groups] [FILE] | import [--atomic] [FILE]
  *	scimctl ... user|group get|find|list [--json]
  *	scimctl ... audit [...] | watch [...] --exec PROGRAM [ARG...]
+ *	scimctl ... migrate | user rename ID NEW-NAME
  *
  * This file holds main and the small commands; import (ctl_import.c),
  * the read commands (ctl_read.c), watch (ctl_watch.c) and private files
@@ -32,6 +33,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "ctl.h"
+#include "fold.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
@@ -63,7 +65,11 @@ static const struct {
 			"                        current tokens stay unless --with-tokens\n" },
 	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list  [--json]\n"
 			"                        as stored; --json: with its groups\n"
-			"                        (exit 3: no such user)\n" },
+			"                        (exit 3: no such user)\n"
+			"  user rename ID NEW-NAME   change a userName (also in a\n"
+			"                        store that does not migrate yet)\n" },
+	{ "migrate",	"  migrate               bring the store to the current layout;\n"
+			"                        lists every problem that stops it\n" },
 	{ "group",	"  group get ID | group list  [--json]\n"
 			"                        as stored; --json: with its members\n"
 			"                        (exit 3: no such group)\n" },
@@ -82,7 +88,8 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [-c SETTINGS] [--db DIR] command [args]\n");
+	fprintf(out, "usage: scimctl [-c SETTINGS] [--db DIR] command [args]\n"
+	    "       scimctl --version\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
 			fputs(synopses[i].text, out);
@@ -393,15 +400,18 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct stats_ctx *c = ctx;
 	enum scim_err e;
+	size_t users, groups;
 
 	c->txn = txn;
 	if ((e = store_scan(txn, RT_USER, NULL, count_active, c, err)) !=
-	    SCIM_OK)
+	    SCIM_OK ||
+	    (e = store_count(txn, RT_USER, &users, err)) != SCIM_OK ||
+	    (e = store_count(txn, RT_GROUP, &groups, err)) != SCIM_OK)
 		return e;
 	printf("layout version   %d\n", STORE_LAYOUT_VERSION);
-	printf("users            %zu\n", store_count(txn, RT_USER));
+	printf("users            %zu\n", users);
 	printf("active users     %zu\n", c->active);
-	printf("groups           %zu\n", store_count(txn, RT_GROUP));
+	printf("groups           %zu\n", groups);
 	printf("-- entries per database --\n");
 	return store_stats(txn, stat_print, NULL, err);
 }
@@ -517,6 +527,100 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	return rc;
 }
 
+/* ---- migrate and rename ------------------------------------------------------ */
+
+/* Prints one problem the migration found. */
+static void
+migrate_line(const char *line, void *ctx)
+{
+	(*(size_t *)ctx)++;
+	printf("problem: %s\n", line);
+}
+
+/*
+ * migrate: the store was opened as it is (STORE_NO_MIGRATE); brings it
+ * to the current layout, or lists every problem that prevents it and
+ * changes nothing.
+ */
+static int
+cmd_migrate(struct store *s, struct scim_error *err)
+{
+	int from = store_layout(s);
+	size_t problems = 0;
+
+	if (from == STORE_LAYOUT_VERSION) {
+		printf("store at layout %d: nothing to migrate\n", from);
+		return 0;
+	}
+	if (store_migrate(s, migrate_line, &problems, err) != SCIM_OK) {
+		if (problems > 0)
+			printf("%zu problem%s; nothing changed.  Rename users with "
+			    "`scimctl --db DIR user rename ID NEW-NAME`, then run "
+			    "migrate again.\n", problems, problems == 1 ? "" : "s");
+		return 1;
+	}
+	printf("store migrated from layout %d to %d\n", from,
+	    STORE_LAYOUT_VERSION);
+	return 0;
+}
+
+struct rename_ctx {
+	const char	*id;
+	const char	*name;
+};
+
+/* Sets the userName of one user, with a new version, and audits it. */
+static enum scim_err
+rename_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct rename_ctx *r = ctx;
+	json_t *old = NULL, *rec = NULL, *meta;
+	char version[32], now[32];
+	enum scim_err e;
+
+	if ((e = store_get(txn, RT_USER, r->id, &old, err)) != SCIM_OK)
+		return e;
+	if ((e = store_next_version(txn, version, sizeof(version), err)) !=
+	    SCIM_OK)
+		goto fail;
+	store_now(now, sizeof(now));
+	if ((rec = json_deep_copy(old)) == NULL ||
+	    !json_is_object(meta = json_object_get(rec, "meta")) ||
+	    json_object_set_new(rec, "userName", json_string(r->name)) != 0 ||
+	    json_object_set_new(meta, "lastModified", json_string(now)) != 0 ||
+	    json_object_set_new(meta, "version", json_string(version)) != 0) {
+		e = err_set(err, SCIM_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	/* meta stays the last member: store.h's record shape. */
+	if ((e = store_put(txn, RT_USER, old, rec, err)) != SCIM_OK)
+		goto fail;
+	e = store_audit(txn, "scimctl", "rename", "User", r->id, version,
+	    site.audit_keep, err);
+fail:
+	json_decref(old);
+	json_decref(rec);
+	return e;
+}
+
+/* user rename ID NEW-NAME: refused names as the API refuses them. */
+static int
+cmd_rename(struct store *s, const char *id, const char *name,
+    struct scim_error *err)
+{
+	struct rename_ctx r = { id, name };
+	char why[96];
+
+	if (fold_username_refused(name, strlen(name), why, sizeof(why))) {
+		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s", why);
+		return 1;
+	}
+	if (store_write(s, rename_fn, &r, err) != SCIM_OK)
+		return 1;
+	printf("user %s renamed\n", id);
+	return 0;
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 struct audit_ctx {
@@ -605,12 +709,17 @@ main(int argc, char *argv[])
 	struct scim_error err;
 	struct conf conf;
 	int i = 1, rc = 1;
-	bool create;
+	bool create, as_is;
 
 	err_clear(&err);
 	memset(&conf, 0, sizeof(conf));
 	umask(077);		/* stores, backups, exports: 0600 in 0700 */
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0)) {
+		printf("scimctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
@@ -661,9 +770,14 @@ main(int argc, char *argv[])
 	step = "open";
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
 	    strcmp(cmd, "import") == 0;
+	/* migrate and user rename work on a store of an older layout as it
+	 * is: they are how a migration that found a problem gets done. */
+	as_is = strcmp(cmd, "migrate") == 0 || (strcmp(cmd, "user") == 0 &&
+	    i < argc && strcmp(argv[i], "rename") == 0);
 	if (create && ctl_private_dir(db, true, cmd, &err) != 0)
 		goto fail;
-	if (store_open(db, create, &s, &err) != SCIM_OK)
+	if (store_open_flags(db, (create ? STORE_CREATE : 0) |
+	    (as_is ? STORE_NO_MIGRATE : 0), &s, &err) != SCIM_OK)
 		goto fail;
 	step = cmd;
 	if (strcmp(cmd, "init") == 0) {
@@ -689,6 +803,11 @@ main(int argc, char *argv[])
 		rc = ctl_import(s, &site, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = cmd_restore(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "migrate") == 0 && argc == i)
+		rc = cmd_migrate(s, &err);
+	else if (strcmp(cmd, "user") == 0 && argc - i == 3 &&
+	    strcmp(argv[i], "rename") == 0)
+		rc = cmd_rename(s, argv[i + 1], argv[i + 2], &err);
 	else if (strcmp(cmd, "user") == 0)
 		rc = ctl_show(s, RT_USER, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "group") == 0)
@@ -696,7 +815,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "watch") == 0)
-		rc = ctl_watch(s, argc - i, argv + i, &err);
+		rc = ctl_watch(s, db, argc - i, argv + i, &err);
 	else {
 		usage();
 		rc = 2;

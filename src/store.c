@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ enum db {
 	DB_IDX_USERNAME, DB_IDX_EMAIL, DB_IDX_USER_EXTID,
 	DB_IDX_GROUP_NAME, DB_IDX_GROUP_EXTID,
 	DB_MEMBERS, DB_MEMBEROF, DB_TOKENS, DB_TOKEN_HASH, DB_PASSWORDS,
-	DB_AUDIT,
+	DB_AUDIT, DB_COUNTS,
 	DB__COUNT
 };
 
@@ -47,6 +48,14 @@ static const struct {
 	[DB_TOKEN_HASH] = { "token_hash", 0 },
 	[DB_PASSWORDS] = { "passwords", 0 },
 	[DB_AUDIT] = { "audit", 0 },
+	[DB_COUNTS] = { "id_counts", 0 },	/* optional: see open_dbs() */
+};
+
+/* How an index makes its keys from values (docs/storage.md, "Keys"). */
+enum key_fold {
+	KEY_EXACT,	/* the value's bytes */
+	KEY_CASE,	/* fold_utf8: case folding + NFC */
+	KEY_USERNAME	/* fold_username: RFC 8265 (width, case, NFC) */
 };
 
 /* The database of each index, and which resource type it covers. */
@@ -54,14 +63,14 @@ static const struct {
 	enum db		 db;
 	enum rtype	 type;
 	const char	*attr;		/* for error details */
-	bool		 folded;
+	enum key_fold	 fold;
 	bool		 unique;
 } index_table[IDX__COUNT] = {
-	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", true, true },
-	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", true, false },
-	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", false, false },
-	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", true, false },
-	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", false, false },
+	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", KEY_USERNAME, true },
+	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", KEY_CASE, false },
+	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", KEY_EXACT, false },
+	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", KEY_CASE, false },
+	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", KEY_EXACT, false },
 };
 
 _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
@@ -69,9 +78,12 @@ _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB__COUNT];
+	bool		 missing[DB__COUNT];	/* absent (STORE_NO_MIGRATE) */
+	int		 layout;	/* layout version of the file */
 	char		*path;
 	unsigned char	 cursor_key[32];
 	bool		 has_cursor_key;
+	bool		 has_counts;	/* id_counts exists: keep it exact */
 };
 
 /*
@@ -176,45 +188,99 @@ check_file_size(MDB_env *env, const MDB_envinfo *info, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* Opens every named database in txn (creating them when asked). */
+/*
+ * Opens every named database in txn (creating them when asked).  With
+ * tolerate, a database missing from the file (a store of an older
+ * layout opened as it is) is marked in s->missing instead of failing.
+ * id_counts is the one a store may lack (made before it existed): then
+ * has_counts is false, nothing maintains it and paging walks.
+ */
 static int
-open_dbs(struct store *s, MDB_txn *txn, bool create)
+open_dbs(struct store *s, MDB_txn *txn, bool create, bool tolerate)
 {
 	int i, rc;
 
 	for (i = 0; i < DB__COUNT; i++) {
 		rc = mdb_dbi_open(txn, db_table[i].name,
 		    db_table[i].flags | (create ? MDB_CREATE : 0), &s->dbi[i]);
-		if (rc != 0)
+		if (rc == MDB_NOTFOUND && i == DB_COUNTS) {
+			s->has_counts = false;
+			s->missing[i] = true;
+			continue;
+		}
+		s->missing[i] = rc == MDB_NOTFOUND && tolerate;
+		if (rc != 0 && !s->missing[i])
 			return rc;
+		if (i == DB_COUNTS)
+			s->has_counts = true;
 	}
 	return 0;
 }
 
-/* Checks the layout version, writing it when the store is new. */
+/*
+ * Reads the layout version of the store in txn into *version.
+ * SCIM_ERR_NOT_FOUND when there is none (a new store), or
+ * SCIM_ERR_UNAVAILABLE when it is not a version this code knows how to
+ * read or migrate.
+ */
 static enum scim_err
-check_layout(struct store *s, MDB_txn *txn, bool writable,
-    struct scim_error *err)
+read_layout(MDB_txn *txn, MDB_dbi meta, int *version, struct scim_error *err)
+{
+	MDB_val k = { 6, "layout" }, v;
+	const char *p;
+	size_t i;
+	int rc, n = 0;
+
+	rc = mdb_get(txn, meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_ERR_NOT_FOUND;
+	if (rc != 0)
+		return mdb_error(NULL, rc, "layout", err);
+	p = v.mv_data;
+	for (i = 0; i < v.mv_size && i < 4 && p[i] >= '0' && p[i] <= '9'; i++)
+		n = n * 10 + (p[i] - '0');
+	if (v.mv_size == 0 || i != v.mv_size || n < 1)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's layout "
+		    "version is unreadable; restore it from a backup.");
+	if (n > STORE_LAYOUT_VERSION)
+		return err_set(err, SCIM_ERR_UNAVAILABLE,
+		    "The store has layout version %d; this scimd reads "
+		    "versions up to %d (a newer scimd wrote it).", n,
+		    STORE_LAYOUT_VERSION);
+	*version = n;
+	return SCIM_OK;
+}
+
+/* Writes the current layout version in txn. */
+static int
+write_layout(MDB_txn *txn, MDB_dbi meta)
 {
 	MDB_val k = { 6, "layout" }, v;
 	char want[16];
-	int rc;
 
 	snprintf(want, sizeof(want), "%d", STORE_LAYOUT_VERSION);
-	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND && writable) {
-		v.mv_size = strlen(want);
-		v.mv_data = want;
-		rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
-		return rc == 0 ? SCIM_OK : mdb_error(NULL, rc, "layout", err);
+	v.mv_size = strlen(want);
+	v.mv_data = want;
+	return mdb_put(txn, meta, &k, &v, 0);
+}
+
+/* Makes a new store: every database and the layout, in one commit. */
+static enum scim_err
+create_store(struct store *s, struct scim_error *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_error(NULL, rc, "create", err);
+	if ((rc = open_dbs(s, txn, true, false)) != 0 ||
+	    (rc = write_layout(txn, s->dbi[DB_META])) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_error(NULL, rc, "create", err);
 	}
-	if (rc != 0)
-		return mdb_error(NULL, rc, "layout", err);
-	if (v.mv_size != strlen(want) || memcmp(v.mv_data, want, v.mv_size))
-		return err_set(err, SCIM_ERR_UNAVAILABLE,
-		    "The store has layout version %.*s; this scimd reads "
-		    "version %s.", (int)(v.mv_size < 8 ? v.mv_size : 8),
-		    (const char *)v.mv_data, want);
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return mdb_error(NULL, rc, "create", err);
+	s->layout = STORE_LAYOUT_VERSION;
 	return SCIM_OK;
 }
 
@@ -222,17 +288,27 @@ enum scim_err
 store_open(const char *path, bool create, struct store **out,
     struct scim_error *err)
 {
+	return store_open_flags(path, create ? STORE_CREATE : 0, out, err);
+}
+
+enum scim_err
+store_open_flags(const char *path, unsigned flags, struct store **out,
+    struct scim_error *err)
+{
 	struct store *s;
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	enum scim_err e;
-	int rc, dead;
+	int rc, dead, version = 0;
 	struct stat st;
+	bool ro = (flags & STORE_READ_ONLY) != 0;
+	bool as_is = (flags & STORE_NO_MIGRATE) != 0;
 
 	*out = NULL;
 	if (sodium_init() < 0)
 		return err_set(err, SCIM_ERR_INTERNAL, "libsodium failed.");
-	if (create && stat(path, &st) != 0 && mkdir(path, 0700) != 0)
+	if ((flags & STORE_CREATE) && !ro && stat(path, &st) != 0 &&
+	    mkdir(path, 0700) != 0)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "Cannot create the store directory: %s", strerror(errno));
 	if ((e = check_filesystem(path, err)) != SCIM_OK)
@@ -245,7 +321,8 @@ store_open(const char *path, bool create, struct store **out,
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB__COUNT)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, LIMIT_MAX_READERS)) != 0 ||
-	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS |
+	    (ro ? MDB_RDONLY : 0), 0600)) != 0) {
 		e = err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "Cannot open the store: %s", mdb_strerror(rc));
 		goto fail;
@@ -265,36 +342,54 @@ store_open(const char *path, bool create, struct store **out,
 		e = mdb_error(NULL, rc, "open", err);
 		goto fail;
 	}
-	rc = open_dbs(s, txn, false);
-	if (rc == 0) {
-		if ((e = check_layout(s, txn, false, err)) != SCIM_OK)
-			goto fail;
-		if ((rc = mdb_txn_commit(txn)) != 0) {
-			txn = NULL;
-			e = mdb_error(NULL, rc, "open", err);
+	rc = mdb_dbi_open(txn, db_table[DB_META].name, 0, &s->dbi[DB_META]);
+	e = rc == 0 ? read_layout(txn, s->dbi[DB_META], &version, err) :
+	    SCIM_ERR_NOT_FOUND;
+	if (e == SCIM_ERR_NOT_FOUND) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (!(flags & STORE_CREATE) || ro ||
+		    (rc != 0 && rc != MDB_NOTFOUND)) {
+			e = err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not a "
+			    "scimd store (create it with `scimctl --db DIR "
+			    "init`).", path);
 			goto fail;
 		}
+		if ((e = create_store(s, err)) != SCIM_OK)
+			goto fail;
 		*out = s;
 		return SCIM_OK;
 	}
-	mdb_txn_abort(txn);
-	txn = NULL;
-	if (rc != MDB_NOTFOUND || !create) {
+	if (e != SCIM_OK)
+		goto fail;
+	s->layout = version;
+	if (version < STORE_LAYOUT_VERSION && !as_is) {
+		/* An older layout: migrated in one write transaction
+		 * (store_migrate), which a read-only opener cannot do. */
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (ro) {
+			e = err_set(err, SCIM_ERR_UNAVAILABLE, "The store has "
+			    "layout version %d and this program reads %d "
+			    "without writing: run `scimctl --db DIR migrate` "
+			    "as the store's owner (or start scimd once).",
+			    version, STORE_LAYOUT_VERSION);
+			goto fail;
+		}
+		if ((e = store_migrate(s, NULL, NULL, err)) != SCIM_OK)
+			goto fail;
+		*out = s;
+		return SCIM_OK;
+	}
+	if ((rc = open_dbs(s, txn, false, as_is)) != 0) {
 		e = err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not a scimd "
 		    "store (create it with `scimctl --db DIR init`).", path);
 		goto fail;
 	}
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
-	    (rc = open_dbs(s, txn, true)) != 0) {
-		e = mdb_error(NULL, rc, "create", err);
-		goto fail;
-	}
-	if ((e = check_layout(s, txn, true, err)) != SCIM_OK)
-		goto fail;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0) {
-		e = mdb_error(NULL, rc, "create", err);
+		e = mdb_error(NULL, rc, "open", err);
 		goto fail;
 	}
 	*out = s;
@@ -308,6 +403,12 @@ fail:
 	return e;
 }
 
+int
+store_layout(const struct store *s)
+{
+	return s->layout;
+}
+
 void
 store_close(struct store *s)
 {
@@ -316,12 +417,6 @@ store_close(struct store *s)
 	mdb_env_close(s->env);
 	free(s->path);
 	free(s);
-}
-
-const char *
-store_path(const struct store *s)
-{
-	return s->path;
 }
 
 /* ---- transactions ------------------------------------------------------- */
@@ -447,8 +542,13 @@ make_key(enum store_index idx, const char *s, size_t len, struct index_key *k,
 	enum scim_err e;
 
 	k->idx = idx;
-	if (index_table[idx].folded) {
-		e = fold_into(s, len, k->key, sizeof(k->key), &k->len);
+	if (index_table[idx].fold != KEY_EXACT) {
+		e = index_table[idx].fold == KEY_USERNAME ?
+		    fold_username_into(s, len, k->key, sizeof(k->key),
+		    &k->len) :
+		    fold_into(s, len, k->key, sizeof(k->key), &k->len);
+		if (e == SCIM_ERR_NOMEM)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 		if (e == SCIM_ERR_TOO_LARGE)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "%s is longer than %d bytes.",
@@ -569,6 +669,302 @@ key_add(struct store_txn *t, const struct index_key *k, const char *id,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "index", err);
 }
 
+/* ---- id counts ------------------------------------------------------------ */
+
+/*
+ * id_counts makes startIndex paging cost the same at any offset.  Ids
+ * are random lower-case UUIDs, so their first three hex digits spread
+ * them over 4096 buckets, each a contiguous range of the id tree.  Key
+ * "u" or "g" plus the first digit D holds 256 big-endian 32-bit counts:
+ * entry XY (0..255) is how many ids of that type start with D X Y.  A
+ * create adds one and a delete takes one away in the write transaction
+ * that writes the record, so the counts are exact in every snapshot.
+ * Reaching position N is then: sum the buckets (4096 additions), seek to
+ * the bucket's first id, and walk fewer ids than one bucket holds.
+ */
+#define COUNTS_SLOTS	256			/* buckets per row */
+#define COUNTS_VALUE	(COUNTS_SLOTS * 4)	/* bytes of a row */
+#define COUNTS_BUCKETS	(16 * COUNTS_SLOTS)	/* buckets per type */
+
+/* The value of lower-case hex digit c, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The bucket (0..4095) of a record key, or -1 when it is not an id
+ * whose first three characters are lower-case hex (never counted). */
+static int
+key_bucket(const MDB_val *k)
+{
+	const char *p = k->mv_data;
+	int a, b, c;
+
+	if (k->mv_size != STORE_ID_LEN || (a = hexval(p[0])) < 0 ||
+	    (b = hexval(p[1])) < 0 || (c = hexval(p[2])) < 0)
+		return -1;
+	return a << 8 | b << 4 | c;
+}
+
+static uint32_t
+get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put_be32(unsigned char *p, uint32_t n)
+{
+	p[0] = (unsigned char)(n >> 24);
+	p[1] = (unsigned char)(n >> 16);
+	p[2] = (unsigned char)(n >> 8);
+	p[3] = (unsigned char)n;
+}
+
+/* The key of row `digit` (0..15) of type's counts into key[2]. */
+static void
+counts_key(enum rtype type, int digit, char key[2])
+{
+	key[0] = type == RT_USER ? 'u' : 'g';
+	key[1] = "0123456789abcdef"[digit];
+}
+
+/*
+ * Adds delta (+1 or -1) to the bucket of id of type type, in t.  A no-op
+ * for a store without id_counts and for an id outside the buckets.
+ */
+static enum scim_err
+counts_adjust(struct store_txn *t, enum rtype type, const char *id, int delta,
+    struct scim_error *err)
+{
+	unsigned char row[COUNTS_VALUE];
+	char key[2];
+	MDB_val k = { STORE_ID_LEN, (void *)id }, v;
+	uint32_t n;
+	int b, rc;
+
+	if (!t->store->has_counts || (b = key_bucket(&k)) < 0)
+		return SCIM_OK;
+	counts_key(type, b >> 8, key);
+	k.mv_size = 2;
+	k.mv_data = key;
+	rc = mdb_get(t->txn, dbi(t, DB_COUNTS), &k, &v);
+	if (rc == 0 && v.mv_size == COUNTS_VALUE)
+		memcpy(row, v.mv_data, COUNTS_VALUE);
+	else if (rc == 0 || rc == MDB_NOTFOUND)
+		memset(row, 0, sizeof(row));	/* verify reports a bad row */
+	else
+		return mdb_error(t, rc, "id_counts", err);
+	n = get_be32(row + (b & 255) * 4);
+	if (delta > 0 || n > 0)
+		n += (uint32_t)delta;
+	put_be32(row + (b & 255) * 4, n);
+	v.mv_size = COUNTS_VALUE;
+	v.mv_data = row;
+	if ((rc = mdb_put(t->txn, dbi(t, DB_COUNTS), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "id_counts", err);
+	return SCIM_OK;
+}
+
+/*
+ * Reads type's counts into cnt[COUNTS_BUCKETS] (absent rows are zeros).
+ * True when they are usable: the store keeps them and they add up to
+ * total, the records of that type (an id outside the buckets, or a row
+ * written by something else, makes them disagree and paging walks).
+ */
+static bool
+counts_load(struct store_txn *t, enum rtype type, uint32_t *cnt, size_t total)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	char key[2];
+	size_t sum = 0;
+	int i, d, rc;
+
+	memset(cnt, 0, COUNTS_BUCKETS * sizeof(*cnt));
+	if (!t->store->has_counts ||
+	    mdb_cursor_open(t->txn, dbi(t, DB_COUNTS), &c) != 0)
+		return false;
+	counts_key(type, 0, key);
+	k.mv_size = 1;
+	k.mv_data = key;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    k.mv_size >= 1 && ((char *)k.mv_data)[0] == key[0];
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 2 || (d = hexval(((char *)k.mv_data)[1])) < 0 ||
+		    v.mv_size != COUNTS_VALUE)
+			continue;
+		for (i = 0; i < COUNTS_SLOTS; i++) {
+			cnt[d << 8 | i] = get_be32((unsigned char *)v.mv_data +
+			    i * 4);
+			sum += cnt[d << 8 | i];
+		}
+	}
+	mdb_cursor_close(c);
+	return sum == total;
+}
+
+/* Counts type's record ids per bucket, from the records themselves. */
+static enum scim_err
+counts_from_records(struct store_txn *t, enum rtype type, uint32_t *cnt,
+    struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int b, rc;
+
+	memset(cnt, 0, COUNTS_BUCKETS * sizeof(*cnt));
+	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
+		return mdb_error(t, rc, "cursor", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((b = key_bucket(&k)) >= 0)
+			cnt[b]++;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(t, rc, "id_counts",
+	    err);
+}
+
+/* Writes the 16 rows of type from cnt, replacing what was there. */
+static enum scim_err
+counts_write(struct store_txn *t, enum rtype type, const uint32_t *cnt,
+    struct scim_error *err)
+{
+	unsigned char row[COUNTS_VALUE];
+	char key[2];
+	MDB_val k = { 2, key }, v = { COUNTS_VALUE, row };
+	int d, i, rc;
+
+	for (d = 0; d < 16; d++) {
+		for (i = 0; i < COUNTS_SLOTS; i++)
+			put_be32(row + i * 4, cnt[d << 8 | i]);
+		counts_key(type, d, key);
+		if ((rc = mdb_put(t->txn, dbi(t, DB_COUNTS), &k, &v, 0)) != 0)
+			return mdb_error(t, rc, "id_counts", err);
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
+    struct scim_error *err)
+{
+	static const enum rtype types[] = { RT_USER, RT_GROUP };
+	uint32_t *want, *have;
+	enum scim_err e = SCIM_OK;
+	size_t i, j;
+
+	*problems = 0;
+	if (!t->store->has_counts)
+		return SCIM_OK;
+	want = malloc(COUNTS_BUCKETS * sizeof(*want));
+	have = malloc(COUNTS_BUCKETS * sizeof(*have));
+	if (want == NULL || have == NULL) {
+		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		goto done;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if ((e = counts_from_records(t, types[i], want, err)) != SCIM_OK)
+			goto done;
+		(void)counts_load(t, types[i], have, 0);
+		for (j = 0; j < COUNTS_BUCKETS; j++)
+			if (want[j] != have[j])
+				(*problems)++;
+		if (repair && (e = counts_write(t, types[i], want, err)) !=
+		    SCIM_OK)
+			goto done;
+	}
+done:
+	free(want);
+	free(have);
+	return e;
+}
+
+enum scim_err
+store_migrate_counts(struct store_txn *t, struct scim_error *err)
+{
+	size_t problems;
+	int rc;
+
+	if (!t->store->has_counts) {
+		rc = mdb_dbi_open(t->txn, db_table[DB_COUNTS].name,
+		    db_table[DB_COUNTS].flags | MDB_CREATE,
+		    &t->store->dbi[DB_COUNTS]);
+		if (rc != 0)
+			return mdb_error(t, rc, "id_counts", err);
+		t->store->has_counts = true;
+	}
+	if ((rc = mdb_drop(t->txn, dbi(t, DB_COUNTS), 0)) != 0)
+		return mdb_error(t, rc, "id_counts", err);
+	return store_counts_verify(t, true, &problems, err);
+}
+
+/* Positions c on the first id of bucket b (MDB_NOTFOUND past the end). */
+static int
+seek_bucket(MDB_cursor *c, int b, MDB_val *k, MDB_val *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char prefix[3];
+
+	prefix[0] = hex[b >> 8];
+	prefix[1] = hex[(b >> 4) & 15];
+	prefix[2] = hex[b & 15];
+	k->mv_size = sizeof(prefix);
+	k->mv_data = prefix;
+	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+enum scim_err
+store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
+    store_id_fn fn, void *ctx, struct scim_error *err)
+{
+	uint32_t cnt[COUNTS_BUCKETS];
+	MDB_cursor *c;
+	MDB_val k, v;
+	char id[STORE_ID_LEN + 1];
+	size_t total, before = 0;
+	enum scim_err e;
+	int b = 0, rc;
+
+	if ((e = store_count(t, type, &total, err)) != SCIM_OK)
+		return e;
+	if (pos >= total)
+		return SCIM_OK;
+	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
+		return mdb_error(NULL, rc, "cursor", err);
+	if (counts_load(t, type, cnt, total)) {
+		/* The bucket holding position pos, then into it.  Only
+		 * counted ids are stepped over: the counts say where they
+		 * are. */
+		for (b = 0; b < COUNTS_BUCKETS - 1 && before + cnt[b] <= pos; b++)
+			before += cnt[b];
+		rc = seek_bucket(c, b, &k, &v);
+	} else
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_ID_LEN)
+			continue;
+		if (before < pos) {
+			before++;
+			continue;
+		}
+		memcpy(id, k.mv_data, STORE_ID_LEN);
+		id[STORE_ID_LEN] = '\0';
+		if (!fn(id, ctx)) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
+}
+
 /* ---- records ------------------------------------------------------------- */
 
 static bool
@@ -617,13 +1013,99 @@ store_get(struct store_txn *t, enum rtype type, const char *id, json_t **out,
 	return SCIM_OK;
 }
 
-bool
-store_exists(struct store_txn *t, enum rtype type, const char *id)
+/* *found tells whether the record is there; NOT_FOUND is no error here,
+ * any other failure of the get is returned (and fails a write). */
+enum scim_err
+store_exists(struct store_txn *t, enum rtype type, const char *id,
+    bool *found, struct scim_error *err)
 {
-	const char *d;
-	size_t n;
+	MDB_val k, v;
+	int rc;
 
-	return store_get_raw(t, type, id, &d, &n, NULL) == SCIM_OK;
+	*found = false;
+	if (!id_ok(id))
+		return SCIM_OK;
+	k.mv_size = STORE_ID_LEN;
+	k.mv_data = (void *)id;
+	rc = mdb_get(t->txn, record_db(t, type), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "get", err);
+	*found = true;
+	return SCIM_OK;
+}
+
+/* The index keys of one record, collected by each_key(). */
+struct key_set {
+	struct index_key *k;
+	size_t		  n, cap;
+};
+
+static enum scim_err
+key_collect(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct key_set *ks = ctx;
+
+	(void)t;
+	(void)id;
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 8;
+		struct index_key *p = realloc(ks->k, cap * sizeof(*p));
+
+		if (p == NULL)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		ks->k = p;
+		ks->cap = cap;
+	}
+	ks->k[ks->n++] = *k;
+	return SCIM_OK;
+}
+
+static bool
+key_in(const struct key_set *ks, const struct index_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->k[i].idx == k->idx && ks->k[i].len == k->len &&
+		    memcmp(ks->k[i].key, k->key, k->len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Moves the index entries of a record from old's keys to rec's: removes
+ * the keys only old has, then adds those only rec has.  A key both have
+ * is left alone, so a change that touches no indexed value (PATCH of
+ * active, of a title) writes no index page: a durable write costs its
+ * pages (docs/performance.md).
+ */
+static enum scim_err
+rekey(struct store_txn *t, enum rtype type, const json_t *old,
+    const json_t *rec, struct scim_error *err)
+{
+	struct key_set ko = { NULL, 0, 0 }, kn = { NULL, 0, 0 };
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	enum scim_err e;
+	size_t i;
+
+	if ((e = each_key(t, type, old, key_collect, &ko, err)) != SCIM_OK ||
+	    (e = each_key(t, type, rec, key_collect, &kn, err)) != SCIM_OK)
+		goto done;
+	for (i = 0; i < ko.n; i++)
+		if (!key_in(&kn, &ko.k[i]) &&
+		    (e = key_del(t, &ko.k[i], id, NULL, err)) != SCIM_OK)
+			goto done;
+	for (i = 0; i < kn.n; i++)
+		if (!key_in(&ko, &kn.k[i]) &&
+		    (e = key_add(t, &kn.k[i], id, NULL, err)) != SCIM_OK)
+			goto done;
+done:
+	free(ko.k);
+	free(kn.k);
+	return e;
 }
 
 enum scim_err
@@ -638,14 +1120,22 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 
 	if (!id_ok(id))
 		return err_set(err, SCIM_ERR_INTERNAL, "Record without id.");
-	if (old == NULL && store_exists(t, type, id)) {
-		t->failed = true;
-		return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.", id);
+	if (old == NULL) {
+		bool taken;
+
+		if ((e = store_exists(t, type, id, &taken, err)) != SCIM_OK)
+			return e;
+		if (taken) {
+			t->failed = true;
+			return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.",
+			    id);
+		}
 	}
-	if (old != NULL &&
-	    (e = each_key(t, type, old, key_del, NULL, err)) != SCIM_OK)
-		return e;
-	if ((e = each_key(t, type, rec, key_add, NULL, err)) != SCIM_OK) {
+	if (old != NULL)
+		e = rekey(t, type, old, rec, err);
+	else
+		e = each_key(t, type, rec, key_add, NULL, err);
+	if (e != SCIM_OK) {
 		t->failed = true;
 		return e;
 	}
@@ -664,7 +1154,9 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 		t->failed = true;
 		return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.", id);
 	}
-	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "put", err);
+	if (rc != 0)
+		return mdb_error(t, rc, "put", err);
+	return old == NULL ? counts_adjust(t, type, id, 1, err) : SCIM_OK;
 }
 
 /* Deletes key=k, value=v in database d (v NULL: all values). */
@@ -683,8 +1175,67 @@ del_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 }
 
 /*
+ * Gives record id of type type a new meta.version, and with modified a
+ * new meta.lastModified (its other members and its index entries are
+ * unchanged): its membership changed without the record being written.
+ * A missing record is left alone (SCIM_OK).
+ */
+enum scim_err
+store_touch(struct store_txn *t, enum rtype type, const char *id,
+    bool modified, struct scim_error *err)
+{
+	json_t *rec = NULL, *meta;
+	char version[32], now[32], *text = NULL;
+	MDB_val k, v;
+	enum scim_err e;
+	bool found;
+	int rc;
+
+	if (!id_ok(id))
+		return SCIM_OK;
+	if ((e = store_exists(t, type, id, &found, err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	if (!found)
+		return SCIM_OK;
+	if ((e = store_get(t, type, id, &rec, err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	if ((e = store_next_version(t, version, sizeof(version), err)) !=
+	    SCIM_OK)
+		goto fail;
+	store_now(now, sizeof(now));
+	/* A record without meta (none scimd wrote) gets one, last. */
+	if (!json_is_object(meta = json_object_get(rec, "meta")) &&
+	    json_object_set_new(rec, "meta", meta = json_object()) != 0)
+		meta = NULL;
+	if (meta == NULL || (modified &&
+	    json_object_set_new(meta, "lastModified", json_string(now)) != 0) ||
+	    json_object_set_new(meta, "version", json_string(version)) != 0 ||
+	    (text = jsonx_dumps(rec)) == NULL) {
+		t->failed = true;
+		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		goto fail;
+	}
+	k.mv_size = STORE_ID_LEN;
+	k.mv_data = (void *)id;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	if ((rc = mdb_put(t->txn, record_db(t, type), &k, &v, 0)) != 0)
+		e = mdb_error(t, rc, "put", err);
+fail:
+	free(text);
+	json_decref(rec);
+	return e;
+}
+
+/*
  * Removes every pair (id, x) from `from` and the mirror pair (x, id)
- * from `mirror` (the members/memberof pair of databases).
+ * from `mirror` (the members/memberof pair of databases).  When `from`
+ * is memberof, each group x lost a member: its version changes
+ * (store_touch), so that an ETag read before no longer matches.
  */
 static enum scim_err
 unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
@@ -704,6 +1255,10 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 			memcpy(other, v.mv_data, STORE_ID_LEN);
 			other[STORE_ID_LEN] = '\0';
 			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
+				break;
+			if (from == DB_MEMBEROF &&
+			    (e = store_touch(t, RT_GROUP, other, true, err)) !=
+			    SCIM_OK)
 				break;
 		}
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
@@ -744,17 +1299,24 @@ store_delete(struct store_txn *t, enum rtype type, const json_t *old,
 	if (rc == MDB_NOTFOUND)
 		return err_set(err, SCIM_ERR_NOT_FOUND, "No such %s.",
 		    schema_resource_type(type)->name);
-	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "delete", err);
+	if (rc != 0)
+		return mdb_error(t, rc, "delete", err);
+	return counts_adjust(t, type, id, -1, err);
 }
 
-size_t
-store_count(struct store_txn *t, enum rtype type)
+/* The entry count of the type's database, from LMDB's statistics. */
+enum scim_err
+store_count(struct store_txn *t, enum rtype type, size_t *n,
+    struct scim_error *err)
 {
 	MDB_stat st;
+	int rc;
 
-	if (mdb_stat(t->txn, record_db(t, type), &st) != 0)
-		return 0;
-	return st.ms_entries;
+	*n = 0;
+	if ((rc = mdb_stat(t->txn, record_db(t, type), &st)) != 0)
+		return mdb_error(t, rc, "stat", err);
+	*n = st.ms_entries;
+	return SCIM_OK;
 }
 
 /* Iterates the keys of database d from the first key > after. */
@@ -953,22 +1515,6 @@ store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 	return unlink_all(t, DB_MEMBERS, DB_MEMBEROF, gid, err);
 }
 
-bool
-store_member_has(struct store_txn *t, const char *gid, const char *mid)
-{
-	MDB_cursor *c;
-	MDB_val k = { STORE_ID_LEN, (void *)gid }, v = { STORE_ID_LEN, (void *)mid };
-	int rc;
-
-	if (!id_ok(gid) || !id_ok(mid))
-		return false;
-	if (mdb_cursor_open(t->txn, dbi(t, DB_MEMBERS), &c) != 0)
-		return false;
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	return rc == 0;
-}
-
 enum scim_err
 store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -986,21 +1532,6 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 		return SCIM_OK;
 	return scan_dups(t, dbi(t, DB_MEMBEROF), mid, STORE_ID_LEN, fn, ctx,
 	    err);
-}
-
-size_t
-store_member_count(struct store_txn *t, const char *gid)
-{
-	MDB_cursor *c;
-	MDB_val k = { STORE_ID_LEN, (void *)gid }, v;
-	size_t n = 0;
-
-	if (!id_ok(gid) || mdb_cursor_open(t->txn, dbi(t, DB_MEMBERS), &c) != 0)
-		return 0;
-	if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) == 0)
-		mdb_cursor_count(c, &n);
-	mdb_cursor_close(c);
-	return n;
 }
 
 /* ---- passwords and tokens ------------------------------------------------- */
@@ -1101,32 +1632,46 @@ store_token_delete(struct store_txn *t, const char *name,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "token", err);
 }
 
-bool
+/* Looks the hash up in token_hash, then the name's record in tokens
+ * for its expiry.  A name without a record, or a record whose expiry
+ * cannot be read, denies the token (*found false); a failed read is
+ * an error, never a denial. */
+enum scim_err
 store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
-    char *name, size_t namesz, char *expires, size_t expiressz)
+    bool *found, char *name, size_t namesz, char *expires, size_t expiressz,
+    struct scim_error *err)
 {
 	MDB_val k = { STORE_HASH_LEN, (void *)hash }, v, doc;
 	const char *e;
 	size_t elen;
+	int rc;
 
+	*found = false;
+	if (namesz > 0)
+		name[0] = '\0';
 	if (expiressz > 0)
 		expires[0] = '\0';
-	if (mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v) != 0)
-		return false;
+	rc = mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "token_hash", err);
 	if (namesz > 0)
 		snprintf(name, namesz, "%.*s", (int)(v.mv_size < namesz ?
 		    v.mv_size : namesz - 1), (const char *)v.mv_data);
-	/* The expiry, read from the token's record without parsing it; a
-	 * record that cannot be read denies the token. */
-	if (mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc) != 0)
-		return false;
+	rc = mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "tokens", err);
 	if (jsonx_find_member(doc.mv_data, doc.mv_size, "expires", &e, &elen)) {
 		if (elen < 2 || e[0] != '"' || elen - 1 > expiressz)
-			return false;
+			return SCIM_OK;
 		memcpy(expires, e + 1, elen - 2);
 		expires[elen - 2] = '\0';
 	}
-	return true;
+	*found = true;
+	return SCIM_OK;
 }
 
 enum scim_err
@@ -1301,6 +1846,206 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 	    mdb_error(NULL, rc, "audit", err);
 }
 
+/* ---- layout migrations ----------------------------------------------------- */
+
+/*
+ * A store made by an older scimd is brought to STORE_LAYOUT_VERSION by
+ * the steps below, run in order from its version, all in one write
+ * transaction with the new version written last: it is migrated
+ * completely or not at all.  A step may read and rewrite any database
+ * (all are open, missing ones created); it reports what it cannot
+ * migrate with migration_problem() and fails, which aborts everything.
+ * Adding a layout: bump STORE_LAYOUT_VERSION and add one entry here.
+ */
+struct migration {
+	store_report_fn	 report;	/* problem lines, or NULL */
+	void		*ctx;
+	size_t		 problems;
+	int		 from;		/* layout found */
+};
+
+/* Counts a problem and hands its line to the report callback. */
+static void
+migration_problem(struct migration *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	m->problems++;
+	if (m->report == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	m->report(line, m->ctx);
+}
+
+/* The userName of user record v (a JSON text), escaped into out. */
+static void
+record_username(const MDB_val *v, char *out, size_t outsz)
+{
+	json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	const char *n = json_string_value(json_object_get(rec, "userName"));
+
+	fold_printable(out, outsz, n ? n : "", n ? strlen(n) : 0);
+	json_decref(rec);
+}
+
+/*
+ * Layout 1 -> 2: idx_username keys become fold_username() forms (RFC
+ * 8265: width mapping before case folding and NFC), rebuilt from the
+ * user records.  Two users whose names now fold alike (`ＡＤＭＩＮ` and
+ * `admin`) are a collision: reported with both ids, never merged, and
+ * the step fails so that nothing changes.
+ */
+static enum scim_err
+migrate_username_keys(struct store_txn *t, struct migration *m,
+    struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v, key, val, other, orec;
+	struct index_key ik;
+	struct scim_error kerr;
+	json_t *rec;
+	const char *name;
+	char first[2][STORE_ID_LEN + 1], n1[128], n2[128];
+	char id[STORE_ID_LEN + 1] = "";
+	size_t before = m->problems;
+	int rc;
+
+	if ((rc = mdb_drop(t->txn, dbi(t, DB_IDX_USERNAME), 0)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_USERS), &c)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_ID_LEN ||
+		    (rec = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+			continue;	/* verify reports these */
+		name = json_string_value(json_object_get(rec, "userName"));
+		if (name == NULL || *name == '\0' ||
+		    make_key(IDX_USERNAME, name, strlen(name), &ik, &kerr) !=
+		    SCIM_OK) {
+			json_decref(rec);
+			continue;	/* had no key in layout 1 either */
+		}
+		fold_printable(n2, sizeof(n2), name, strlen(name));
+		json_decref(rec);
+		memcpy(id, k.mv_data, STORE_ID_LEN);
+		key.mv_size = ik.len;
+		key.mv_data = ik.key;
+		val.mv_size = STORE_ID_LEN;
+		val.mv_data = id;
+		rc = mdb_put(t->txn, dbi(t, DB_IDX_USERNAME), &key, &val,
+		    MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			other = val;	/* MDB_NOOVERWRITE: the id there */
+			if (mdb_get(t->txn, dbi(t, DB_USERS), &other, &orec) ==
+			    0)
+				record_username(&orec, n1, sizeof(n1));
+			else
+				snprintf(n1, sizeof(n1), "?");
+			if (m->problems == before) {
+				snprintf(first[0], sizeof(first[0]), "%.*s",
+				    (int)STORE_ID_LEN, (const char *)other.mv_data);
+				memcpy(first[1], id, sizeof(first[1]));
+			}
+			migration_problem(m, "users %.*s (userName \"%s\") and "
+			    "%s (userName \"%s\") have the same userName "
+			    "under RFC 8265", (int)STORE_ID_LEN,
+			    (const char *)other.mv_data, n1, id, n2);
+			continue;
+		}
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_error(t, rc, "migrate", err);
+	if (m->problems > before) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "Layout %d->2: users "
+		    "%s and %s have the same userName under RFC 8265%s; "
+		    "nothing changed.  Rename one (scimctl user rename ID "
+		    "NAME; see scimctl migrate), then open again.", m->from,
+		    first[0], first[1], m->problems - before > 1 ?
+		    " (and more: scimctl migrate lists them)" : "");
+	}
+	return SCIM_OK;
+}
+
+static const struct {
+	int		 from;		/* upgrades layout from to from + 1 */
+	const char	*what;
+	enum scim_err	(*fn)(struct store_txn *, struct migration *,
+			    struct scim_error *);
+} migrations[] = {
+	{ 1, "userName keys folded per RFC 8265", migrate_username_keys },
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    STORE_LAYOUT_VERSION - 1, "one migration step per layout version");
+
+/* Runs the steps from the layout found in t up to the current one and
+ * writes the current version; nothing to do at the current layout. */
+static enum scim_err
+migrate_txn(struct store_txn *t, struct migration *m, struct scim_error *err)
+{
+	enum scim_err e;
+	size_t i;
+	int version, rc;
+
+	e = read_layout(t->txn, dbi(t, DB_META), &version, err);
+	if (e == SCIM_ERR_NOT_FOUND)
+		version = STORE_LAYOUT_VERSION;	/* a new store */
+	else if (e != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	m->from = version;
+	if (version == STORE_LAYOUT_VERSION)
+		return SCIM_OK;
+	for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		if (migrations[i].from < version)
+			continue;
+		if ((e = migrations[i].fn(t, m, err)) != SCIM_OK) {
+			t->failed = true;
+			return e;
+		}
+	}
+	if ((rc = write_layout(t->txn, dbi(t, DB_META))) != 0)
+		return mdb_error(t, rc, "layout", err);
+	return SCIM_OK;
+}
+
+/* store_migrate()'s transaction: every database open (missing ones
+ * made), then the steps.  Repeatable: store_write() may run it again
+ * after growing the map. */
+static enum scim_err
+migrate_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	struct migration *m = ctx;
+	int rc;
+
+	m->problems = 0;
+	if ((rc = open_dbs(t->store, t->txn, true, false)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	return migrate_txn(t, m, err);
+}
+
+enum scim_err
+store_migrate(struct store *s, store_report_fn report, void *ctx,
+    struct scim_error *err)
+{
+	struct migration m = { report, ctx, 0, 0 };
+	enum scim_err e;
+
+	if ((e = store_write(s, migrate_fn, &m, err)) != SCIM_OK)
+		return e;
+	s->layout = STORE_LAYOUT_VERSION;
+	return SCIM_OK;
+}
+
 /* ---- maintenance ------------------------------------------------------------ */
 
 struct restore_ctx {
@@ -1346,6 +2091,8 @@ restore_db(struct store_txn *t, struct restore_ctx *r, MDB_txn *stx, int i)
 
 	if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
 		return rc;
+	if (r->src->missing[i])
+		return 0;	/* an older layout's backup */
 	if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
@@ -1379,6 +2126,9 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	bool had_key = false;
 	json_t *entry;
 	char now[32], *text;
+	struct migration m = { NULL, NULL, 0, 0 };
+	enum scim_err e;
+	size_t problems;
 	int i, rc;
 
 	if ((rc = mdb_txn_begin(r->src->env, NULL, MDB_RDONLY, &stx)) != 0)
@@ -1396,7 +2146,8 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 		had_key = true;
 	}
 	for (i = 0, rc = 0; i < DB__COUNT && rc == 0; i++)
-		if (i != DB_AUDIT && (r->tokens || (i != DB_TOKENS &&
+		if (i != DB_AUDIT && i != DB_COUNTS && (r->tokens ||
+		    (i != DB_TOKENS &&
 		    i != DB_TOKEN_HASH)))
 			rc = restore_db(t, r, stx, i);
 	mdb_txn_abort(stx);
@@ -1436,7 +2187,11 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	if (rc != 0)
 		return mdb_error(t, rc, "restore", err);
 	t->store->has_cursor_key = false;
-	return SCIM_OK;
+	/* A backup of an older layout is migrated in the same
+	 * transaction: the store is never left at the old layout. */
+	if ((e = migrate_txn(t, &m, err)) != SCIM_OK)
+		return e;
+	return store_counts_verify(t, true, &problems, err);
 }
 
 enum scim_err
@@ -1446,7 +2201,9 @@ store_restore(struct store *s, const char *src, bool tokens,
 	struct restore_ctx r;
 	enum scim_err e;
 
-	if ((e = store_open(src, false, &r.src, err)) != SCIM_OK)
+	/* The backup is only read, whatever its layout. */
+	if ((e = store_open_flags(src, STORE_READ_ONLY | STORE_NO_MIGRATE,
+	    &r.src, err)) != SCIM_OK)
 		return e;
 	r.from = src;
 	r.tokens = tokens;
@@ -1502,6 +2259,7 @@ db_by_name(const char *name)
 	return -1;
 }
 
+/* store.h: a cursor over every pair of one database. */
 enum scim_err
 store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
     void *ctx, struct scim_error *err)
@@ -1523,6 +2281,7 @@ store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
 	    mdb_error(t, rc, db, err);
 }
 
+/* store.h: the first value under a key. */
 enum scim_err
 store_raw_get(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void **val, size_t *vlen, struct scim_error *err)
@@ -1544,6 +2303,7 @@ store_raw_get(struct store_txn *t, const char *db, const void *key,
 	return SCIM_OK;
 }
 
+/* store.h: exactly this pair (GET_BOTH in a DUPSORT database). */
 bool
 store_raw_has(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen)
@@ -1566,6 +2326,7 @@ store_raw_has(struct store_txn *t, const char *db, const void *key,
 	return rc == 0;
 }
 
+/* store.h: one pair added (NODUPDATA where duplicates are kept). */
 enum scim_err
 store_raw_put(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -1581,6 +2342,8 @@ store_raw_put(struct store_txn *t, const char *db, const void *key,
 	    mdb_error(t, rc, db, err);
 }
 
+/* store.h: exactly this pair removed (in a plain database only when
+ * the value matches). */
 enum scim_err
 store_raw_del(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -1621,6 +2384,7 @@ record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
 	return SCIM_OK;
 }
 
+/* store.h: each_key() without a transaction. */
 enum scim_err
 store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
     void *ctx, struct scim_error *err)
@@ -1630,18 +2394,21 @@ store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
 	return each_key(NULL, type, rec, record_key_one, &r, err);
 }
 
+/* store.h: from index_table. */
 enum rtype
 store_index_type(enum store_index idx)
 {
 	return index_table[idx].type;
 }
 
+/* store.h: from index_table. */
 bool
 store_index_unique(enum store_index idx)
 {
 	return index_table[idx].unique;
 }
 
+/* store.h: from index_table. */
 const char *
 store_index_attr(enum store_index idx)
 {
@@ -1656,6 +2423,8 @@ store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
 	int i, rc;
 
 	for (i = 0; i < DB__COUNT; i++) {
+		if (i == DB_COUNTS && !t->store->has_counts)
+			continue;
 		if ((rc = mdb_stat(t->txn, dbi(t, i), &st)) != 0)
 			return mdb_error(NULL, rc, "stat", err);
 		fn(db_table[i].name, st.ms_entries, ctx);

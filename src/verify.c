@@ -32,8 +32,10 @@ static const char *const kind_names[VERIFY__COUNT] = {
 	[VERIFY_DANGLING_PASSWORD] = "dangling password",
 	[VERIFY_TOKEN] = "token mismatch",
 	[VERIFY_SEQ_BEHIND] = "version counter behind",
+	[VERIFY_COUNTS] = "id count wrong",
 };
 
+/* verify.h: the name of a kind of problem. */
 const char *
 verify_kind_name(enum verify_kind kind)
 {
@@ -86,7 +88,8 @@ escape(const void *p, size_t n, char *out, size_t outsz)
 			out[o++] = '\\';
 			out[o++] = (char)s[i];
 		} else if (s[i] < 0x20 || s[i] == 0x7f)
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", s[i]);
+			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x",
+			    s[i]);
 		else
 			out[o++] = (char)s[i];
 	}
@@ -115,6 +118,7 @@ static struct problem *
 add_problem(struct vstate *v, enum verify_kind kind, const char *db,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* (Defined here: the declaration above carries the format check.) */
 static struct problem *
 add_problem(struct vstate *v, enum verify_kind kind, const char *db,
     const char *fmt, ...)
@@ -188,6 +192,18 @@ store_failed(struct vstate *v, enum scim_err e)
 	return true;
 }
 
+/* Whether record id of type t exists; a store error is noted (the run
+ * then returns it and reports nothing) and reads as absent. */
+static bool
+record_exists(struct vstate *v, enum rtype t, const char *id)
+{
+	bool found = false;
+
+	if (store_failed(v, store_exists(v->txn, t, id, &found, v->err)))
+		return false;
+	return found;
+}
+
 static const char *
 record_db_name(enum rtype t)
 {
@@ -213,6 +229,7 @@ struct keyset {
 	bool		 overflow;
 };
 
+/* Adds a key to the set, once (a store_key_fn). */
 static void
 keyset_add(enum store_index idx, const char *key, size_t len, void *ctx)
 {
@@ -401,7 +418,7 @@ check_entry(const void *k, size_t klen, const void *val, size_t vlen,
 		p = add_problem(v, VERIFY_MALFORMED, db, "\"%s\" -> \"%s\": "
 		    "not an id", text, vtext);
 		add_fix(v, p, false, db, k, klen, val, vlen);
-	} else if (!store_exists(v->txn, t, id)) {
+	} else if (!record_exists(v, t, id)) {
 		p = add_problem(v, VERIFY_DANGLING_KEY, db, "\"%s\" -> %s: no "
 		    "such %s", text, id, type_word(t));
 		add_fix(v, p, false, db, k, klen, val, vlen);
@@ -424,7 +441,7 @@ check_stale(const void *k, size_t klen, const void *val, size_t vlen,
 	struct problem *p;
 	bool judged, has;
 
-	if (!id_of(val, vlen, id) || !store_exists(v->txn, t, id))
+	if (!id_of(val, vlen, id) || !record_exists(v, t, id))
 		return true;		/* reported by check_entry() */
 	if ((ks = malloc(sizeof(*ks))) == NULL) {
 		v->nomem = true;
@@ -446,9 +463,9 @@ check_stale(const void *k, size_t klen, const void *val, size_t vlen,
 
 /* Whether id names an existing user or group. */
 static bool
-member_exists(struct store_txn *txn, const char *id)
+member_exists(struct vstate *v, const char *id)
 {
-	return store_exists(txn, RT_USER, id) || store_exists(txn, RT_GROUP, id);
+	return record_exists(v, RT_USER, id) || record_exists(v, RT_GROUP, id);
 }
 
 /* A members pair (group, member): both exist, and memberof mirrors it. */
@@ -467,12 +484,12 @@ check_members(const void *k, size_t klen, const void *val, size_t vlen,
 		add_fix(v, p, false, "members", k, klen, val, vlen);
 		return !v->nomem;
 	}
-	gok = store_exists(v->txn, RT_GROUP, gid);
-	mok = member_exists(v->txn, mid);
+	gok = record_exists(v, RT_GROUP, gid);
+	mok = member_exists(v, mid);
 	if (!gok || !mok) {
-		p = add_problem(v, VERIFY_DANGLING_MEMBER, "members", "group %s "
-		    "-> member %s: no such %s", gid, mid, !gok ? "group" :
-		    "user or group");
+		p = add_problem(v, VERIFY_DANGLING_MEMBER, "members",
+		    "group %s -> member %s: no such %s", gid, mid, !gok ?
+		    "group" : "user or group");
 		add_fix(v, p, false, "members", gid, STORE_ID_LEN, mid,
 		    STORE_ID_LEN);
 		add_fix(v, p, false, "memberof", mid, STORE_ID_LEN, gid,
@@ -481,7 +498,8 @@ check_members(const void *k, size_t klen, const void *val, size_t vlen,
 	    STORE_ID_LEN)) {
 		p = add_problem(v, VERIFY_ONE_WAY_MEMBER, "members", "group %s "
 		    "lists member %s, whose memberof does not name the group "
-		    "(members is authoritative: the mirror is added)", gid, mid);
+		    "(members is authoritative: the mirror is added)", gid,
+		    mid);
 		add_fix(v, p, true, "memberof", mid, STORE_ID_LEN, gid,
 		    STORE_ID_LEN);
 	}
@@ -507,8 +525,8 @@ check_memberof(const void *k, size_t klen, const void *val, size_t vlen,
 	if (store_raw_has(v->txn, "members", gid, STORE_ID_LEN, mid,
 	    STORE_ID_LEN))
 		return true;		/* checked from the members side */
-	gok = store_exists(v->txn, RT_GROUP, gid);
-	mok = member_exists(v->txn, mid);
+	gok = record_exists(v, RT_GROUP, gid);
+	mok = member_exists(v, mid);
 	if (!gok || !mok)
 		p = add_problem(v, VERIFY_DANGLING_MEMBER, "memberof", "member "
 		    "%s -> group %s: no such %s", mid, gid, !gok ? "group" :
@@ -530,7 +548,7 @@ check_password(const void *k, size_t klen, const void *val, size_t vlen,
 	char id[STORE_ID_LEN + 1], text[80];
 	struct problem *p;
 
-	if (id_of(k, klen, id) && store_exists(v->txn, RT_USER, id))
+	if (id_of(k, klen, id) && record_exists(v, RT_USER, id))
 		return true;
 	escape(k, klen, text, sizeof(text));
 	p = add_problem(v, VERIFY_DANGLING_PASSWORD, "passwords", "a hash "
@@ -654,10 +672,10 @@ apply(struct vstate *v, struct scim_error *err)
 
 				if (f->put != (pass == 1))
 					continue;
-				e = f->put ? store_raw_put(v->txn, f->db, f->key,
-				    f->klen, f->val, f->vlen, err) :
-				    store_raw_del(v->txn, f->db, f->key, f->klen,
-				    f->val, f->vlen, err);
+				e = f->put ? store_raw_put(v->txn, f->db,
+				    f->key, f->klen, f->val, f->vlen, err) :
+				    store_raw_del(v->txn, f->db, f->key,
+				    f->klen, f->val, f->vlen, err);
 				if (e != SCIM_OK)
 					return e;
 			}
@@ -722,6 +740,7 @@ checks(struct vstate *v, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* verify.h: every check, then the repairs, then the reports. */
 enum scim_err
 verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
     struct verify_result *res, struct scim_error *err)
@@ -730,7 +749,8 @@ verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
 	struct verify_problem vp;
 	struct vstate v;
 	enum scim_err e;
-	size_t i;
+	size_t i, counts = 0;
+	char what[64];
 
 	memset(&v, 0, sizeof(v));
 	memset(res, 0, sizeof(*res));
@@ -744,6 +764,9 @@ verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
 		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 	if (e == SCIM_OK && repair)
 		e = apply(&v, err);
+	/* The paging counts (store.h), after the records are settled. */
+	if (e == SCIM_OK)
+		e = store_counts_verify(txn, repair, &counts, err);
 	if (e != SCIM_OK) {
 		vstate_free(&v);
 		return e;
@@ -756,6 +779,20 @@ verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
 		vp.repaired = repair && v.list[i].nfix > 0;
 		if (vp.repaired)
 			res->repaired++;
+		if (fn != NULL)
+			fn(&vp, ctx);
+	}
+	if (counts > 0) {
+		res->problems += counts;
+		snprintf(what, sizeof(what), "%zu bucket count%s differ%s from "
+		    "the records", counts, counts == 1 ? "" : "s",
+		    counts == 1 ? "s" : "");
+		vp.kind = VERIFY_COUNTS;
+		vp.db = "id_counts";
+		vp.what = what;
+		vp.repaired = repair;
+		if (repair)
+			res->repaired += counts;
 		if (fn != NULL)
 			fn(&vp, ctx);
 	}

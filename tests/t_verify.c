@@ -227,10 +227,8 @@ token_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	struct find_token *f = ctx;
 	char name[80], exp[40];
 
-	(void)err;
-	f->found = store_token_find(txn, f->hash, name, sizeof(name), exp,
-	    sizeof(exp));
-	return SCIM_OK;
+	return store_token_find(txn, f->hash, &f->found, name, sizeof(name),
+	    exp, sizeof(exp), err);
 }
 
 /* Whether the token secret is accepted. */

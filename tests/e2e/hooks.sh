@@ -142,9 +142,12 @@ ok $(grep -q 'does not hold a sequence number' "$WORK/err"; echo $?) "...saying 
 # moved into the test's folder).
 unit=$top_srcdir/deploy/systemd/scimd-hook.service
 ok $(grep -q '^Restart=on-failure' "$unit" && grep -q '^User=www-data' "$unit"; echo $?) "scimd-hook.service: runs as www-data, Restart=on-failure"
-cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed -e "s#/usr/local/bin/scimctl#$SCIMCTL#" \
+echo "db = $DB" > "$WORK/unit.conf"
+cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed -e "s#/usr/bin/scimctl#$SCIMCTL#" \
+	-e "s#/etc/scimd/scimd.conf#$WORK/unit.conf#" \
 	-e "s#/var/lib/scimd-hook/state#$WORK/unit-state#" -e "s#/usr/local/lib/scimd/on-change#$WORK/hook#")
-SCIMD_DB=$DB $cmd 2> "$WORK/unit.err" &
+ok $(echo "$cmd" | grep -q "^$SCIMCTL -c $WORK/unit.conf watch --state $WORK/unit-state --exec $WORK/hook\$"; echo $?) "the unit's ExecStart: scimctl -c (the settings' store) watch --state --exec"
+env -u SCIMD_DB $cmd 2> "$WORK/unit.err" &
 UNIT_PID=$!
 sleep 0.3
 req POST /Users '{"schemas":["'$U'"],"userName":"via-the-unit"}'
