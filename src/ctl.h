@@ -27,15 +27,17 @@ enum {
 
 /*
  * Makes path a private folder for new files (what `backup DEST` and a
- * new store need): created 0700 when missing; an existing folder is
- * taken when it holds nothing (then made 0700 if it was wider, saying
- * so on stderr with `what` naming the command) or, when existing is
- * true, when it already holds a scimd store (data.mdb: its own files
- * are left as they are).  Refused otherwise: a folder holding other
- * files (it may be shared: /var/backups), one that is not a folder, one
+ * new store need): created 0700 when missing; an existing empty folder
+ * is made 0700 if it was wider, saying so on stderr with `what` naming
+ * the command.  For a backup (store false) a folder holding anything is
+ * refused (it may be shared: /var/backups, never chmod-ed).  For a
+ * store (store true) a folder that already holds one, or other files,
+ * is left as the admin made it (with a note on stderr when it is wider
+ * than 0700): the store's own files are 0600 in any case.  Refused
+ * also: a path that is not a folder, an empty folder wider than 0700
  * owned by someone else.  0, or -1 with err set.
  */
-int		ctl_private_dir(const char *path, bool existing,
+int		ctl_private_dir(const char *path, bool store,
 		    const char *what, struct scim_error *err);
 
 /* Opens path for writing as a 0600 file (an existing file is truncated

@@ -37,7 +37,7 @@ dir_has_entries(const char *path)
 /* ctl.h: a new folder, an empty one made private, or an existing
  * store's. */
 int
-ctl_private_dir(const char *path, bool existing, const char *what,
+ctl_private_dir(const char *path, bool store, const char *what,
     struct scim_error *err)
 {
 	char data[PATH_MAX];
@@ -61,8 +61,17 @@ ctl_private_dir(const char *path, bool existing, const char *what,
 		err_set(err, SCIM_ERR_UNAVAILABLE, "%s: path too long", path);
 		return -1;
 	}
-	if (existing && access(data, F_OK) == 0)
+	if (store && access(data, F_OK) == 0)
 		return 0;	/* a store already: its folder is the admin's */
+	if (store && dir_has_entries(path)) {
+		/* The admin's folder (even a document root, which scimd then
+		 * refuses to serve): not ours to chmod; the files are 0600. */
+		if ((st.st_mode & 077) != 0)
+			fprintf(stderr, "scimctl: %s: %s is mode %04o and holds "
+			    "other files: left as it is (the store's files are "
+			    "0600)\n", what, path, (unsigned)(st.st_mode & 07777));
+		return 0;
+	}
 	if (dir_has_entries(path)) {
 		err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not empty: give a "
 		    "new or empty folder (its files would share a folder "

@@ -106,6 +106,11 @@ is "$(mode "$WORK/fresh2") $(mode "$WORK/fresh2/data.mdb")" "700 600" "umask 000
 mkdir -m 0777 "$WORK/fresh3"
 (umask 000; "$SCIMCTL" --db "$WORK/fresh3" init > /dev/null 2>&1)
 is "$(mode "$WORK/fresh3") $(mode "$WORK/fresh3/data.mdb")" "700 600" "init in an existing empty 0777 folder: 0700 and 0600"
+mkdir -m 0755 "$WORK/site"; touch "$WORK/site/index.php"
+(umask 000; "$SCIMCTL" --db "$WORK/site" init > /dev/null 2> "$WORK/site.err")
+ok $? "init in a folder holding other files works (hosting: the store beside the script)"
+is "$(mode "$WORK/site") $(mode "$WORK/site/data.mdb") $(mode "$WORK/site/lock.mdb")" "755 600 600" "...the admin's folder left alone, the store's files 0600"
+ok $(grep -q 'is mode 0755 and holds other files: left as it is' "$WORK/site.err"; echo $?) "...with a note"
 
 # Export, import into an empty store: identical resources.
 "$SCIMCTL" --db "$DB" export > "$WORK/all.ndjson"
