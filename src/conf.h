@@ -30,6 +30,13 @@
 #ifndef SCIMD_CONF_H
 #define SCIMD_CONF_H
 
+/* The system-wide settings file: configure's -D (Makefile.am) sets it
+ * from $sysconfdir; a build outside make (the fuzz harnesses) gets the
+ * Debian path. */
+#ifndef SCIMD_SYSCONF_FILE
+#define SCIMD_SYSCONF_FILE	"/etc/scimd/scimd.conf"
+#endif
+
 #include <stdbool.h>
 
 #include "error.h"

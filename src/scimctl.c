@@ -537,17 +537,56 @@ migrate_line(const char *line, void *ctx)
 	printf("problem: %s\n", line);
 }
 
+struct refused_ctx {
+	struct store_txn	*txn;
+	size_t			 n;
+};
+
+/* Prints a note for a user whose stored userName the API now refuses
+ * (an older scimd accepted it): a write to it fails until renamed. */
+static bool
+refused_one(const char *id, void *ctx)
+{
+	struct refused_ctx *r = ctx;
+	json_t *rec = NULL;
+	const char *name;
+	char why[96];
+
+	if (store_get(r->txn, RT_USER, id, &rec, NULL) == SCIM_OK &&
+	    (name = json_string_value(json_object_get(rec, "userName"))) !=
+	    NULL && fold_username_refused(name, strlen(name), why,
+	    sizeof(why))) {
+		printf("note: user %s: its userName %s; PUT and PATCH of it "
+		    "fail until it is renamed (scimctl --db DIR user rename "
+		    "%s NEW-NAME)\n", id, why, id);
+		r->n++;
+	}
+	json_decref(rec);
+	return true;
+}
+
+static enum scim_err
+refused_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	((struct refused_ctx *)ctx)->txn = txn;
+	return store_scan(txn, RT_USER, NULL, refused_one, ctx, err);
+}
+
 /*
  * migrate: the store was opened as it is (STORE_NO_MIGRATE); brings it
  * to the current layout, or lists every problem that prevents it and
- * changes nothing.
+ * changes nothing.  Also notes the users whose stored userName the API
+ * refuses today.
  */
 static int
 cmd_migrate(struct store *s, struct scim_error *err)
 {
+	struct refused_ctx r = { NULL, 0 };
 	int from = store_layout(s);
 	size_t problems = 0;
 
+	if (store_read(s, refused_fn, &r, err) != SCIM_OK)
+		return 1;
 	if (from == STORE_LAYOUT_VERSION) {
 		printf("store at layout %d: nothing to migrate\n", from);
 		return 0;

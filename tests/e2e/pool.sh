@@ -41,7 +41,11 @@ listen_exec "$WORK/scimd.sock" "$SCIMD" -w 3 -c "$WORK/scimd.conf" \
 PPID_POOL=$!
 sleep 0.3
 ok $(kill -0 "$PPID_POOL"; echo $?) "scimd -w 3 started on a listening socket on descriptor 0"
-sleep 0.3
+# Up to 5 s for the workers to start (a loaded machine is slow to fork).
+for i in $(seq 1 50); do
+	[ "$(children "$PPID_POOL" | wc -l)" -ge 3 ] && break
+	sleep 0.1
+done
 is "$(children "$PPID_POOL" | wc -l)" 3 "three workers"
 
 port=$((20000 + (RANDOM % 20000)))
@@ -74,8 +78,14 @@ is "$(burst 20)" 0 "20 requests through the pool: all 200"
 
 victim=$(children "$PPID_POOL" | head -n 1)
 kill -9 "$victim"
-sleep 1.5
-now=$(children "$PPID_POOL")
+# Up to 5 s for the replacement (the pool waits a moment before it).
+for i in $(seq 1 50); do
+	now=$(children "$PPID_POOL")
+	if [ "$(echo "$now" | wc -l)" -ge 3 ] && ! echo "$now" | grep -qx "$victim"; then
+		break
+	fi
+	sleep 0.1
+done
 is "$(echo "$now" | wc -l)" 3 "a killed worker is replaced: three workers again"
 ok $(echo "$now" | grep -qx "$victim"; [ $? -ne 0 ]; echo $?) "...the killed one is gone"
 ok $(grep -q "pool: worker $victim ended by signal 9; starting another" "$WORK/pool.log"; echo $?) "...and the log says so"
@@ -84,7 +94,7 @@ is "$(burst 20)" 0 "20 more requests after the kill: all 200"
 kids=$(children "$PPID_POOL" | tr '\n' ' ')
 kill -TERM "$PPID_POOL"
 gone=1
-for i in $(seq 1 30); do
+for i in $(seq 1 50); do
 	if ! kill -0 "$PPID_POOL" 2>/dev/null; then gone=0; break; fi
 	sleep 0.1
 done
