@@ -67,9 +67,10 @@ ctl_private_dir(const char *path, bool store, const char *what,
 		/* The admin's folder (even a document root, which scimd then
 		 * refuses to serve): not ours to chmod; the files are 0600. */
 		if ((st.st_mode & 077) != 0)
-			fprintf(stderr, "scimctl: %s: %s is mode %04o and holds "
-			    "other files: left as it is (the store's files are "
-			    "0600)\n", what, path, (unsigned)(st.st_mode & 07777));
+			fprintf(stderr, "scimctl: %s: %s is mode %04o and "
+			    "holds other files: left as it is (the store's "
+			    "files are 0600)\n", what, path,
+			    (unsigned)(st.st_mode & 07777));
 		return 0;
 	}
 	if (dir_has_entries(path)) {

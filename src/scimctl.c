@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "fold.h"
+#include "jsonx.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
@@ -48,38 +49,60 @@ static const struct {
 	const char	*cmd;
 	const char	*text;
 } synopses[] = {
-	{ "init",	"  init                  create the store\n" },
-	{ "token",	"  token add NAME [--expires WHEN]\n"
-			"                        make a bearer token; prints it last\n"
-			"                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
-			"  token list            list tokens: name, created, expires\n"
-			"  token revoke NAME     remove a token\n" },
-	{ "backup",	"  backup DEST-DIR       consistent, compacted copy of a live store\n" },
-	{ "verify",	"  verify                check indexes against records\n" },
-	{ "reindex",	"  reindex               rebuild every index from the records\n" },
-	{ "stats",	"  stats                 counts, file and map size, readers\n" },
-	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
-	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
-			"                        replace the content with a backup; the\n"
-			"                        current tokens stay unless --with-tokens\n" },
-	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list  [--json]\n"
-			"                        as stored; --json: with its groups\n"
-			"                        (exit 3: no such user)\n"
-			"  user rename ID NEW-NAME   change a userName (also in a\n"
-			"                        store that does not migrate yet)\n" },
-	{ "migrate",	"  migrate               bring the store to the current layout;\n"
-			"                        lists every problem that stops it\n" },
-	{ "group",	"  group get ID | group list  [--json]\n"
-			"                        as stored; --json: with its members\n"
-			"                        (exit 3: no such group)\n" },
-	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
-			"                        the change trail, one JSON entry a line\n"
-			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
-	{ "watch",	"  watch [--state FILE] [--after SEQ] --exec PROGRAM [ARG...]\n"
-			"                        run PROGRAM for each committed change (JSON\n"
-			"                        on stdin), at least once, in order; resumes\n"
-			"                        after the seq saved in FILE\n" },
+	{ "init",
+	    "  init                  create the store\n" },
+	{ "token",
+	    "  token add NAME [--expires WHEN]\n"
+	    "                        make a bearer token; prints it last\n"
+	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
+	    "  token list            list tokens: name, created, expires\n"
+	    "  token revoke NAME     remove a token\n" },
+	{ "backup",
+	    "  backup DEST-DIR       consistent, compacted copy of a live "
+	    "store\n" },
+	{ "verify",
+	    "  verify                indexes, memberships, tokens both ways\n"
+	    "                        (each problem named; exit 1 if any)\n" },
+	{ "reindex",
+	    "  reindex               repair what verify finds, in one\n"
+	    "                        transaction (records never changed)\n" },
+	{ "stats",
+	    "  stats                 counts, file and map size, readers\n" },
+	{ "export",
+	    "  export [users|groups] [FILE]   NDJSON, one resource per "
+	    "line\n" },
+	{ "import",
+	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
+	{ "restore",
+	    "  restore [--with-tokens] SRC-DIR\n"
+	    "                        replace the content with a backup; the\n"
+	    "                        current tokens stay unless "
+	    "--with-tokens\n" },
+	{ "user",
+	    "  user get ID | user find NAME-OR-EMAIL | user list  [--json]\n"
+	    "                        as stored; --json: with its groups\n"
+	    "                        (exit 3: no such user)\n"
+	    "  user rename ID NEW-NAME   change a userName (also in a\n"
+	    "                        store that does not migrate yet)\n" },
+	{ "migrate",
+	    "  migrate               bring the store to the current layout;\n"
+	    "                        lists every problem that stops it\n" },
+	{ "group",
+	    "  group get ID | group list  [--json]\n"
+	    "                        as stored; --json: with its members\n"
+	    "                        (exit 3: no such group)\n" },
+	{ "audit",
+	    "  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
+	    "                        the change trail, one JSON entry a line\n"
+	    "                        (WHEN: 2h, 7d, 2026-11-01, ...: "
+	    "ago/since)\n" },
+	{ "watch",
+	    "  watch [--state FILE] [--after SEQ] --exec PROGRAM [ARG...]\n"
+	    "                        run PROGRAM for each committed change "
+	    "(JSON\n"
+	    "                        on stdin), at least once, in order; "
+	    "resumes\n"
+	    "                        after the seq saved in FILE\n" },
 };
 
 /* Prints the usage of cmd (every command when cmd is NULL or unknown). */
@@ -118,7 +141,8 @@ wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
@@ -185,8 +209,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	if (*when >= '0' && *when <= '9' && strchr(when, '-') == NULL) {
 		errno = 0;
 		n = strtoul(when, &end, 10);
-		if (errno != 0 || end == when || end[0] == '\0' || end[1] != '\0' ||
-		    n == 0 || n > 100UL * 366)
+		if (errno != 0 || end == when || end[0] == '\0' ||
+		    end[1] != '\0' || n == 0 || n > 100UL * 366)
 			return false;
 		switch (*end) {
 		case 'd': at = now + sign * (time_t)n * 86400; break;
@@ -198,8 +222,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	} else {
 		if ((rest = strptime(when, "%Y-%m-%d", &tm)) == NULL)
 			return false;
-		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S", &tm)) ==
-		    NULL)
+		if (*rest == 'T' &&
+		    (rest = strptime(rest + 1, "%H:%M:%S", &tm)) == NULL)
 			return false;
 		if (*rest == 'Z')
 			rest++;
@@ -243,6 +267,7 @@ token_name_ok(const char *s)
 	return true;
 }
 
+/* token add NAME [--expires WHEN] | list | revoke NAME. */
 static int
 cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -252,13 +277,14 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	char expires[40];
 
 	if (argc >= 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ? 0 : 1;
+		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ?
+		    0 : 1;
 	memset(&t, 0, sizeof(t));
 	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
 	    strcmp(argv[2], "--expires") == 0) {
 		if (!parse_expiry(argv[3], expires, sizeof(expires))) {
-			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes a "
-			    "lifetime (90d, 12h, 30m) or a future date "
+			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes "
+			    "a lifetime (90d, 12h, 30m) or a future date "
 			    "(2027-01-31 or 2027-01-31T12:00:00Z)");
 			return 1;
 		}
@@ -283,18 +309,20 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 			return 1;
 		fprintf(stderr, "Token %s created%s%s. It is shown once; the "
 		    "store keeps only its hash.\n", t.name,
-		    t.expires ? ", valid until " : "", t.expires ? t.expires : "");
+		    t.expires ? ", valid until " : "",
+		    t.expires ? t.expires : "");
 		printf("%s\n", token);
 		sodium_memzero(token, sizeof(token));
 		return 0;
 	}
 	if (strcmp(argv[0], "revoke") == 0)
-		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ? 0 : 1;
+		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ?
+		    0 : 1;
 	usage();
 	return 2;
 }
 
-/* ---- maintenance ---------------------------------------------------------- */
+/* ---- maintenance ---------------------------------------------------- */
 
 /* Prints one problem of verify or reindex on stdout. */
 static void
@@ -357,10 +385,11 @@ cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
 		return 2;
 	}
 	if (tokens)
-		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
-		    "backup's tokens REPLACE the current ones. Tokens made since "
-		    "the backup stop working; tokens revoked since the backup "
-		    "WORK AGAIN. Revoke what should stay revoked now.\n");
+		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: "
+		    "the backup's tokens REPLACE the current ones. Tokens made "
+		    "since the backup stop working; tokens revoked since the "
+		    "backup WORK AGAIN. Revoke what should stay revoked "
+		    "now.\n");
 	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
 		return 1;
 	if (cmd_verify(s, false, err) != 0)
@@ -395,6 +424,7 @@ count_active(const char *id, void *ctx)
 	return true;
 }
 
+/* The counts and the entries of each database, in one snapshot. */
 static enum scim_err
 stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -416,6 +446,7 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_stats(txn, stat_print, NULL, err);
 }
 
+/* stats: counts, then the file, the map and the readers. */
 static int
 cmd_stats(struct store *s, struct scim_error *err)
 {
@@ -460,6 +491,7 @@ export_one(const char *id, void *vctx)
 	const char *data;
 	size_t len;
 	json_t *rec, *holder;
+	char *text;
 
 	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) != SCIM_OK)
 		return true;
@@ -473,15 +505,19 @@ export_one(const char *id, void *vctx)
 	if (rec != NULL && holder != NULL) {
 		store_members(x->txn, id, member_value, holder, NULL);
 		if (json_array_size(json_object_get(holder, "members")) > 0) {
-			json_t *meta = json_incref(json_object_get(rec, "meta"));
+			json_t *meta = json_incref(json_object_get(rec,
+			    "meta"));
 
 			json_object_del(rec, "meta");
 			json_object_set(rec, "members",
 			    json_object_get(holder, "members"));
 			json_object_set_new(rec, "meta", meta);
 		}
-		json_dumpf(rec, x->out, JSON_COMPACT);
-		fputc('\n', x->out);
+		if ((text = jsonx_dumps(rec)) != NULL) {
+			fputs(text, x->out);
+			fputc('\n', x->out);
+			free(text);
+		}
 	}
 	json_decref(rec);
 	json_decref(holder);
@@ -503,11 +539,13 @@ export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if (a->which == NULL || strcmp(a->which, "users") == 0)
 		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
 	x.type = RT_GROUP;
-	if (e == SCIM_OK && (a->which == NULL || strcmp(a->which, "groups") == 0))
+	if (e == SCIM_OK &&
+	    (a->which == NULL || strcmp(a->which, "groups") == 0))
 		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
 	return e;
 }
 
+/* export [users|groups] [FILE]: FILE is written 0600. */
 static int
 cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -515,7 +553,8 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "users") == 0 || strcmp(argv[i], "groups") == 0)
+		if (strcmp(argv[i], "users") == 0 ||
+		    strcmp(argv[i], "groups") == 0)
 			a.which = argv[i];
 		else if (a.out == stdout &&
 		    (a.out = ctl_private_fopen(argv[i], err)) == NULL)
@@ -527,7 +566,7 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	return rc;
 }
 
-/* ---- migrate and rename ------------------------------------------------------ */
+/* ---- migrate and rename ---------------------------------------------- */
 
 /* Prints one problem the migration found. */
 static void
@@ -593,9 +632,10 @@ cmd_migrate(struct store *s, struct scim_error *err)
 	}
 	if (store_migrate(s, migrate_line, &problems, err) != SCIM_OK) {
 		if (problems > 0)
-			printf("%zu problem%s; nothing changed.  Rename users with "
-			    "`scimctl --db DIR user rename ID NEW-NAME`, then run "
-			    "migrate again.\n", problems, problems == 1 ? "" : "s");
+			printf("%zu problem%s; nothing changed.  Rename users "
+			    "with `scimctl --db DIR user rename ID NEW-NAME`, "
+			    "then run migrate again.\n", problems,
+			    problems == 1 ? "" : "s");
 		return 1;
 	}
 	printf("store migrated from layout %d to %d\n", from,
@@ -651,7 +691,8 @@ cmd_rename(struct store *s, const char *id, const char *name,
 	char why[96];
 
 	if (fold_username_refused(name, strlen(name), why, sizeof(why))) {
-		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s", why);
+		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s",
+		    why);
 		return 1;
 	}
 	if (store_write(s, rename_fn, &r, err) != SCIM_OK)
@@ -665,9 +706,10 @@ cmd_rename(struct store *s, const char *id, const char *name,
 struct audit_ctx {
 	unsigned long long	 after;
 	const char		*id;
-	const char		*since;	/* RFC 3339 in store_now()'s form, or NULL */
+	const char		*since;	/* RFC 3339 (store_now()) or NULL */
 };
 
+/* Prints one trail entry that passes the --id and --since filters. */
 static bool
 audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
 {
@@ -700,6 +742,18 @@ audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_audit_list(txn, a->after, audit_print, a, err);
 }
 
+/* A sequence number: decimal digits only, in range. */
+static bool
+parse_seq(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' && *s >= '0' && *s <= '9';
+}
+
+/* audit [--after SEQ] [--since WHEN] [--id ID] [--follow]. */
 static int
 cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -712,9 +766,12 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--follow") == 0)
 			follow = true;
-		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
-			a.after = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+			if (!parse_seq(argv[++i], &a.after)) {
+				usage();
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			a.id = argv[++i];
 		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 			if (!parse_when(argv[++i], -1, &at, since,
@@ -740,6 +797,7 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	return 0;
 }
 
+/* Options, the settings, the store, then the command; one exit path. */
 int
 main(int argc, char *argv[])
 {
@@ -753,7 +811,7 @@ main(int argc, char *argv[])
 	err_clear(&err);
 	memset(&conf, 0, sizeof(conf));
 	umask(077);		/* stores, backups, exports: 0600 in 0700 */
-	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	sandbox_no_core_dumps();	/* it prints tokens, reads the store */
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("scimctl %s\n", PACKAGE_VERSION);
