@@ -176,25 +176,32 @@ state_write(const char *path, unsigned long long seq, struct scim_error *err)
 	return ctl_write_atomic(path, text, err);
 }
 
-/* The hook's view of an audit entry: "type" named "resourceType".
- * Caller frees; NULL when the entry is not a JSON object. */
+/* The hook's view of an audit entry: "type" named "resourceType", in
+ * its place.  Caller frees; NULL when the entry is not a JSON object or
+ * memory ran out. */
 static char *
 hook_json(const struct change *c, json_t **out)
 {
-	json_t *e = json_loadb(c->json, c->len, 0, NULL), *t;
-	char *text;
+	json_t *e = json_loadb(c->json, c->len, 0, NULL), *h, *v;
+	const char *k;
+	char *text = NULL;
 
 	*out = NULL;
-	if (!json_is_object(e)) {
+	if (!json_is_object(e) || (h = json_object()) == NULL) {
 		json_decref(e);
 		return NULL;
 	}
-	if ((t = json_object_get(e, "type")) != NULL) {
-		json_object_set(e, "resourceType", t);
-		json_object_del(e, "type");
-	}
-	text = jsonx_dumps(e);
-	*out = e;
+	json_object_foreach(e, k, v)
+		if (json_object_set(h, strcmp(k, "type") == 0 ? "resourceType" :
+		    k, v) != 0)
+			goto done;
+	text = jsonx_dumps(h);
+done:
+	json_decref(e);
+	if (text == NULL)
+		json_decref(h);
+	else
+		*out = h;
 	return text;
 }
 
