@@ -471,16 +471,19 @@ struct export_ctx {
 	struct store_txn	*txn;
 	enum rtype		 type;
 	FILE			*out;
+	enum scim_err		 e;	/* first failure; stops the scan */
+	struct scim_error	*err;
 };
 
+/* Appends {"value": id} to the members array of holder ctx; false (and
+ * the walk stops) when out of memory. */
 static bool
 member_value(const char *id, void *ctx)
 {
 	json_t *list = ctx;
 
-	json_array_append_new(json_object_get(list, "members"),
-	    json_pack("{s:s}", "value", id));
-	return true;
+	return json_array_append_new(json_object_get(list, "members"),
+	    json_pack("{s:s}", "value", id)) == 0;
 }
 
 /* Writes one resource as a line; groups carry their members. */
@@ -493,8 +496,9 @@ export_one(const char *id, void *vctx)
 	json_t *rec, *holder;
 	char *text;
 
-	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) != SCIM_OK)
-		return true;
+	if ((x->e = store_get_raw(x->txn, x->type, id, &data, &len,
+	    x->err)) != SCIM_OK)
+		return false;
 	if (x->type == RT_USER) {
 		fwrite(data, 1, len, x->out);
 		fputc('\n', x->out);
@@ -502,8 +506,12 @@ export_one(const char *id, void *vctx)
 	}
 	rec = json_loadb(data, len, 0, NULL);
 	holder = json_pack("{s:[]}", "members");
-	if (rec != NULL && holder != NULL) {
-		store_members(x->txn, id, member_value, holder, NULL);
+	if (rec == NULL || holder == NULL)
+		x->e = err_set(x->err, rec == NULL && holder != NULL ?
+		    SCIM_ERR_INTERNAL : SCIM_ERR_NOMEM, "Cannot export %s.",
+		    id);
+	else if ((x->e = store_members(x->txn, id, member_value, holder,
+	    x->err)) == SCIM_OK) {
 		if (json_array_size(json_object_get(holder, "members")) > 0) {
 			json_t *meta = json_incref(json_object_get(rec,
 			    "meta"));
@@ -513,7 +521,9 @@ export_one(const char *id, void *vctx)
 			    json_object_get(holder, "members"));
 			json_object_set_new(rec, "meta", meta);
 		}
-		if ((text = jsonx_dumps(rec)) != NULL) {
+		if ((text = jsonx_dumps(rec)) == NULL)
+			x->e = err_set(x->err, SCIM_ERR_NOMEM, NULL);
+		else {
 			fputs(text, x->out);
 			fputc('\n', x->out);
 			free(text);
@@ -521,7 +531,7 @@ export_one(const char *id, void *vctx)
 	}
 	json_decref(rec);
 	json_decref(holder);
-	return true;
+	return x->e == SCIM_OK;
 }
 
 struct export_args {
@@ -533,7 +543,7 @@ static enum scim_err
 export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct export_args *a = ctx;
-	struct export_ctx x = { txn, RT_USER, a->out };
+	struct export_ctx x = { txn, RT_USER, a->out, SCIM_OK, err };
 	enum scim_err e = SCIM_OK;
 
 	if (a->which == NULL || strcmp(a->which, "users") == 0)
@@ -542,7 +552,7 @@ export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if (e == SCIM_OK &&
 	    (a->which == NULL || strcmp(a->which, "groups") == 0))
 		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
-	return e;
+	return e != SCIM_OK ? e : x.e;
 }
 
 /* export [users|groups] [FILE]: FILE is written 0600. */
