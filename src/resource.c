@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "auth.h"
 #include "handlers.h"
 #include "jsonx.h"
 #include "limits.h"
@@ -767,18 +768,8 @@ password_hash(const struct app *app, char *password, char **hash,
 	*hash = NULL;
 	if (password == NULL)
 		return SCIM_OK;
-	if (app->conf.password == CONF_PASSWORD_ARGON2ID) {
-		if ((*hash = malloc(crypto_pwhash_STRBYTES)) == NULL ||
-		    crypto_pwhash_str(*hash, password, strlen(password),
-		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-			free(*hash);
-			*hash = NULL;
-			sodium_memzero(password, strlen(password));
-			return err_set(err, SCIM_ERR_NOMEM,
-			    "Hashing the password failed.");
-		}
-	}
+	if (app->conf.password == CONF_PASSWORD_ARGON2ID)
+		return auth_password_hash(password, hash, err);
 	sodium_memzero(password, strlen(password));
 	return SCIM_OK;
 }
