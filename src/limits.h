@@ -192,4 +192,16 @@
  * (each worker is one LMDB reader slot and one connection at a time). */
 #define LIMIT_POOL_WORKERS		256
 
+/* scimctl watch (ctl_watch.c): changes read per transaction, so no read
+ * transaction lasts long and memory stays small whatever the backlog;
+ * how long it sleeps without a commit before reading the trail anyway
+ * (in case an inotify event was lost: a missed change waits at most
+ * this); the first and the longest wait before running a failed hook
+ * program again (doubling in between), so a broken program costs little
+ * and a fixed one is noticed within a minute. */
+#define LIMIT_WATCH_BATCH		256
+#define LIMIT_WATCH_FALLBACK_MS		60000
+#define LIMIT_WATCH_RETRY_MIN_MS	500
+#define LIMIT_WATCH_RETRY_MAX_MS	60000
+
 #endif

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "auth.h"
 #include "jsonx.h"
 #include "limits.h"
 #include "members.h"
@@ -31,8 +32,10 @@ op_ctx_init(struct op_ctx *c, struct store *s, const char *who,
 	memset(c, 0, sizeof(*c));
 	c->store = s;
 	c->who = who;
-	c->audit_keep = conf->audit_keep;
-	c->password = conf->password;
+	if (conf != NULL) {
+		c->audit_keep = conf->audit_keep;
+		c->password = conf->password;
+	}
 	c->base_url = base_url != NULL ? base_url : "";
 }
 
@@ -161,18 +164,8 @@ password_hash(enum conf_password policy, char *password, char **hash,
 	*hash = NULL;
 	if (password == NULL)
 		return SCIM_OK;
-	if (policy == CONF_PASSWORD_ARGON2ID) {
-		if ((*hash = malloc(crypto_pwhash_STRBYTES)) == NULL ||
-		    crypto_pwhash_str(*hash, password, strlen(password),
-		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-			free(*hash);
-			*hash = NULL;
-			sodium_memzero(password, strlen(password));
-			return err_set(err, SCIM_ERR_NOMEM,
-			    "Hashing the password failed.");
-		}
-	}
+	if (policy == CONF_PASSWORD_ARGON2ID)
+		return auth_password_hash(password, hash, err);
 	sodium_memzero(password, strlen(password));
 	return SCIM_OK;
 }

@@ -67,8 +67,9 @@ struct op_ctx {
 /*
  * The one place the site's settings become an operation context: the
  * store, who asks (borrowed: "scimctl" or a token name), the settings
- * (borrowed for the call: the values are copied) and the base URL
- * (borrowed; NULL is "").
+ * (borrowed for the call: the values are copied; NULL leaves audit_keep
+ * 0, every entry kept, and password CONF_PASSWORD_DISCARD, for a caller
+ * that sets them itself) and the base URL (borrowed; NULL is "").
  */
 void		op_ctx_init(struct op_ctx *c, struct store *s, const char *who,
 		    const struct conf *conf, const char *base_url);
