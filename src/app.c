@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "authz.h"
 #include "handlers.h"
 #include "jsonx.h"
 #include "log.h"
@@ -365,6 +366,10 @@ app_serve_error(const struct http_io *io, const struct scim_error *err)
 {
 	struct http_response res;
 
+	if (authz_requested(io)) {	/* the authorizer role: fail closed */
+		authz_serve(NULL, NULL, io, 0);
+		return;
+	}
 	http_response_init(&res);
 	error_response(&res, err, NULL);
 	http_response_send(io, &res, false);
@@ -473,6 +478,10 @@ app_serve(struct app *app, const struct http_io *io)
 	char allow[128], path[256], token[LIMIT_TOKEN_NAME_BYTES + 1] = "-";
 	enum scim_err e;
 
+	if (authz_requested(io)) {	/* a decision, not SCIM (authz.h) */
+		authz_serve(app->store, &app->conf, io, ++app->served);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err_clear(&err);
 	http_response_init(&res);
