@@ -39,9 +39,18 @@ os.execv(sys.argv[2], sys.argv[2:])' "$@"
 listen_exec "$WORK/scimd.sock" "$SCIMD" -w 3 -c "$WORK/scimd.conf" \
     < /dev/null > /dev/null 2> "$WORK/pool.log" &
 PPID_POOL=$!
-sleep 0.3
+# wait_workers N: until PPID_POOL has N children (at most 10 s: python
+# and the forks are slow on a loaded machine).
+wait_workers() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(children "$PPID_POOL" | wc -l)" -eq "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_workers 3
 ok $(kill -0 "$PPID_POOL"; echo $?) "scimd -w 3 started on a listening socket on descriptor 0"
-sleep 0.3
 is "$(children "$PPID_POOL" | wc -l)" 3 "three workers"
 
 port=$((20000 + (RANDOM % 20000)))
@@ -74,7 +83,12 @@ is "$(burst 20)" 0 "20 requests through the pool: all 200"
 
 victim=$(children "$PPID_POOL" | head -n 1)
 kill -9 "$victim"
-sleep 1.5
+# Replaced at once, or a second after its start if it was younger.
+for i in $(seq 1 100); do
+	children "$PPID_POOL" | grep -qx "$victim" || break
+	sleep 0.1
+done
+wait_workers 3
 now=$(children "$PPID_POOL")
 is "$(echo "$now" | wc -l)" 3 "a killed worker is replaced: three workers again"
 ok $(echo "$now" | grep -qx "$victim"; [ $? -ne 0 ]; echo $?) "...the killed one is gone"
