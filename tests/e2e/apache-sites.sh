@@ -77,7 +77,7 @@ for site in a b; do
 CONF
 done
 "$APACHE" -f "$WORK/httpd.conf" -k start 2>> "$WORK/apache-error.log"
-for i in $(seq 1 30); do
+for i in $(seq 1 100); do
 	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
 	sleep 0.1
 done

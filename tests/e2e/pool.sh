@@ -64,7 +64,7 @@ fastcgi.server = ( "/scim/v2" => (( "socket" => "$WORK/scimd.sock", "check-local
 CONF
 "$LIGHTTPD" -D -f "$WORK/lighttpd.conf" 2>> "$WORK/error.log" &
 LPID=$!
-for i in $(seq 1 30); do
+for i in $(seq 1 100); do
 	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
 	sleep 0.1
 done
@@ -98,7 +98,7 @@ is "$(burst 20)" 0 "20 more requests after the kill: all 200"
 kids=$(children "$PPID_POOL" | tr '\n' ' ')
 kill -TERM "$PPID_POOL"
 gone=1
-for i in $(seq 1 30); do
+for i in $(seq 1 100); do
 	if ! kill -0 "$PPID_POOL" 2>/dev/null; then gone=0; break; fi
 	sleep 0.1
 done

@@ -77,7 +77,7 @@ CONF
 ok $? "deploy/apache/scimd-fcgid.conf: Syntax OK"
 grep -v 'Syntax OK' "$WORK/t.log" | sed 's/^/# /'
 "$APACHE" -f "$WORK/httpd.conf" -k start 2>> "$WORK/apache-error.log"
-for i in $(seq 1 30); do
+for i in $(seq 1 100); do
 	curl -s -o /dev/null "http://127.0.0.1:$p80/" && break
 	sleep 0.1
 done
