@@ -37,7 +37,7 @@ for site in a b; do
 done
 chown -R "$RUNAS" "$WORK"
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 cat > "$WORK/httpd.conf" <<CONF
 ServerRoot "$WORK"
 ServerName 127.0.0.1

@@ -53,7 +53,7 @@ wait_workers 3
 ok $(kill -0 "$PPID_POOL"; echo $?) "scimd -w 3 started on a listening socket on descriptor 0"
 is "$(children "$PPID_POOL" | wc -l)" 3 "three workers"
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 cat > "$WORK/lighttpd.conf" <<CONF
 server.document-root = "$WORK/www"
 server.bind = "127.0.0.1"

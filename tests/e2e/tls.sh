@@ -35,8 +35,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=sso.example.org \
 ok $? "a throwaway certificate for sso.example.org"
 chown -R "$RUNAS" "$WORK"
 
-p80=$((20000 + (RANDOM % 20000)))
-p443=$((p80 + 1))
+p80=$(free_port)
+p443=$(free_port)
+while [ "$p443" = "$p80" ]; do p443=$(free_port); done
 sed -e "s|<VirtualHost \*:80>|<VirtualHost *:$p80>|" -e "s|<VirtualHost \*:443>|<VirtualHost *:$p443>|" \
     -e "s|/etc/letsencrypt/live/sso.example.org/fullchain.pem|$WORK/cert.pem|" \
     -e "s|/etc/letsencrypt/live/sso.example.org/privkey.pem|$WORK/key.pem|" \
