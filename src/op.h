@@ -103,10 +103,11 @@ enum scim_err	op_delete(struct op_ctx *c, enum rtype t, const char *id,
 		    struct op_result *r, struct scim_error *err);
 
 /*
- * GET: resource id rendered into c->body under c->proj (the stored
- * bytes spliced when the projection allows), in one read transaction.
- * SCIM_OK (200) with r->version, NOT_FOUND, a store error.  c->answer
- * and c->if_match are not used.
+ * GET: resource id rendered into c->body (which must be given) under
+ * c->proj (the stored bytes spliced when the projection allows), in one
+ * read transaction.  SCIM_OK (200) with r->version, NOT_FOUND, a store
+ * error; SCIM_ERR_INTERNAL without a body.  c->answer and c->if_match
+ * are not used.
  */
 enum scim_err	op_get(struct op_ctx *c, enum rtype t, const char *id,
 		    struct op_result *r, struct scim_error *err);
