@@ -8,6 +8,8 @@
  *	inproc DB TOKEN list QUERY N	N x GET /Users?QUERY (startIndex=...)
  *	inproc DB TOKEN active ID N	N x PATCH /Users/ID active false|true
  *	inproc DB TOKEN member GID:MID N	N x PATCH /Groups/GID add|remove MID
+ *	inproc DB - authz USER N	N x an authorizer decision for
+ *					REMOTE_USER=USER on /site/index.html
  *	inproc DB - cursor ID 0		prints the cursor of GET /Users?cursor
  *					that resumes after user ID (the bench
  *					uses it to reach the last page of a
@@ -143,6 +145,12 @@ main(int argc, char *argv[])
 				    colon + 1);
 			patch(&f, path, body, len, sizeof(len));
 			memreq_set(&f, "QUERY_STRING", "excludedAttributes=members");
+			want = 200;
+		} else if (strcmp(op, "authz") == 0) {
+			memreq_set(&f, "FCGI_ROLE", "AUTHORIZER");
+			memreq_set(&f, "REQUEST_METHOD", "GET");
+			memreq_set(&f, "REQUEST_URI", "/site/index.html");
+			memreq_set(&f, "REMOTE_USER", argv[4]);
 			want = 200;
 		} else if (strcmp(op, "post") == 0) {
 			snprintf(body, sizeof(body), "{\"schemas\":["

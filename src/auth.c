@@ -40,10 +40,8 @@ lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct lookup *l = ctx;
 
-	(void)err;
-	l->found = store_token_find(txn, l->hash, l->name, l->namesz,
-	    l->expires, sizeof(l->expires));
-	return SCIM_OK;
+	return store_token_find(txn, l->hash, &l->found, l->name, l->namesz,
+	    l->expires, sizeof(l->expires), err);
 }
 
 enum scim_err

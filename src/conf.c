@@ -49,6 +49,106 @@ yes_or_no(const char *value, bool *flag)
 	return 0;
 }
 
+/*
+ * Whether prefix[0..len) is a plain path: starts with '/', no empty, "."
+ * or ".." segment, none of "%?#\\" and no control character or space.
+ * A trailing '/' is allowed (the caller strips it).
+ */
+static bool
+plain_prefix(const char *p, size_t len)
+{
+	size_t i, seg = 1;
+
+	if (len == 0 || p[0] != '/')
+		return false;
+	for (i = 1; i <= len; i++) {
+		if (i == len || p[i] == '/') {
+			size_t n = i - seg;
+
+			if ((n == 0 && i != len) ||
+			    (n == 1 && p[seg] == '.') ||
+			    (n == 2 && p[seg] == '.' && p[seg + 1] == '.'))
+				return false;
+			seg = i + 1;
+			continue;
+		}
+		if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f ||
+		    strchr("%?#\\", p[i]) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Adds the rule "PREFIX GROUP[, GROUP...]" in value.  SCIM_OK, or
+ * SCIM_ERR_INVALID_VALUE naming the line (bad prefix, no group, an
+ * empty or over-long group name, too many groups or rules, a prefix
+ * given twice), or SCIM_ERR_NOMEM.
+ */
+static enum scim_err
+add_require(struct conf *c, const char *value, const char *file, int line,
+    struct scim_error *err)
+{
+	struct conf_require *r, *grown;
+	const char *p, *end, *comma;
+	size_t plen, i;
+
+	plen = strcspn(value, " \t");
+	if (!plain_prefix(value, plen))
+		return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: require "
+		    "wants a path prefix starting with /, without %%, ?, #, "
+		    "//, . or .. segments, then the groups.", file, line);
+	while (plen > 1 && value[plen - 1] == '/')
+		plen--;
+	for (i = 0; i < c->nrequire; i++)
+		if (c->require[i].prefix_len == plen &&
+		    memcmp(c->require[i].prefix, value, plen) == 0)
+			return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: "
+			    "require: prefix %.*s given twice.", file, line,
+			    (int)(plen > 200 ? 200 : plen), value);
+	if (c->nrequire >= LIMIT_AUTHZ_RULES)
+		return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: more than "
+		    "%d require rules.", file, line, LIMIT_AUTHZ_RULES);
+	if ((grown = realloc(c->require, (c->nrequire + 1) *
+	    sizeof(*grown))) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	c->require = grown;
+	r = &c->require[c->nrequire];
+	memset(r, 0, sizeof(*r));
+	if ((r->prefix = strndup(value, plen)) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	r->prefix_len = plen;
+	c->nrequire++;		/* from here conf_free() releases it */
+	for (p = value + strcspn(value, " \t"); ; p = comma + 1) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if ((comma = strchr(p, ',')) == NULL)
+			comma = p + strlen(p);
+		end = comma;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == p)
+			return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: "
+			    "require: an empty group name (the form is PREFIX "
+			    "GROUP[, GROUP...]).", file, line);
+		if ((size_t)(end - p) > LIMIT_INDEX_KEY_BYTES)
+			return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: "
+			    "require: a group name longer than %d bytes.",
+			    file, line, LIMIT_INDEX_KEY_BYTES);
+		if (r->ngroups >= LIMIT_AUTHZ_RULE_GROUPS)
+			return err_set(err, SCIM_ERR_INVALID_VALUE, "%s:%d: "
+			    "require: more than %d groups.", file, line,
+			    LIMIT_AUTHZ_RULE_GROUPS);
+		if ((r->groups[r->ngroups] = strndup(p, (size_t)(end - p))) ==
+		    NULL)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		r->ngroups++;
+		if (*comma == '\0')
+			break;
+	}
+	return SCIM_OK;
+}
+
 static enum scim_err
 set_key(struct conf *c, const char *key, const char *value, const char *file,
     int line, struct scim_error *err)
@@ -111,6 +211,8 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 			    "%s:%d: allow_root must be yes or no.", file, line);
 		return SCIM_OK;
 	}
+	if (strcmp(key, "require") == 0)
+		return add_require(c, value, file, line, err);
 	if (strcmp(key, "log_level") == 0) {
 		if ((c->log_level = log_level_parse(value)) < 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
@@ -176,6 +278,12 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 		if (access(beside, F_OK) == 0)
 			path = beside;
 	}
+#ifdef SCIMD_SYSCONF_FILE
+	if (path == NULL && access(SCIMD_SYSCONF_FILE, F_OK) == 0)
+		path = SCIMD_SYSCONF_FILE;
+#endif
+	if (path != NULL && (e = set_string(&c->file, path, err)) != SCIM_OK)
+		return e;
 	if (path != NULL && (e = read_file(c, path, err)) != SCIM_OK)
 		return e;
 	if ((env = getenv("SCIMD_DB")) != NULL && *env != '\0' &&
@@ -191,6 +299,15 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 void
 conf_free(struct conf *c)
 {
+	size_t i, j;
+
+	for (i = 0; i < c->nrequire; i++) {
+		free(c->require[i].prefix);
+		for (j = 0; j < c->require[i].ngroups; j++)
+			free(c->require[i].groups[j]);
+	}
+	free(c->require);
+	free(c->file);
 	free(c->db);
 	free(c->base_url);
 	free(c->mount);

@@ -3,7 +3,9 @@
  *
  * Apache's suEXEC strips most environment variables, so every setting
  * can come from a file.  The file is found at, in order: the path given
- * with -c, $SCIMD_CONF, or "scimd.conf" beside the binary.  Lines are
+ * with -c, $SCIMD_CONF, "scimd.conf" beside the binary, or
+ * SCIMD_SYSCONF_FILE (configure: $sysconfdir/scimd/scimd.conf, so
+ * /etc/scimd/scimd.conf for the Debian package).  Lines are
  * "key = value"; '#' starts a comment.  Keys (docs/scimd.8):
  *	db		LMDB store directory ($SCIMD_DB overrides)
  *	base_url	absolute URL of the SCIM root, for meta.location
@@ -21,6 +23,9 @@
  *	allow_root	"no" (default) or "yes": scimd refuses to serve when
  *			run as root unless this says yes ($SCIMD_ALLOW_ROOT
  *			overrides, for test rigs that run everything as root)
+ *	require		"PATH-PREFIX GROUP[, GROUP...]" (repeatable): in the
+ *			authorizer role (authz.h), a path under the prefix
+ *			is open only to members of one of the groups
  */
 #ifndef SCIMD_CONF_H
 #define SCIMD_CONF_H
@@ -28,12 +33,28 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "limits.h"
 
 enum conf_password { CONF_PASSWORD_DISCARD, CONF_PASSWORD_ARGON2ID };
 enum conf_sandbox { CONF_SANDBOX_AUTO, CONF_SANDBOX_NONE,
 	CONF_SANDBOX_SECCOMP, CONF_SANDBOX_SELFTEST };
 
+/*
+ * One `require` rule.  prefix starts with '/', has no trailing '/'
+ * (except the root "/"), no "//", no "." or ".." segment and no '%',
+ * '?' or '#': it is compared byte for byte with a request path made
+ * the same way (authz_path_clean).  groups are displayNames as written
+ * (trimmed), matched case-insensitively through the group index.
+ */
+struct conf_require {
+	char	*prefix;				/* owned */
+	size_t	 prefix_len;
+	char	*groups[LIMIT_AUTHZ_RULE_GROUPS];	/* owned */
+	size_t	 ngroups;				/* 1.. */
+};
+
 struct conf {
+	char			*file;		/* owned: the file read, or NULL */
 	char			*db;		/* owned */
 	char			*base_url;	/* owned or NULL */
 	char			*mount;		/* owned or NULL */
@@ -44,11 +65,14 @@ struct conf {
 	size_t			 audit_keep;	/* audit entries kept, 0 = all */
 	enum conf_sandbox	 sandbox;
 	bool			 allow_root;	/* serve even with euid 0 */
+	struct conf_require	*require;	/* owned, nrequire entries */
+	size_t			 nrequire;	/* at most LIMIT_AUTHZ_RULES */
 };
 
 /*
  * Loads settings: defaults, then the file (path may be NULL: then
- * $SCIMD_CONF, then scimd.conf beside argv0, each only if it exists),
+ * $SCIMD_CONF, then scimd.conf beside argv0, then SCIMD_SYSCONF_FILE,
+ * the last two only if they exist),
  * then $SCIMD_DB and $SCIMD_ALLOW_ROOT.  SCIM_OK, or SCIM_ERR_INVALID_VALUE naming the file,
  * line and key.  conf_free() releases it in every case.
  */

@@ -22,6 +22,16 @@ fcgi_getenv(void *ctx, const char *name)
 	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
 }
 
+/* Wipes the value of name in libfcgi's parameter block. */
+static void
+fcgi_forget(void *ctx, const char *name)
+{
+	char *v = FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+
+	if (v != NULL)
+		explicit_bzero(v, strlen(v));
+}
+
 static ssize_t
 fcgi_read(void *ctx, char *buf, size_t n)
 {
@@ -56,6 +66,21 @@ cgi_getenv(void *ctx, const char *name)
 	return getenv(name);
 }
 
+/*
+ * Wipes the value of name in place in the environment block, the bytes
+ * /proc/PID/environ shows (getenv points into them: the strings execve
+ * copied to the top of the stack).
+ */
+static void
+cgi_forget(void *ctx, const char *name)
+{
+	char *v = getenv(name);
+
+	(void)ctx;
+	if (v != NULL)
+		explicit_bzero(v, strlen(v));
+}
+
 static ssize_t
 cgi_read(void *ctx, char *buf, size_t n)
 {
@@ -70,6 +95,12 @@ cgi_write(void *ctx, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
+bool
+fcgi_plain_cgi(void)
+{
+	return getenv("GATEWAY_INTERFACE") != NULL && FCGX_IsCGI();
+}
+
 int
 fcgi_run(const char *conf_path, const char *argv0)
 {
@@ -80,18 +111,16 @@ fcgi_run(const char *conf_path, const char *argv0)
 	bool ok;
 
 	err_clear(&err);
-	ok = app_open(&app, conf_path, argv0, &err) == SCIM_OK;
-	if (!ok)
-		log_msg(LVL_ERROR, "cannot start: %s", err.detail);
-
 	if (FCGX_IsCGI()) {
-		if (ok && app_confine(&app, &err) != SCIM_OK) {
-			log_msg(LVL_ERROR, "cannot start: %s", err.detail);
-			ok = false;
-		}
+		/* stdio sizes stdout's buffer on the first write, asking the
+		 * kernel whether a character device (a terminal, /dev/null) is
+		 * a terminal: an ioctl the sandbox forbids.  Do it now. */
+		(void)setvbuf(stdout, NULL, _IOFBF, BUFSIZ);
+		ok = app_start(&app, conf_path, argv0, false, &err) == SCIM_OK;
 		io.getenv = cgi_getenv;
 		io.read = cgi_read;
 		io.write = cgi_write;
+		io.forget = cgi_forget;
 		io.ctx = NULL;
 		if (ok)
 			app_serve(&app, &io);
@@ -104,18 +133,19 @@ fcgi_run(const char *conf_path, const char *argv0)
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
 		log_msg(LVL_ERROR, "libfcgi failed to initialise");
-		app_close(&app);
 		return 1;
 	}
-	if (ok && app_confine(&app, &err) != SCIM_OK) {
-		log_msg(LVL_ERROR, "cannot start: %s", err.detail);
-		ok = false;
-	}
+	ok = app_start(&app, conf_path, argv0, true, &err) == SCIM_OK;
 	io.getenv = fcgi_getenv;
 	io.read = fcgi_read;
 	io.write = fcgi_write;
+	io.forget = fcgi_forget;
 	io.ctx = &req;
 	while (FCGX_Accept_r(&req) >= 0) {
+		/* A start that failed is tried again (at most once a second):
+		 * the admin's fix needs no web server restart. */
+		if (!ok)
+			ok = app_retry(&app, &err) == SCIM_OK;
 		if (ok)
 			app_serve(&app, &io);
 		else

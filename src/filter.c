@@ -561,6 +561,8 @@ static enum scim_err
 check_compare(const struct filter_node *n, const struct schema_attr *a,
     const char *name, struct scim_error *err)
 {
+	long long ms;
+
 	if (a == NULL || n->op == FILTER_PR || json_is_null(n->value))
 		return SCIM_OK;
 	if (a->type == AT_BOOLEAN && (n->op != FILTER_EQ && n->op != FILTER_NE))
@@ -574,7 +576,37 @@ check_compare(const struct filter_node *n, const struct schema_attr *a,
 	if (a->type == AT_COMPLEX)
 		return err_set(err, SCIM_ERR_INVALID_FILTER,
 		    "%s is complex; compare a sub-attribute.", name);
+	/* dateTimes compare as instants: the value must be one (co, sw
+	 * and ew compare text). */
+	if (a->type == AT_DATETIME && n->op != FILTER_CO &&
+	    n->op != FILTER_SW && n->op != FILTER_EW && (!json_is_string(
+	    n->value) || !schema_parse_datetime(json_string_value(n->value),
+	    &ms)))
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "%s is a dateTime: compare it with one (RFC 3339, e.g. "
+		    "\"2008-01-23T04:56:22Z\").", name);
 	return SCIM_OK;
+}
+
+/*
+ * The full path of n's attribute for an error detail, escaped into
+ * name[namesz]: [urn:]attr[.sub] as written, and inside a value path
+ * the outer attribute first ("emails.primary", never "primary").
+ */
+static void
+path_name(char *name, size_t namesz, const struct filter_node *n,
+    const struct schema_attr *outer)
+{
+	char raw[LIMIT_PATH_BYTES + 64];
+
+	snprintf(raw, sizeof(raw), "%s%s%s%s%s%s",
+	    outer != NULL ? outer->name : "", outer != NULL ? "." : "",
+	    n->path.urn != NULL ? n->path.urn : "",
+	    n->path.urn != NULL ? ":" : "", n->path.attr,
+	    n->path.sub != NULL ? "." : "");
+	if (n->path.sub != NULL)
+		strncat(raw, n->path.sub, sizeof(raw) - strlen(raw) - 1);
+	err_escape(name, namesz, raw, strlen(raw));
 }
 
 static enum scim_err
@@ -583,7 +615,7 @@ check_node(const struct filter_node *n, enum rtype t,
 {
 	struct attr_ref ref;
 	const struct schema_attr *a;
-	char name[128];
+	char name[192];
 	enum scim_err e;
 
 	switch (n->op) {
@@ -597,7 +629,7 @@ check_node(const struct filter_node *n, enum rtype t,
 	default:
 		break;
 	}
-	err_escape(name, sizeof(name), n->path.attr, strlen(n->path.attr));
+	path_name(name, sizeof(name), n, outer);
 	if (outer != NULL) {
 		a = n->path.urn == NULL && n->path.sub == NULL ?
 		    schema_sub_find(outer, n->path.attr) : NULL;
@@ -632,14 +664,15 @@ filter_check(const struct filter_node *n, enum rtype t, struct scim_error *err)
 
 /* ---- matching --------------------------------------------------------------- */
 
-/* Folds a JSON string; NULL when not foldable. */
+/* Folds a JSON string as attribute a compares (userName: RFC 8265);
+ * NULL when not foldable. */
 static char *
-folded(const json_t *s, size_t *len)
+folded(const struct schema_attr *a, const json_t *s, size_t *len)
 {
 	char *out;
 
-	if (fold_utf8(json_string_value(s), json_string_length(s), &out,
-	    len) != SCIM_OK)
+	if ((a != NULL && a->username ? fold_username : fold_utf8)(
+	    json_string_value(s), json_string_length(s), &out, len) != SCIM_OK)
 		return NULL;
 	return out;
 }
@@ -744,8 +777,8 @@ compare_one(const struct schema_attr *a, enum filter_op op, const json_t *v,
 	{
 		json_t *wj = json_stringn(ws, yl);
 
-		fx = folded(v, &xl);
-		fy = wj ? folded(wj, &yl) : NULL;
+		fx = folded(a, v, &xl);
+		fy = wj ? folded(a, wj, &yl) : NULL;
 		json_decref(wj);
 	}
 	r = fx != NULL && fy != NULL && string_compare(op, fx, xl, fy, yl);
@@ -768,6 +801,8 @@ present(const json_t *v)
 		return json_object_size(v) > 0;
 	return true;
 }
+
+static bool match_absent(const struct filter_node *n);
 
 /*
  * Tests comparison n against value v of attribute `a`, where sub (may
@@ -803,7 +838,11 @@ match_value(const struct filter_node *n, const struct schema_attr *a,
 		vt = sub ? sub : (a ? schema_sub_find(a, "value") : NULL);
 		if (n->op == FILTER_PR)
 			return present(x);
-		return x != NULL && compare_one(vt, n->op, x, n->value);
+		/* An element without the sub-attribute compares as the
+		 * value path does (emails[type ne "work"]: match_leaf). */
+		if (x == NULL || json_is_null(x))
+			return match_absent(n);
+		return compare_one(vt, n->op, x, n->value);
 	}
 	if (n->op == FILTER_PR)
 		return present(v);
@@ -864,8 +903,14 @@ match_leaf(const struct filter_node *n, enum rtype t,
 				return true;
 		return false;
 	}
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || json_is_null(v) ||
+	    (json_is_array(v) && json_array_size(v) == 0)) {
+		/* A multi-valued attribute without values has no value
+		 * that could differ: ne matches nothing there. */
+		if (ref.attr->multi_valued && n->op == FILTER_NE)
+			return false;
 		return match_absent(n);
+	}
 	if (ref.sub != NULL && json_is_object(v)) {
 		const json_t *x = json_object_get(v, ref.sub->name);
 
@@ -876,13 +921,9 @@ match_leaf(const struct filter_node *n, enum rtype t,
 	}
 	if (n->op == FILTER_PR && ref.sub == NULL)
 		return present(v);
-	if (n->op == FILTER_NE) {
-		/* ne on a multi-valued attribute: no value equals. */
-		struct filter_node eq = *n;
-
-		eq.op = FILTER_EQ;
-		return !match_value(&eq, ref.attr, ref.sub, v);
-	}
+	/* Multi-valued: any value matches, for every operator (ne too:
+	 * emails.type ne "work" is "some email's type is not work", as
+	 * emails[type ne "work"] is; "no email is work" is not (...)). */
 	return match_value(n, ref.attr, ref.sub, v);
 }
 

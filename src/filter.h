@@ -89,8 +89,12 @@ enum scim_err	filter_check(const struct filter_node *n, enum rtype t,
  * schema.h, with id, meta, and for users their groups) matches n.
  * Strings compare per the attribute's caseExact (folding otherwise);
  * dateTime as instants; numbers numerically; a multi-valued attribute
- * matches when any of its values does; a complex multi-valued attribute
- * without a sub-attribute compares each element's "value".
+ * matches when any of its values does, for every operator (ne too:
+ * emails.type ne "work" is some email's type is not "work", and agrees
+ * with emails[type ne "work"]; an element without the sub-attribute
+ * compares as absent; an attribute without values matches no ne); a
+ * complex multi-valued attribute without a sub-attribute compares each
+ * element's "value".  ne on an absent single-valued attribute is true.
  */
 bool		filter_match(const struct filter_node *n, enum rtype t,
 		    const json_t *resource);

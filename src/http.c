@@ -249,11 +249,35 @@ method_of(const char *m)
 	return HTTP_OTHER;
 }
 
+/*
+ * Copies the Authorization header (HTTP_AUTHORIZATION, or after an
+ * Apache rewrite REDIRECT_HTTP_AUTHORIZATION) into req and has the
+ * adapter wipe both variables where it keeps them, so the token lives
+ * on only in req (wiped by http_request_free).  A value over
+ * LIMIT_HEADER_BYTES is not copied (the request is then unauthenticated)
+ * but is wiped all the same.
+ */
+static void
+take_authorization(const struct http_io *io, struct http_request *req)
+{
+	const char *auth;
+
+	auth = io->getenv(io->ctx, "HTTP_AUTHORIZATION");
+	if (auth == NULL)
+		auth = io->getenv(io->ctx, "REDIRECT_HTTP_AUTHORIZATION");
+	if (auth != NULL && strlen(auth) <= LIMIT_HEADER_BYTES)
+		req->authorization = strdup(auth);
+	if (io->forget != NULL) {
+		io->forget(io->ctx, "HTTP_AUTHORIZATION");
+		io->forget(io->ctx, "REDIRECT_HTTP_AUTHORIZATION");
+	}
+}
+
 enum scim_err
 http_request_parse(const struct http_io *io, const char *mount,
     const char *base_url, struct http_request *req, struct scim_error *err)
 {
-	const char *uri, *q, *m, *cl, *auth;
+	const char *uri, *q, *m, *cl;
 	char *raw = NULL, *path = NULL;
 	size_t mlen, rawlen;
 	enum scim_err e;
@@ -262,6 +286,7 @@ http_request_parse(const struct http_io *io, const char *mount,
 
 	memset(req, 0, sizeof(*req));
 	req->content_length = -1;
+	take_authorization(io, req);	/* first: every other exit is later */
 	m = io->getenv(io->ctx, "REQUEST_METHOD");
 	if (m == NULL)
 		m = "GET";
@@ -351,11 +376,6 @@ http_request_parse(const struct http_io *io, const char *mount,
 	if (q != NULL && (e = parse_query(q, req, err)) != SCIM_OK)
 		return e;
 
-	auth = io->getenv(io->ctx, "HTTP_AUTHORIZATION");
-	if (auth == NULL)
-		auth = io->getenv(io->ctx, "REDIRECT_HTTP_AUTHORIZATION");
-	if (auth != NULL && strlen(auth) <= LIMIT_HEADER_BYTES)
-		req->authorization = strdup(auth);
 	req->content_type = copy_var(io, "CONTENT_TYPE");
 	req->if_match = copy_var(io, "HTTP_IF_MATCH");
 	req->if_none_match = copy_var(io, "HTTP_IF_NONE_MATCH");
@@ -426,6 +446,8 @@ http_request_free(struct http_request *req)
 	}
 	free(req->path);
 	free(req->base_url);
+	if (req->authorization != NULL)
+		explicit_bzero(req->authorization, strlen(req->authorization));
 	free(req->authorization);
 	free(req->content_type);
 	free(req->if_match);

@@ -4,7 +4,8 @@
  * The adapter (fcgi.c) supplies a struct http_io: a way to read CGI
  * variables, the body stream and the output stream.  http_request_parse()
  * turns the variables into a struct http_request (bounded copies; nothing
- * points into the adapter's environment after it returns) and
+ * points into the adapter's environment after it returns; the token's
+ * own bytes there are wiped through io->forget, first thing) and
  * http_read_body() reads the body, which the caller does only after the
  * request is authenticated.  Responses are built in a struct
  * http_response and written with http_response_send().
@@ -31,6 +32,11 @@ struct http_io {
 	/* Writes n bytes; returns 0 or -1. */
 	int		 (*write)(void *ctx, const char *buf, size_t n);
 	void		*ctx;
+	/* Overwrites the value of CGI variable name where the adapter keeps
+	 * it (the process environment under CGI: /proc/PID/environ); NULL
+	 * when there is nothing to wipe.  Called for the Authorization
+	 * variables once they are copied. */
+	void		 (*forget)(void *ctx, const char *name);
 };
 
 struct http_param {

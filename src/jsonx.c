@@ -287,3 +287,69 @@ jsonx_find_member(const char *text, size_t len, const char *name,
 		p++;
 	}
 }
+
+bool
+jsonx_next_element(const char *text, size_t len, size_t *pos,
+    const char **val, size_t *vlen)
+{
+	const char *p = text + *pos, *end = text + len, *v;
+
+	if (*pos == 0) {
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != '[')
+			return false;
+	} else {
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != ',')
+			return false;
+	}
+	v = p = skip_ws(p, end);
+	if ((p = skip_value(p, end)) == NULL || p == v)
+		return false;
+	*val = v;
+	*vlen = (size_t)(p - v);
+	*pos = (size_t)(p - text);
+	return true;
+}
+
+size_t
+jsonx_find_members(const char *text, size_t len, const char *const *names,
+    size_t n, const char **vals, size_t *vlens)
+{
+	const char *p = text, *end = text + len, *k, *v;
+	size_t klen, i, found = 0;
+
+	for (i = 0; i < n; i++)
+		vals[i] = NULL;
+	p = skip_ws(p, end);
+	if (p >= end || *p++ != '{')
+		return 0;
+	while (found < n) {
+		p = skip_ws(p, end);
+		if (p >= end || *p != '"')
+			break;
+		k = p + 1;
+		if ((p = skip_string(p, end)) == NULL)
+			break;
+		klen = (size_t)(p - 1 - k);
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != ':')
+			break;
+		v = p = skip_ws(p, end);
+		if ((p = skip_value(p, end)) == NULL || p == v)
+			break;
+		for (i = 0; i < n; i++)
+			if (vals[i] == NULL && strncmp(k, names[i], klen) == 0 &&
+			    names[i][klen] == '\0') {
+				vals[i] = v;
+				vlens[i] = (size_t)(p - v);
+				found++;
+				break;
+			}
+		p = skip_ws(p, end);
+		if (p >= end || *p != ',')
+			break;
+		p++;
+	}
+	return found;
+}

@@ -45,6 +45,26 @@ json_t		*jsonx_error(const struct scim_error *err);
 bool		jsonx_find_member(const char *text, size_t len,
 		    const char *name, const char **val, size_t *vlen);
 
+/*
+ * jsonx_find_member() for n names in one pass over text: vals[i] and
+ * vlens[i] span the value of names[i], or vals[i] is NULL when it is
+ * absent (or the text is malformed before it).  Returns how many were
+ * found.  Nothing is allocated.
+ */
+size_t		jsonx_find_members(const char *text, size_t len,
+		    const char *const *names, size_t n, const char **vals,
+		    size_t *vlens);
+
+/*
+ * Steps through the elements of the JSON array text[0..len) (a value
+ * found by jsonx_find_member, bounds-checked the same way): *pos is 0
+ * for the first call and is advanced by each; true with *val and *vlen
+ * spanning the next element's raw bytes, false at the end of the array
+ * or at anything malformed.  Nothing is allocated.
+ */
+bool		jsonx_next_element(const char *text, size_t len, size_t *pos,
+		    const char **val, size_t *vlen);
+
 /* Appends the compact form of j to b; on failure b is as it was.  Use
  * these, never json_dumps(): see dump_cb() in jsonx.c. */
 enum scim_err	jsonx_dump(const json_t *j, struct buf *b);

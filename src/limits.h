@@ -85,12 +85,52 @@
  * process grew it (MDB_MAP_FULL, MDB_MAP_RESIZED). */
 #define LIMIT_WRITE_RETRIES		8
 
-/* Token names: printable, short. */
+/* A FastCGI scimd that could not start (store missing or unreadable,
+ * bad settings) tries again on a request at most once per this many
+ * seconds: the admin's fix takes effect without a web server restart,
+ * and a flood of requests cannot turn into a flood of opens and log
+ * lines. */
+#define LIMIT_OPEN_RETRY_SECONDS	1
+
 /* Log lines for refused authentications per process per second: a
  * flood of bad tokens must not flood the log (the rest are counted and
  * reported in one line). */
 #define LIMIT_AUTH_LOG_PER_SECOND	10
 
+/* Token names: printable, short. */
 #define LIMIT_TOKEN_NAME_BYTES		64
+
+/* ---- the authorizer role (authz.c, docs/access.md) ---- */
+
+/* Most `require` rules in scimd.conf: one per guarded area of a site;
+ * every request compares its path with each (a linear scan). */
+#define LIMIT_AUTHZ_RULES		256
+
+/* Most groups named by one `require` rule: each costs one index
+ * lookup per request under that rule. */
+#define LIMIT_AUTHZ_RULE_GROUPS		32
+
+/* Longest REQUEST_URI judged; longer ones are refused (403).  Apache's
+ * LimitRequestLine and lighttpd's header limit are about 8 KiB. */
+#define LIMIT_AUTHZ_URI_BYTES		8192
+
+/* How many levels of group nesting count for a rule: a user in G1,
+ * G1 a member of G2, passes a rule naming G2 (2 levels).  Okta and
+ * Entra push flat groups; hand-made hierarchies are rarely deeper
+ * than a few levels, and each level costs a read per group. */
+#define LIMIT_AUTHZ_NESTING		8
+
+/* Most groups (direct and through nesting) considered for one user;
+ * beyond it a rule can only refuse (fail closed) and SCIM_GROUPS /
+ * SCIM_GROUP_IDS are not sent (never a partial list). */
+#define LIMIT_AUTHZ_GROUPS		256
+
+/* Longest value of one Variable- header; a longer value is not sent
+ * at all (web servers cap response header lines near 8 KiB). */
+#define LIMIT_AUTHZ_VARIABLE_BYTES	4096
+
+/* Workers of `scimd -w N` (pool.h): a pool above this is a mistake
+ * (each worker is one LMDB reader slot and one connection at a time). */
+#define LIMIT_POOL_WORKERS		256
 
 #endif

@@ -301,13 +301,73 @@ remove_listed(json_t *arr, const json_t *value)
 	}
 }
 
+/* A boolean given as true/false or as Entra's "True"/"False": 1, 0,
+ * or -1 for anything else. */
+static int
+as_boolean(const json_t *v)
+{
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	if (json_is_string(v) && strcasecmp(json_string_value(v), "true") == 0)
+		return 1;
+	if (json_is_string(v) && strcasecmp(json_string_value(v), "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* Whether simple values x and y of attribute a are equal: per a's
+ * caseExact (schema_value_equal), booleans in either spelling. */
+static bool
+same_simple(const struct schema_attr *a, const json_t *x, const json_t *y)
+{
+	if (a != NULL && a->type == AT_BOOLEAN && as_boolean(x) >= 0)
+		return as_boolean(x) == as_boolean(y);
+	return schema_value_equal(a, x, y);
+}
+
+/*
+ * Whether the value `have` of multi-valued attribute a already holds
+ * what `want` says (RFC 7644 3.5.2.1: "If the target location already
+ * contains the value specified, no changes SHOULD be made"): for a
+ * complex value, the same set of sub-attributes (null members count as
+ * absent), each equal under its own caseExact; for a simple value,
+ * equal under a's.  So {"value":"A@x.org","primary":true} is already
+ * there in an element {"value":"a@x.org","primary":true}, and not in
+ * {"value":"a@x.org"} or {"value":"a@x.org","type":"work",...}.
+ */
+static bool
+already_there(const struct schema_attr *a, const json_t *have,
+    const json_t *want)
+{
+	const char *k;
+	json_t *wv, *hv;
+	size_t nw = 0, nh = 0;
+
+	if (a->type != AT_COMPLEX)
+		return same_simple(a, have, want);
+	if (!json_is_object(have) || !json_is_object(want))
+		return false;
+	json_object_foreach((json_t *)have, k, hv)
+		if (!json_is_null(hv))
+			nh++;
+	json_object_foreach((json_t *)want, k, wv) {
+		if (json_is_null(wv))
+			continue;
+		nw++;
+		if ((hv = get_ci(have, k, NULL)) == NULL || json_is_null(hv) ||
+		    !same_simple(schema_sub_find(a, k), hv, wv))
+			return false;
+	}
+	return nw == nh;
+}
+
 /* Applies one operation at a resolved path (no filter). */
 static enum scim_err
 apply_plain(struct ctx *c, enum patch_opcode op, const struct attr_ref *ref,
     json_t *value)
 {
 	const struct schema_attr *a = ref->attr;
-	json_t *box, *cur, *el, *arr;
+	json_t *box, *cur, *el, *arr, *primary;
 	enum scim_err e;
 	size_t i;
 
@@ -380,19 +440,32 @@ apply_plain(struct ctx *c, enum patch_opcode op, const struct attr_ref *ref,
 			    "%s would have more than %d values.", a->name,
 			    LIMIT_MULTI_VALUES);
 		}
+		/* Values already there change nothing (not even the other
+		 * elements' primary); a new primary one clears the others. */
 		arr = cur;
+		primary = NULL;
 		json_array_foreach(value, i, el) {
 			size_t k;
 			json_t *x;
-			bool dup = false;
+			bool there = false;
 
 			json_array_foreach(arr, k, x)
-				if (json_equal(x, el))
-					dup = true;
-			if (!dup)
-				json_array_append(arr, el);
+				if (already_there(a, x, el)) {
+					there = true;
+					break;
+				}
+			if (there)
+				continue;
+			if (json_array_append(arr, el) != 0) {
+				json_decref(value);
+				return err_set(c->err, SCIM_ERR_NOMEM, NULL);
+			}
+			if (primary == NULL && json_is_object(el) &&
+			    as_boolean(json_object_get(el, "primary")) == 1)
+				primary = el;
 		}
-		fix_primary(arr, value);
+		if (primary != NULL)
+			single_primary(arr, primary);
 		json_decref(value);
 		return SCIM_OK;
 	}
@@ -464,15 +537,18 @@ apply_filtered(struct ctx *c, enum patch_opcode op, const struct patch_path *pp,
 	}
 	if (matched > 0)
 		return SCIM_OK;
-	/* No match.  Add creates an element from the filter's equalities,
-	 * and so does replace when the filter is only equalities: Entra
-	 * sends both add and replace of emails[type eq "work"].value to a
-	 * user who has no work email yet, and expects it created.  Any
-	 * other replace has no target (RFC 7644 3.5.2.3). */
-	if (!ref->attr->multi_valued ||
-	    (op == PATCH_REPLACE && !filter_all_eq(pp->filter)))
+	/* No match.  When the filter describes an element -- equalities of
+	 * sub-attributes joined by and -- add and replace create it from
+	 * those equalities: Entra sends both add and replace of
+	 * emails[type eq "work"].value to a user who has no work email
+	 * yet, and expects it created.  Any other filter (or, not, ne, pr,
+	 * co, sw, ew, ordering) describes no element to create: no target
+	 * (RFC 7644 3.5.2.3), for add as for replace. */
+	if (!ref->attr->multi_valued || !filter_all_eq(pp->filter))
 		return err_set(c->err, SCIM_ERR_NO_TARGET,
-		    "No value of %s matches the filter.", ref->attr->name);
+		    "No value of %s matches the filter, and the filter "
+		    "describes no value to create (only sub-attribute eq "
+		    "terms joined by and do).", ref->attr->name);
 	if ((el = json_object()) == NULL)
 		return err_set(c->err, SCIM_ERR_NOMEM, NULL);
 	element_from_filter(pp->filter, el);

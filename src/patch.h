@@ -19,6 +19,15 @@
  *	- null values meaning "unassigned" (remove);
  *	- a no-path replace that repeats the resource's own "id" (Okta's
  *	  group rename): accepted when equal, mutability when different.
+ *
+ * An add of a value already there changes nothing (RFC 7644 3.5.2.1):
+ * an element with the same sub-attributes, each equal under its own
+ * caseExact (booleans also as "True"/"False"), is already there; the
+ * other elements' primary flags stay as they were.  A write through a
+ * value filter that matches nothing creates the element only when the
+ * filter describes it (sub-attribute eq terms joined by and: Entra's
+ * emails[type eq "work"].value); any other filter is SCIM_ERR_NO_TARGET,
+ * for add as for replace.
  */
 #ifndef SCIMD_PATCH_H
 #define SCIMD_PATCH_H

@@ -419,6 +419,7 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	char key[LIMIT_INDEX_KEY_BYTES + 1];
 	size_t i, from;
 	enum scim_err e;
+	bool found;
 
 	memset(&pl, 0, sizeof(pl));
 	r->exact = false;
@@ -456,7 +457,10 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 				key[j] = (v[j] >= 'A' && v[j] <= 'F') ?
 				    (char)(v[j] - 'A' + 'a') : v[j];
 			key[n] = '\0';
-			if (store_exists(txn, r->type, key))
+			if ((e = store_exists(txn, r->type, key, &found,
+			    err)) != SCIM_OK)
+				return e;
+			if (found)
 				collect_one(key, &c);
 			continue;
 		}
@@ -589,8 +593,11 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		for (i = 0; i < r->q->ntypes; i++) {
 			enum rtype t = r->q->types[i];
 			struct page_ctx p = { r, txn, 0, left };
+			size_t n;
 
-			total += store_count(txn, t);
+			if ((e = store_count(txn, t, &n, err)) != SCIM_OK)
+				return e;
+			total += n;
 			if (r->q->has_after && t < r->q->after.type)
 				continue;
 			r->type = t;
@@ -610,9 +617,12 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		long skip = r->q->start - 1, left = r->q->count;
 
 		for (i = 0; i < r->q->ntypes; i++) {
-			size_t n = store_count(txn, r->q->types[i]);
 			struct page_ctx p = { r, txn, skip, left };
+			size_t n;
 
+			if ((e = store_count(txn, r->q->types[i], &n, err)) !=
+			    SCIM_OK)
+				return e;
 			total += n;
 			r->type = r->q->types[i];
 			if ((long)n <= skip) {

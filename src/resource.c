@@ -246,7 +246,8 @@ struct link_ctx {
 	struct store_txn	*txn;
 	const char		*base_url;
 	json_t			*list;
-	bool			 failed;
+	enum scim_err		 e;	/* first failure; stops the walk */
+	struct scim_error	*err;
 };
 
 /* Adds one member of a group: value, $ref and type. */
@@ -254,17 +255,20 @@ static bool
 member_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
-	bool user = store_exists(c->txn, RT_USER, id);
+	bool user;
 	char ref[2048];
 	json_t *m;
 
+	if ((c->e = store_exists(c->txn, RT_USER, id, &user, c->err)) !=
+	    SCIM_OK)
+		return false;
 	snprintf(ref, sizeof(ref), "%s/%s/%s", c->base_url,
 	    user ? "Users" : "Groups", id);
 	m = json_pack("{s:s, s:s, s:s}", "value", id, "$ref", ref, "type",
 	    user ? "User" : "Group");
 	if (m == NULL || json_array_append_new(c->list, m) != 0)
-		c->failed = true;
-	return !c->failed;
+		c->e = err_set(c->err, SCIM_ERR_NOMEM, NULL);
+	return c->e == SCIM_OK;
 }
 
 /* Adds one group of a user: value, $ref, display and type "direct".  The
@@ -279,9 +283,15 @@ group_link(const char *id, void *vctx)
 	const char *raw, *v;
 	size_t len, vlen;
 
-	if (store_get_raw(c->txn, RT_GROUP, id, &raw, &len, NULL) == SCIM_OK &&
+	if ((c->e = store_get_raw(c->txn, RT_GROUP, id, &raw, &len,
+	    c->err)) == SCIM_OK &&
 	    jsonx_find_member(raw, len, "displayName", &v, &vlen))
 		display = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
+	/* A membership left by a group that is gone shows no display. */
+	if (c->e == SCIM_ERR_NOT_FOUND)
+		c->e = SCIM_OK;
+	if (c->e != SCIM_OK)
+		return false;
 	snprintf(ref, sizeof(ref), "%s/Groups/%s", c->base_url, id);
 	m = json_pack("{s:s, s:s, s:s}", "value", id, "$ref", ref, "type",
 	    "direct");
@@ -289,8 +299,8 @@ group_link(const char *id, void *vctx)
 		json_object_set(m, "display", display);
 	json_decref(display);
 	if (m == NULL || json_array_append_new(c->list, m) != 0)
-		c->failed = true;
-	return !c->failed;
+		c->e = err_set(c->err, SCIM_ERR_NOMEM, NULL);
+	return c->e == SCIM_OK;
 }
 
 /* Inserts key=value into obj before "meta", keeping meta last. */
@@ -310,7 +320,7 @@ enum scim_err
 resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
     json_t *rec, struct scim_error *err)
 {
-	struct link_ctx c = { txn, base_url, json_array(), false };
+	struct link_ctx c = { txn, base_url, json_array(), SCIM_OK, err };
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	enum scim_err e;
 
@@ -322,8 +332,8 @@ resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
 		e = store_members(txn, id, member_link, &c, err);
 	else
 		e = store_memberof(txn, id, group_link, &c, err);
-	if (e == SCIM_OK && c.failed)
-		e = err_set(err, SCIM_ERR_NOMEM, NULL);
+	if (e == SCIM_OK)
+		e = c.e;
 	if (e != SCIM_OK) {
 		json_decref(c.list);
 		return e;
@@ -517,6 +527,8 @@ member_id(struct store_txn *txn, const char *gid, const json_t *m,
     const char **id, struct scim_error *err)
 {
 	char esc[64];
+	enum scim_err e;
+	bool user, group = false;
 
 	*id = json_string_value(json_object_get(m, "value"));
 	if (*id == NULL)
@@ -525,8 +537,11 @@ member_id(struct store_txn *txn, const char *gid, const json_t *m,
 	if (strcasecmp(*id, gid) == 0)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "A group cannot be a member of itself.");
-	if (!store_exists(txn, RT_USER, *id) &&
-	    !store_exists(txn, RT_GROUP, *id)) {
+	if ((e = store_exists(txn, RT_USER, *id, &user, err)) != SCIM_OK ||
+	    (!user && (e = store_exists(txn, RT_GROUP, *id, &group, err)) !=
+	    SCIM_OK))
+		return e;
+	if (!user && !group) {
 		err_escape(esc, sizeof(esc), *id, strlen(*id));
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "Member %s is not a known User or Group.", esc);
@@ -575,6 +590,8 @@ struct member_match {
 	const struct filter_node	*vp;	/* members[filter] */
 	const char			*base_url;
 	json_t				*remove;	/* ids matched */
+	enum scim_err			 e;	/* first failure */
+	struct scim_error		*err;
 };
 
 /* Collects the members of a group that the value filter matches. */
@@ -582,15 +599,19 @@ static bool
 member_match_fn(const char *id, void *vctx)
 {
 	struct member_match *mm = vctx;
-	bool user = store_exists(mm->txn, RT_USER, id);
+	bool user;
 	json_t *g;
 
+	if ((mm->e = store_exists(mm->txn, RT_USER, id, &user, mm->err)) !=
+	    SCIM_OK)
+		return false;
 	g = json_pack("{s:[{s:s, s:s}]}", "members", "value", id, "type",
 	    user ? "User" : "Group");
-	if (g != NULL && filter_match(mm->vp, RT_GROUP, g))
-		json_array_append_new(mm->remove, json_string(id));
+	if (g == NULL || (filter_match(mm->vp, RT_GROUP, g) &&
+	    json_array_append_new(mm->remove, json_string(id)) != 0))
+		mm->e = err_set(mm->err, SCIM_ERR_NOMEM, NULL);
 	json_decref(g);
-	return true;
+	return mm->e == SCIM_OK;
 }
 
 /*
@@ -640,7 +661,11 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 	mm.txn = h->txn;
 	mm.vp = &vp;
 	mm.base_url = h->base_url;
+	mm.e = SCIM_OK;
+	mm.err = err;
 	e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
+	if (e == SCIM_OK)
+		e = mm.e;
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)
 			e = store_member_remove(h->txn, h->gid,
@@ -756,7 +781,8 @@ struct change {
 	const json_t		*valid;		/* validated body (create, replace) */
 	const json_t		*members;	/* Group.members of the body, or NULL */
 	const char		*pwhash;	/* Argon2id string or NULL */
-	char			*password;	/* clear password from a PATCH */
+	char			*pre_password;	/* a PATCH's, seen before the */
+	char			*pre_hash;	/* write, and its hash (owned) */
 	struct projection	 proj;
 	json_t			*out;		/* rendered result (owned) */
 	int			 status;
@@ -884,6 +910,7 @@ struct member_out {
 	const char		*base;		/* base URL, JSON-escaped */
 	size_t			 n;
 	enum scim_err		 e;
+	struct scim_error	*err;
 };
 
 /* Appends the pieces of one link object, NULL-terminated, to m->b; the
@@ -913,9 +940,15 @@ group_write(const char *id, void *ctx)
 
 	link_puts(m, ",\"groups\":[", "{\"value\":\"", id, "\",\"$ref\":\"",
 	    m->base, "/Groups/", id, "\",\"type\":\"direct\"", NULL);
-	if (store_get_raw(m->txn, RT_GROUP, id, &raw, &len, NULL) == SCIM_OK &&
+	if (m->e != SCIM_OK)
+		return false;
+	/* A membership left by a group that is gone shows no display. */
+	if ((m->e = store_get_raw(m->txn, RT_GROUP, id, &raw, &len,
+	    m->err)) == SCIM_ERR_NOT_FOUND)
+		m->e = SCIM_OK;
+	else if (m->e == SCIM_OK &&
 	    jsonx_find_member(raw, len, "displayName", &v, &vlen) &&
-	    vlen >= 2 && *v == '"' && m->e == SCIM_OK &&
+	    vlen >= 2 && *v == '"' &&
 	    (m->e = buf_puts(m->b, ",\"display\":")) == SCIM_OK)
 		m->e = buf_append(m->b, v, vlen);
 	if (m->e == SCIM_OK)
@@ -928,8 +961,11 @@ static bool
 member_write(const char *id, void *ctx)
 {
 	struct member_out *m = ctx;
-	bool user = store_exists(m->txn, RT_USER, id);
+	bool user;
 
+	if ((m->e = store_exists(m->txn, RT_USER, id, &user, m->err)) !=
+	    SCIM_OK)
+		return false;
 	link_puts(m, ",\"members\":[", "{\"value\":\"", id, "\",\"$ref\":\"",
 	    m->base, user ? "/Users/" : "/Groups/", id, "\",\"type\":\"",
 	    user ? "User\"}" : "Group\"}", NULL);
@@ -999,6 +1035,7 @@ resource_splice(struct store_txn *txn, enum rtype t, const char *id,
 		memset(&mo, 0, sizeof(mo));
 		mo.txn = txn;
 		mo.b = b;
+		mo.err = err;
 		if ((e = buf_json_escape(&esc, base_url, strlen(base_url))) !=
 		    SCIM_OK)
 			goto fail;
@@ -1170,6 +1207,103 @@ fail:
 	return e;
 }
 
+/* Whether v mentions "password" in any key or string (any case): the
+ * only PATCH bodies that can set one. */
+static bool
+mentions_password(const json_t *v)
+{
+	const char *key;
+	const json_t *x;
+	size_t i;
+
+	if (json_is_string(v))
+		return strcasestr(json_string_value(v), "password") != NULL;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (mentions_password(x))
+				return true;
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, x)
+			if (strcasestr(key, "password") != NULL ||
+			    mentions_password(x))
+				return true;
+	}
+	return false;
+}
+
+/* The read-only rehearsal of a PATCH: the clear password it would set,
+ * into c->pre_password, when it applies and validates on the record as
+ * it is now.  Its errors are not the request's (the write says them). */
+static enum scim_err
+prepatch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct change *c = ctx;
+	json_t *old = NULL, *work = NULL, *valid = NULL;
+
+	if (store_get(txn, RT_USER, c->x->arg, &old, err) == SCIM_OK &&
+	    (work = json_deep_copy(old)) != NULL &&
+	    patch_apply(RT_USER, work, c->x->body, NULL, err) == SCIM_OK)
+		(void)schema_validate(RT_USER, work, SCHEMA_CHECK, &valid,
+		    &c->pre_password, err);
+	json_decref(old);
+	json_decref(work);
+	json_decref(valid);
+	return SCIM_OK;
+}
+
+/*
+ * Argon2id takes about 100 ms by design: made inside the write
+ * transaction, it would hold LMDB's one write lock, and every other
+ * writer of the site, for that long.  So a PATCH that may set a password
+ * is first applied read-only and the password found hashed here, before
+ * the write; patch_password() then uses that hash.  SCIM_OK, or
+ * SCIM_ERR_NOMEM; a rehearsal that fails is not an error here.
+ */
+static enum scim_err
+patch_prehash(struct change *c, struct scim_error *err)
+{
+	struct scim_error ignored;
+	char *copy;
+
+	if (c->x->type != RT_USER ||
+	    c->x->app->conf.password != CONF_PASSWORD_ARGON2ID ||
+	    !mentions_password(c->x->body))
+		return SCIM_OK;
+	if (store_read(c->x->app->store, prepatch_fn, c, &ignored) !=
+	    SCIM_OK || c->pre_password == NULL)
+		return SCIM_OK;
+	/* password_hash() wipes its argument: hash a copy. */
+	if ((copy = strdup(c->pre_password)) == NULL)
+		return err_set(err, SCIM_ERR_NOMEM, NULL);
+	if (password_hash(c->x->app, copy, &c->pre_hash, &ignored) != SCIM_OK)
+		c->pre_hash = NULL;
+	free(copy);
+	return SCIM_OK;
+}
+
+/* The hash to store for the clear password a PATCH sets (NULL: none):
+ * patch_prehash()'s when it is for the same password, else made here
+ * (the record changed between the two).  *own is the caller's to free;
+ * *hash is *own or c's. */
+static enum scim_err
+patch_password(struct change *c, char *password, char **own,
+    const char **hash, struct scim_error *err)
+{
+	enum scim_err e;
+
+	*own = NULL;
+	*hash = NULL;
+	if (password != NULL && c->pre_hash != NULL &&
+	    strcmp(password, c->pre_password) == 0) {
+		sodium_memzero(password, strlen(password));
+		*hash = c->pre_hash;
+		return SCIM_OK;
+	}
+	e = password_hash(c->x->app, password, own, err);
+	*hash = *own;
+	return e;
+}
+
 static enum scim_err
 patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1179,7 +1313,7 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	struct patch_hooks hooks = { "members", members_hook, &mh };
 	json_t *old = NULL, *work = NULL, *valid = NULL, *rec = NULL;
 	char *password = NULL, *pwhash = NULL, version[32];
-	const char *id;
+	const char *id, *hash;
 	enum scim_err e;
 
 	change_reset(c);
@@ -1201,7 +1335,8 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if ((e = schema_validate(x->type, work, SCHEMA_CHECK, &valid,
 	    &password, err)) != SCIM_OK ||
 	    (e = schema_check_immutable(x->type, old, valid, err)) != SCIM_OK ||
-	    (e = password_hash(x->app, password, &pwhash, err)) != SCIM_OK ||
+	    (e = patch_password(c, password, &pwhash, &hash, err)) !=
+	    SCIM_OK ||
 	    (e = store_next_version(txn, version, sizeof(version), err)) !=
 	    SCIM_OK)
 		goto fail;
@@ -1211,8 +1346,8 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	}
 	if ((e = store_put(txn, x->type, old, rec, err)) != SCIM_OK)
 		goto fail;
-	if (pwhash != NULL &&
-	    (e = store_password_put(txn, id, pwhash, err)) != SCIM_OK)
+	if (hash != NULL &&
+	    (e = store_password_put(txn, id, hash, err)) != SCIM_OK)
 		goto fail;
 	if ((e = audit(txn, x, "patch", id, version, err)) != SCIM_OK)
 		goto fail;
@@ -1239,7 +1374,12 @@ resource_patch(struct exchange *x, struct scim_error *err)
 	c.x = x;
 	if ((e = request_projection(x, &c.proj, err)) != SCIM_OK)
 		return e;
-	e = store_write(x->app->store, patch_fn, &c, err);
+	if ((e = patch_prehash(&c, err)) == SCIM_OK)
+		e = store_write(x->app->store, patch_fn, &c, err);
+	if (c.pre_password != NULL)
+		sodium_memzero(c.pre_password, strlen(c.pre_password));
+	free(c.pre_password);
+	free(c.pre_hash);
 	json_decref(c.out);
 	return e;
 }

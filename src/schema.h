@@ -62,6 +62,10 @@ struct schema_attr {
 	const char *const		*ref_types;	/* NULL-terminated, or NULL */
 	const struct schema_attr	*sub;		/* sub-attributes of a complex */
 	size_t				 nsub;
+	/* User.userName: refused when empty, blank or holding Cc/Cf
+	 * characters, compared as RFC 8265's UsernameCaseMapped profile
+	 * prepares it (fold_username, fold.h) instead of fold_utf8. */
+	bool				 username;
 };
 
 struct schema {
@@ -149,8 +153,9 @@ json_t			*schema_value_get(const json_t *resource,
 
 /*
  * Compares two attribute values of attribute a for equality, as SCIM
- * defines it: strings by caseExact (case folding otherwise), dateTimes as
- * instants, numbers numerically.  NULL compares equal only to NULL.
+ * defines it: strings by caseExact (case folding otherwise; userName per
+ * RFC 8265, fold_username), dateTimes as instants, numbers numerically.
+ * NULL compares equal only to NULL.
  */
 bool			 schema_value_equal(const struct schema_attr *a,
 			    const json_t *x, const json_t *y);
@@ -175,6 +180,9 @@ enum schema_mode {
  *	  {"value": string} (Entra's manager);
  *	- each value is checked against its type; a mismatch is
  *	  SCIM_ERR_INVALID_VALUE naming the attribute;
+ *	- userName must not be empty, white space only, or hold a control
+ *	  (Cc) or format (Cf) character: SCIM_ERR_INVALID_VALUE (in every
+ *	  mode, so POST, PUT, PATCH and scimctl import refuse alike);
  *	- required attributes must be present (mode CREATE and REPLACE).
  *	- for type t == RT_USER `password` is removed and returned in
  *	  *password (caller owns, free()) when password is not NULL.
@@ -202,7 +210,12 @@ json_t			*schema_to_json(const struct schema *s,
 json_t			*schema_resource_type_json(enum rtype t,
 			    const char *base_url);
 
-/* Parses an RFC 3339 dateTime; true and *ms (ms since epoch) on success. */
+/*
+ * Parses a dateTime strictly (RFC 7643 2.3.5: xsd:dateTime; RFC 3339
+ * 5.6): "YYYY-MM-DDThh:mm:ss[.frac]" then "Z" or "+hh:mm"/"-hh:mm",
+ * ranges checked, second 60 only at 23:59:60 UTC on 30 June or 31
+ * December.  true and *ms (ms since the epoch) on success.
+ */
 bool			 schema_parse_datetime(const char *s, long long *ms);
 
 #endif

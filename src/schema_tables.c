@@ -123,7 +123,7 @@ static const struct schema_attr x509_sub[] = {
 
 static const struct schema_attr user_attrs[] = {
 	{ .name = "userName", .type = AT_STRING, .required = true,
-	  .uniqueness = UNIQ_SERVER,
+	  .uniqueness = UNIQ_SERVER, .username = true,
 	  .description = "Unique identifier for the User, typically used by the user to directly authenticate to the service provider." },
 	{ .name = "name", .type = AT_COMPLEX, .sub = name_sub, .nsub = NSUB(name_sub),
 	  .description = "The components of the user's real name." },

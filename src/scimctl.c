@@ -7,6 +7,7 @@
  *	scimctl --db DIR backup DEST-DIR
  *	scimctl --db DIR verify | reindex | stats
  *	scimctl --db DIR export [users|groups]
+ *	scimctl --db DIR migrate | user rename ID NEW-NAME
  *
  * The store directory comes from --db, else $SCIMD_DB.  Exit status: 0
  * on success, 1 on failure (with one line on stderr naming the step),
@@ -26,9 +27,11 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "fold.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
+#include "verify.h"
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
@@ -47,8 +50,14 @@ static const struct {
 	{ "stats",	"  stats                 counts, file and map size, readers\n" },
 	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
 	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore SRC-DIR       replace the content with a backup\n" },
-	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n" },
+	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
+			"                        replace the content with a backup; the\n"
+			"                        current tokens stay unless --with-tokens\n" },
+	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n"
+			"  user rename ID NEW-NAME   change a userName (also in a\n"
+			"                        store that does not migrate yet)\n" },
+	{ "migrate",	"  migrate               bring the store to the current layout;\n"
+			"                        lists every problem that stops it\n" },
 	{ "group",	"  group get ID | group list\n" },
 	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
 			"                        the change trail, one JSON entry a line\n"
@@ -61,7 +70,8 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [--db DIR] command [args]\n");
+	fprintf(out, "usage: scimctl [--db DIR] command [args]\n"
+	    "       scimctl --version\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
 			fputs(synopses[i].text, out);
@@ -267,9 +277,19 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 
 /* ---- maintenance ---------------------------------------------------------- */
 
+/* Prints one problem of verify or reindex on stdout. */
+static void
+problem_print(const struct verify_problem *p, void *ctx)
+{
+	bool repair = *(bool *)ctx;
+
+	printf("%s%s: %s: %s\n", !repair ? "" : p->repaired ? "repaired " :
+	    "NOT repaired ", verify_kind_name(p->kind), p->db, p->what);
+}
+
 struct verify_ctx {
-	bool	 repair;
-	size_t	 problems;
+	bool			 repair;
+	struct verify_result	 res;
 };
 
 static enum scim_err
@@ -277,15 +297,20 @@ verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct verify_ctx *v = ctx;
 
-	return store_verify(txn, v->repair, &v->problems, err);
+	return verify_run(txn, v->repair, problem_print, &v->repair, &v->res,
+	    err);
 }
 
+/* verify, or (repair) reindex: each problem on a line, then the count;
+ * exit 0 only when nothing is (left) wrong. */
 static int
 cmd_verify(struct store *s, bool repair, struct scim_error *err)
 {
-	struct verify_ctx v = { repair, 0 };
+	struct verify_ctx v;
 	enum scim_err e;
 
+	memset(&v, 0, sizeof(v));
+	v.repair = repair;
 	if (repair)
 		e = store_write(s, verify_fn, &v, err);
 	else
@@ -293,11 +318,37 @@ cmd_verify(struct store *s, bool repair, struct scim_error *err)
 	if (e != SCIM_OK)
 		return 1;
 	if (repair) {
-		printf("indexes rebuilt; %zu stale entries dropped\n", v.problems);
-		return 0;
+		printf("%zu problems found, %zu repaired\n", v.res.problems,
+		    v.res.repaired);
+		return v.res.repaired == v.res.problems ? 0 : 1;
 	}
-	printf("%zu problems found\n", v.problems);
-	return v.problems == 0 ? 0 : 1;
+	printf("%zu problems found\n", v.res.problems);
+	return v.res.problems == 0 ? 0 : 1;
+}
+
+/* restore [--with-tokens] SRC-DIR: the backup's content, keeping the
+ * live tokens unless told (then saying so loudly), then verify. */
+static int
+cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
+{
+	bool tokens = argc == 2 && strcmp(argv[0], "--with-tokens") == 0;
+
+	if (argc != 1 + tokens) {
+		usage();
+		return 2;
+	}
+	if (tokens)
+		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
+		    "backup's tokens REPLACE the current ones. Tokens made since "
+		    "the backup stop working; tokens revoked since the backup "
+		    "WORK AGAIN. Revoke what should stay revoked now.\n");
+	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
+		return 1;
+	if (cmd_verify(s, false, err) != 0)
+		return 1;
+	printf("restored from %s (%s)\n", argv[tokens], tokens ?
+	    "with the backup's tokens" : "current tokens kept");
+	return 0;
 }
 
 static void
@@ -330,15 +381,18 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct stats_ctx *c = ctx;
 	enum scim_err e;
+	size_t users, groups;
 
 	c->txn = txn;
 	if ((e = store_scan(txn, RT_USER, NULL, count_active, c, err)) !=
-	    SCIM_OK)
+	    SCIM_OK ||
+	    (e = store_count(txn, RT_USER, &users, err)) != SCIM_OK ||
+	    (e = store_count(txn, RT_GROUP, &groups, err)) != SCIM_OK)
 		return e;
 	printf("layout version   %d\n", STORE_LAYOUT_VERSION);
-	printf("users            %zu\n", store_count(txn, RT_USER));
+	printf("users            %zu\n", users);
 	printf("active users     %zu\n", c->active);
-	printf("groups           %zu\n", store_count(txn, RT_GROUP));
+	printf("groups           %zu\n", groups);
 	printf("-- entries per database --\n");
 	return store_stats(txn, stat_print, NULL, err);
 }
@@ -596,9 +650,14 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 		json_array_foreach(it->members, j, mv) {
 			const char *mid = json_string_value(
 			    json_object_get(mv, "value"));
+			bool user = false, group = false;
 
-			if (mid == NULL || (!store_exists(txn, RT_USER, mid) &&
-			    !store_exists(txn, RT_GROUP, mid))) {
+			if (mid != NULL && ((e = store_exists(txn, RT_USER,
+			    mid, &user, err)) != SCIM_OK || (!user &&
+			    (e = store_exists(txn, RT_GROUP, mid, &group,
+			    err)) != SCIM_OK)))
+				return e;
+			if (!user && !group) {
 				fprintf(stderr, "scimctl: import: line %zu: "
 				    "member %.40s unknown, skipped\n",
 				    it->line, mid ? mid : "?");
@@ -609,6 +668,12 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			    SCIM_OK)
 				return e;
 		}
+		/* Written after the record (an earlier transaction): the
+		 * group's version must change with its members. */
+		if (!b->records && json_array_size(it->members) > 0 &&
+		    (e = store_touch(txn, RT_GROUP, json_string_value(
+		    json_object_get(it->rec, "id")), false, err)) != SCIM_OK)
+			return e;
 	}
 	return SCIM_OK;
 }
@@ -1072,6 +1137,100 @@ cmd_show(struct store *s, enum rtype t, int argc, char **argv,
 	return c.found ? 0 : 1;
 }
 
+/* ---- migrate and rename ------------------------------------------------------ */
+
+/* Prints one problem the migration found. */
+static void
+migrate_line(const char *line, void *ctx)
+{
+	(*(size_t *)ctx)++;
+	printf("problem: %s\n", line);
+}
+
+/*
+ * migrate: the store was opened as it is (STORE_NO_MIGRATE); brings it
+ * to the current layout, or lists every problem that prevents it and
+ * changes nothing.
+ */
+static int
+cmd_migrate(struct store *s, struct scim_error *err)
+{
+	int from = store_layout(s);
+	size_t problems = 0;
+
+	if (from == STORE_LAYOUT_VERSION) {
+		printf("store at layout %d: nothing to migrate\n", from);
+		return 0;
+	}
+	if (store_migrate(s, migrate_line, &problems, err) != SCIM_OK) {
+		if (problems > 0)
+			printf("%zu problem%s; nothing changed.  Rename users with "
+			    "`scimctl --db DIR user rename ID NEW-NAME`, then run "
+			    "migrate again.\n", problems, problems == 1 ? "" : "s");
+		return 1;
+	}
+	printf("store migrated from layout %d to %d\n", from,
+	    STORE_LAYOUT_VERSION);
+	return 0;
+}
+
+struct rename_ctx {
+	const char	*id;
+	const char	*name;
+};
+
+/* Sets the userName of one user, with a new version, and audits it. */
+static enum scim_err
+rename_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct rename_ctx *r = ctx;
+	json_t *old = NULL, *rec = NULL, *meta;
+	char version[32], now[32];
+	enum scim_err e;
+
+	if ((e = store_get(txn, RT_USER, r->id, &old, err)) != SCIM_OK)
+		return e;
+	if ((e = store_next_version(txn, version, sizeof(version), err)) !=
+	    SCIM_OK)
+		goto fail;
+	store_now(now, sizeof(now));
+	if ((rec = json_deep_copy(old)) == NULL ||
+	    !json_is_object(meta = json_object_get(rec, "meta")) ||
+	    json_object_set_new(rec, "userName", json_string(r->name)) != 0 ||
+	    json_object_set_new(meta, "lastModified", json_string(now)) != 0 ||
+	    json_object_set_new(meta, "version", json_string(version)) != 0) {
+		e = err_set(err, SCIM_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	/* meta stays the last member: store.h's record shape. */
+	if ((e = store_put(txn, RT_USER, old, rec, err)) != SCIM_OK)
+		goto fail;
+	e = store_audit(txn, "scimctl", "rename", "User", r->id, version, 0,
+	    err);
+fail:
+	json_decref(old);
+	json_decref(rec);
+	return e;
+}
+
+/* user rename ID NEW-NAME: refused names as the API refuses them. */
+static int
+cmd_rename(struct store *s, const char *id, const char *name,
+    struct scim_error *err)
+{
+	struct rename_ctx r = { id, name };
+	char why[96];
+
+	if (fold_username_refused(name, strlen(name), why, sizeof(why))) {
+		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s", why);
+		return 1;
+	}
+	if (store_write(s, rename_fn, &r, err) != SCIM_OK)
+		return 1;
+	printf("user %s renamed\n", id);
+	return 0;
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 struct audit_ctx {
@@ -1159,10 +1318,15 @@ main(int argc, char *argv[])
 	struct store *s = NULL;
 	struct scim_error err;
 	int i = 1, rc = 1;
-	bool create;
+	bool create, as_is;
 
 	err_clear(&err);
 	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "-V") == 0)) {
+		printf("scimctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
@@ -1193,7 +1357,12 @@ main(int argc, char *argv[])
 		goto fail;
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
 	    strcmp(cmd, "import") == 0;
-	if (store_open(db, create, &s, &err) != SCIM_OK)
+	/* migrate and user rename work on a store of an older layout as it
+	 * is: they are how a migration that found a problem gets done. */
+	as_is = strcmp(cmd, "migrate") == 0 || (strcmp(cmd, "user") == 0 &&
+	    i < argc && strcmp(argv[i], "rename") == 0);
+	if (store_open_flags(db, (create ? STORE_CREATE : 0) |
+	    (as_is ? STORE_NO_MIGRATE : 0), &s, &err) != SCIM_OK)
 		goto fail;
 	step = cmd;
 	if (strcmp(cmd, "init") == 0) {
@@ -1219,13 +1388,14 @@ main(int argc, char *argv[])
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(s, argc - i, argv + i, &err);
-	else if (strcmp(cmd, "restore") == 0 && argc - i == 1) {
-		if (store_restore(s, argv[i], &err) == SCIM_OK &&
-		    cmd_verify(s, false, &err) == 0) {
-			printf("restored from %s\n", argv[i]);
-			rc = 0;
-		}
-	} else if (strcmp(cmd, "user") == 0)
+	else if (strcmp(cmd, "restore") == 0)
+		rc = cmd_restore(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "migrate") == 0 && argc == i)
+		rc = cmd_migrate(s, &err);
+	else if (strcmp(cmd, "user") == 0 && argc - i == 3 &&
+	    strcmp(argv[i], "rename") == 0)
+		rc = cmd_rename(s, argv[i + 1], argv[i + 2], &err);
+	else if (strcmp(cmd, "user") == 0)
 		rc = cmd_show(s, RT_USER, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "group") == 0)
 		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);

@@ -24,7 +24,11 @@ scimstore_open(const char *dir, struct scimstore **out)
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
-	if (store_open(dir, false, &s->store, &err) != SCIM_OK) {
+	/* Read-only (MDB_RDONLY): never writes, so a store of an older
+	 * layout is refused until scimd or `scimctl migrate` migrates it;
+	 * lookups fold names as the current layout's keys do. */
+	if (store_open_flags(dir, STORE_READ_ONLY, &s->store, &err) !=
+	    SCIM_OK) {
 		free(s);
 		return -1;
 	}

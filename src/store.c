@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,19 +51,26 @@ static const struct {
 	[DB_COUNTS] = { "id_counts", 0 },	/* optional: see open_dbs() */
 };
 
+/* How an index makes its keys from values (docs/storage.md, "Keys"). */
+enum key_fold {
+	KEY_EXACT,	/* the value's bytes */
+	KEY_CASE,	/* fold_utf8: case folding + NFC */
+	KEY_USERNAME	/* fold_username: RFC 8265 (width, case, NFC) */
+};
+
 /* The database of each index, and which resource type it covers. */
 static const struct {
 	enum db		 db;
 	enum rtype	 type;
 	const char	*attr;		/* for error details */
-	bool		 folded;
+	enum key_fold	 fold;
 	bool		 unique;
 } index_table[IDX__COUNT] = {
-	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", true, true },
-	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", true, false },
-	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", false, false },
-	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", true, false },
-	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", false, false },
+	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", KEY_USERNAME, true },
+	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", KEY_CASE, false },
+	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", KEY_EXACT, false },
+	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", KEY_CASE, false },
+	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", KEY_EXACT, false },
 };
 
 _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
@@ -70,6 +78,8 @@ _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB__COUNT];
+	bool		 missing[DB__COUNT];	/* absent (STORE_NO_MIGRATE) */
+	int		 layout;	/* layout version of the file */
 	char		*path;
 	unsigned char	 cursor_key[32];
 	bool		 has_cursor_key;
@@ -179,12 +189,14 @@ check_file_size(MDB_env *env, const MDB_envinfo *info, struct scim_error *err)
 }
 
 /*
- * Opens every named database in txn (creating them when asked).
+ * Opens every named database in txn (creating them when asked).  With
+ * tolerate, a database missing from the file (a store of an older
+ * layout opened as it is) is marked in s->missing instead of failing.
  * id_counts is the one a store may lack (made before it existed): then
  * has_counts is false, nothing maintains it and paging walks.
  */
 static int
-open_dbs(struct store *s, MDB_txn *txn, bool create)
+open_dbs(struct store *s, MDB_txn *txn, bool create, bool tolerate)
 {
 	int i, rc;
 
@@ -193,9 +205,11 @@ open_dbs(struct store *s, MDB_txn *txn, bool create)
 		    db_table[i].flags | (create ? MDB_CREATE : 0), &s->dbi[i]);
 		if (rc == MDB_NOTFOUND && i == DB_COUNTS) {
 			s->has_counts = false;
+			s->missing[i] = true;
 			continue;
 		}
-		if (rc != 0)
+		s->missing[i] = rc == MDB_NOTFOUND && tolerate;
+		if (rc != 0 && !s->missing[i])
 			return rc;
 		if (i == DB_COUNTS)
 			s->has_counts = true;
@@ -203,30 +217,70 @@ open_dbs(struct store *s, MDB_txn *txn, bool create)
 	return 0;
 }
 
-/* Checks the layout version, writing it when the store is new. */
+/*
+ * Reads the layout version of the store in txn into *version.
+ * SCIM_ERR_NOT_FOUND when there is none (a new store), or
+ * SCIM_ERR_UNAVAILABLE when it is not a version this code knows how to
+ * read or migrate.
+ */
 static enum scim_err
-check_layout(struct store *s, MDB_txn *txn, bool writable,
-    struct scim_error *err)
+read_layout(MDB_txn *txn, MDB_dbi meta, int *version, struct scim_error *err)
+{
+	MDB_val k = { 6, "layout" }, v;
+	const char *p;
+	size_t i;
+	int rc, n = 0;
+
+	rc = mdb_get(txn, meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_ERR_NOT_FOUND;
+	if (rc != 0)
+		return mdb_error(NULL, rc, "layout", err);
+	p = v.mv_data;
+	for (i = 0; i < v.mv_size && i < 4 && p[i] >= '0' && p[i] <= '9'; i++)
+		n = n * 10 + (p[i] - '0');
+	if (v.mv_size == 0 || i != v.mv_size || n < 1)
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's layout "
+		    "version is unreadable; restore it from a backup.");
+	if (n > STORE_LAYOUT_VERSION)
+		return err_set(err, SCIM_ERR_UNAVAILABLE,
+		    "The store has layout version %d; this scimd reads "
+		    "versions up to %d (a newer scimd wrote it).", n,
+		    STORE_LAYOUT_VERSION);
+	*version = n;
+	return SCIM_OK;
+}
+
+/* Writes the current layout version in txn. */
+static int
+write_layout(MDB_txn *txn, MDB_dbi meta)
 {
 	MDB_val k = { 6, "layout" }, v;
 	char want[16];
-	int rc;
 
 	snprintf(want, sizeof(want), "%d", STORE_LAYOUT_VERSION);
-	rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
-	if (rc == MDB_NOTFOUND && writable) {
-		v.mv_size = strlen(want);
-		v.mv_data = want;
-		rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
-		return rc == 0 ? SCIM_OK : mdb_error(NULL, rc, "layout", err);
+	v.mv_size = strlen(want);
+	v.mv_data = want;
+	return mdb_put(txn, meta, &k, &v, 0);
+}
+
+/* Makes a new store: every database and the layout, in one commit. */
+static enum scim_err
+create_store(struct store *s, struct scim_error *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return mdb_error(NULL, rc, "create", err);
+	if ((rc = open_dbs(s, txn, true, false)) != 0 ||
+	    (rc = write_layout(txn, s->dbi[DB_META])) != 0) {
+		mdb_txn_abort(txn);
+		return mdb_error(NULL, rc, "create", err);
 	}
-	if (rc != 0)
-		return mdb_error(NULL, rc, "layout", err);
-	if (v.mv_size != strlen(want) || memcmp(v.mv_data, want, v.mv_size))
-		return err_set(err, SCIM_ERR_UNAVAILABLE,
-		    "The store has layout version %.*s; this scimd reads "
-		    "version %s.", (int)(v.mv_size < 8 ? v.mv_size : 8),
-		    (const char *)v.mv_data, want);
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return mdb_error(NULL, rc, "create", err);
+	s->layout = STORE_LAYOUT_VERSION;
 	return SCIM_OK;
 }
 
@@ -234,17 +288,27 @@ enum scim_err
 store_open(const char *path, bool create, struct store **out,
     struct scim_error *err)
 {
+	return store_open_flags(path, create ? STORE_CREATE : 0, out, err);
+}
+
+enum scim_err
+store_open_flags(const char *path, unsigned flags, struct store **out,
+    struct scim_error *err)
+{
 	struct store *s;
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	enum scim_err e;
-	int rc, dead;
+	int rc, dead, version = 0;
 	struct stat st;
+	bool ro = (flags & STORE_READ_ONLY) != 0;
+	bool as_is = (flags & STORE_NO_MIGRATE) != 0;
 
 	*out = NULL;
 	if (sodium_init() < 0)
 		return err_set(err, SCIM_ERR_INTERNAL, "libsodium failed.");
-	if (create && stat(path, &st) != 0 && mkdir(path, 0700) != 0)
+	if ((flags & STORE_CREATE) && !ro && stat(path, &st) != 0 &&
+	    mkdir(path, 0700) != 0)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "Cannot create the store directory: %s", strerror(errno));
 	if ((e = check_filesystem(path, err)) != SCIM_OK)
@@ -257,7 +321,8 @@ store_open(const char *path, bool create, struct store **out,
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, DB__COUNT)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(s->env, LIMIT_MAX_READERS)) != 0 ||
-	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS |
+	    (ro ? MDB_RDONLY : 0), 0600)) != 0) {
 		e = err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "Cannot open the store: %s", mdb_strerror(rc));
 		goto fail;
@@ -277,36 +342,54 @@ store_open(const char *path, bool create, struct store **out,
 		e = mdb_error(NULL, rc, "open", err);
 		goto fail;
 	}
-	rc = open_dbs(s, txn, false);
-	if (rc == 0) {
-		if ((e = check_layout(s, txn, false, err)) != SCIM_OK)
-			goto fail;
-		if ((rc = mdb_txn_commit(txn)) != 0) {
-			txn = NULL;
-			e = mdb_error(NULL, rc, "open", err);
+	rc = mdb_dbi_open(txn, db_table[DB_META].name, 0, &s->dbi[DB_META]);
+	e = rc == 0 ? read_layout(txn, s->dbi[DB_META], &version, err) :
+	    SCIM_ERR_NOT_FOUND;
+	if (e == SCIM_ERR_NOT_FOUND) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (!(flags & STORE_CREATE) || ro ||
+		    (rc != 0 && rc != MDB_NOTFOUND)) {
+			e = err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not a "
+			    "scimd store (create it with `scimctl --db DIR "
+			    "init`).", path);
 			goto fail;
 		}
+		if ((e = create_store(s, err)) != SCIM_OK)
+			goto fail;
 		*out = s;
 		return SCIM_OK;
 	}
-	mdb_txn_abort(txn);
-	txn = NULL;
-	if (rc != MDB_NOTFOUND || !create) {
+	if (e != SCIM_OK)
+		goto fail;
+	s->layout = version;
+	if (version < STORE_LAYOUT_VERSION && !as_is) {
+		/* An older layout: migrated in one write transaction
+		 * (store_migrate), which a read-only opener cannot do. */
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (ro) {
+			e = err_set(err, SCIM_ERR_UNAVAILABLE, "The store has "
+			    "layout version %d and this program reads %d "
+			    "without writing: run `scimctl --db DIR migrate` "
+			    "as the store's owner (or start scimd once).",
+			    version, STORE_LAYOUT_VERSION);
+			goto fail;
+		}
+		if ((e = store_migrate(s, NULL, NULL, err)) != SCIM_OK)
+			goto fail;
+		*out = s;
+		return SCIM_OK;
+	}
+	if ((rc = open_dbs(s, txn, false, as_is)) != 0) {
 		e = err_set(err, SCIM_ERR_UNAVAILABLE, "%s is not a scimd "
 		    "store (create it with `scimctl --db DIR init`).", path);
 		goto fail;
 	}
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 ||
-	    (rc = open_dbs(s, txn, true)) != 0) {
-		e = mdb_error(NULL, rc, "create", err);
-		goto fail;
-	}
-	if ((e = check_layout(s, txn, true, err)) != SCIM_OK)
-		goto fail;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0) {
-		e = mdb_error(NULL, rc, "create", err);
+		e = mdb_error(NULL, rc, "open", err);
 		goto fail;
 	}
 	*out = s;
@@ -320,6 +403,12 @@ fail:
 	return e;
 }
 
+int
+store_layout(const struct store *s)
+{
+	return s->layout;
+}
+
 void
 store_close(struct store *s)
 {
@@ -328,12 +417,6 @@ store_close(struct store *s)
 	mdb_env_close(s->env);
 	free(s->path);
 	free(s);
-}
-
-const char *
-store_path(const struct store *s)
-{
-	return s->path;
 }
 
 /* ---- transactions ------------------------------------------------------- */
@@ -459,8 +542,13 @@ make_key(enum store_index idx, const char *s, size_t len, struct index_key *k,
 	enum scim_err e;
 
 	k->idx = idx;
-	if (index_table[idx].folded) {
-		e = fold_into(s, len, k->key, sizeof(k->key), &k->len);
+	if (index_table[idx].fold != KEY_EXACT) {
+		e = index_table[idx].fold == KEY_USERNAME ?
+		    fold_username_into(s, len, k->key, sizeof(k->key),
+		    &k->len) :
+		    fold_into(s, len, k->key, sizeof(k->key), &k->len);
+		if (e == SCIM_ERR_NOMEM)
+			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 		if (e == SCIM_ERR_TOO_LARGE)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "%s is longer than %d bytes.",
@@ -840,9 +928,12 @@ store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
 	MDB_cursor *c;
 	MDB_val k, v;
 	char id[STORE_ID_LEN + 1];
-	size_t total = store_count(t, type), before = 0;
+	size_t total, before = 0;
+	enum scim_err e;
 	int b = 0, rc;
 
+	if ((e = store_count(t, type, &total, err)) != SCIM_OK)
+		return e;
 	if (pos >= total)
 		return SCIM_OK;
 	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
@@ -922,13 +1013,27 @@ store_get(struct store_txn *t, enum rtype type, const char *id, json_t **out,
 	return SCIM_OK;
 }
 
-bool
-store_exists(struct store_txn *t, enum rtype type, const char *id)
+/* *found tells whether the record is there; NOT_FOUND is no error here,
+ * any other failure of the get is returned (and fails a write). */
+enum scim_err
+store_exists(struct store_txn *t, enum rtype type, const char *id,
+    bool *found, struct scim_error *err)
 {
-	const char *d;
-	size_t n;
+	MDB_val k, v;
+	int rc;
 
-	return store_get_raw(t, type, id, &d, &n, NULL) == SCIM_OK;
+	*found = false;
+	if (!id_ok(id))
+		return SCIM_OK;
+	k.mv_size = STORE_ID_LEN;
+	k.mv_data = (void *)id;
+	rc = mdb_get(t->txn, record_db(t, type), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "get", err);
+	*found = true;
+	return SCIM_OK;
 }
 
 /* The index keys of one record, collected by each_key(). */
@@ -1015,9 +1120,16 @@ store_put(struct store_txn *t, enum rtype type, const json_t *old,
 
 	if (!id_ok(id))
 		return err_set(err, SCIM_ERR_INTERNAL, "Record without id.");
-	if (old == NULL && store_exists(t, type, id)) {
-		t->failed = true;
-		return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.", id);
+	if (old == NULL) {
+		bool taken;
+
+		if ((e = store_exists(t, type, id, &taken, err)) != SCIM_OK)
+			return e;
+		if (taken) {
+			t->failed = true;
+			return err_set(err, SCIM_ERR_CONFLICT, "id %s exists.",
+			    id);
+		}
 	}
 	if (old != NULL)
 		e = rekey(t, type, old, rec, err);
@@ -1063,8 +1175,67 @@ del_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 }
 
 /*
+ * Gives record id of type type a new meta.version, and with modified a
+ * new meta.lastModified (its other members and its index entries are
+ * unchanged): its membership changed without the record being written.
+ * A missing record is left alone (SCIM_OK).
+ */
+enum scim_err
+store_touch(struct store_txn *t, enum rtype type, const char *id,
+    bool modified, struct scim_error *err)
+{
+	json_t *rec = NULL, *meta;
+	char version[32], now[32], *text = NULL;
+	MDB_val k, v;
+	enum scim_err e;
+	bool found;
+	int rc;
+
+	if (!id_ok(id))
+		return SCIM_OK;
+	if ((e = store_exists(t, type, id, &found, err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	if (!found)
+		return SCIM_OK;
+	if ((e = store_get(t, type, id, &rec, err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	if ((e = store_next_version(t, version, sizeof(version), err)) !=
+	    SCIM_OK)
+		goto fail;
+	store_now(now, sizeof(now));
+	/* A record without meta (none scimd wrote) gets one, last. */
+	if (!json_is_object(meta = json_object_get(rec, "meta")) &&
+	    json_object_set_new(rec, "meta", meta = json_object()) != 0)
+		meta = NULL;
+	if (meta == NULL || (modified &&
+	    json_object_set_new(meta, "lastModified", json_string(now)) != 0) ||
+	    json_object_set_new(meta, "version", json_string(version)) != 0 ||
+	    (text = jsonx_dumps(rec)) == NULL) {
+		t->failed = true;
+		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+		goto fail;
+	}
+	k.mv_size = STORE_ID_LEN;
+	k.mv_data = (void *)id;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	if ((rc = mdb_put(t->txn, record_db(t, type), &k, &v, 0)) != 0)
+		e = mdb_error(t, rc, "put", err);
+fail:
+	free(text);
+	json_decref(rec);
+	return e;
+}
+
+/*
  * Removes every pair (id, x) from `from` and the mirror pair (x, id)
- * from `mirror` (the members/memberof pair of databases).
+ * from `mirror` (the members/memberof pair of databases).  When `from`
+ * is memberof, each group x lost a member: its version changes
+ * (store_touch), so that an ETag read before no longer matches.
  */
 static enum scim_err
 unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
@@ -1084,6 +1255,10 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 			memcpy(other, v.mv_data, STORE_ID_LEN);
 			other[STORE_ID_LEN] = '\0';
 			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
+				break;
+			if (from == DB_MEMBEROF &&
+			    (e = store_touch(t, RT_GROUP, other, true, err)) !=
+			    SCIM_OK)
 				break;
 		}
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
@@ -1129,14 +1304,19 @@ store_delete(struct store_txn *t, enum rtype type, const json_t *old,
 	return counts_adjust(t, type, id, -1, err);
 }
 
-size_t
-store_count(struct store_txn *t, enum rtype type)
+/* The entry count of the type's database, from LMDB's statistics. */
+enum scim_err
+store_count(struct store_txn *t, enum rtype type, size_t *n,
+    struct scim_error *err)
 {
 	MDB_stat st;
+	int rc;
 
-	if (mdb_stat(t->txn, record_db(t, type), &st) != 0)
-		return 0;
-	return st.ms_entries;
+	*n = 0;
+	if ((rc = mdb_stat(t->txn, record_db(t, type), &st)) != 0)
+		return mdb_error(t, rc, "stat", err);
+	*n = st.ms_entries;
+	return SCIM_OK;
 }
 
 /* Iterates the keys of database d from the first key > after. */
@@ -1335,22 +1515,6 @@ store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 	return unlink_all(t, DB_MEMBERS, DB_MEMBEROF, gid, err);
 }
 
-bool
-store_member_has(struct store_txn *t, const char *gid, const char *mid)
-{
-	MDB_cursor *c;
-	MDB_val k = { STORE_ID_LEN, (void *)gid }, v = { STORE_ID_LEN, (void *)mid };
-	int rc;
-
-	if (!id_ok(gid) || !id_ok(mid))
-		return false;
-	if (mdb_cursor_open(t->txn, dbi(t, DB_MEMBERS), &c) != 0)
-		return false;
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	return rc == 0;
-}
-
 enum scim_err
 store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -1368,21 +1532,6 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 		return SCIM_OK;
 	return scan_dups(t, dbi(t, DB_MEMBEROF), mid, STORE_ID_LEN, fn, ctx,
 	    err);
-}
-
-size_t
-store_member_count(struct store_txn *t, const char *gid)
-{
-	MDB_cursor *c;
-	MDB_val k = { STORE_ID_LEN, (void *)gid }, v;
-	size_t n = 0;
-
-	if (!id_ok(gid) || mdb_cursor_open(t->txn, dbi(t, DB_MEMBERS), &c) != 0)
-		return 0;
-	if (mdb_cursor_get(c, &k, &v, MDB_SET_KEY) == 0)
-		mdb_cursor_count(c, &n);
-	mdb_cursor_close(c);
-	return n;
 }
 
 /* ---- passwords and tokens ------------------------------------------------- */
@@ -1483,32 +1632,46 @@ store_token_delete(struct store_txn *t, const char *name,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "token", err);
 }
 
-bool
+/* Looks the hash up in token_hash, then the name's record in tokens
+ * for its expiry.  A name without a record, or a record whose expiry
+ * cannot be read, denies the token (*found false); a failed read is
+ * an error, never a denial. */
+enum scim_err
 store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
-    char *name, size_t namesz, char *expires, size_t expiressz)
+    bool *found, char *name, size_t namesz, char *expires, size_t expiressz,
+    struct scim_error *err)
 {
 	MDB_val k = { STORE_HASH_LEN, (void *)hash }, v, doc;
 	const char *e;
 	size_t elen;
+	int rc;
 
+	*found = false;
+	if (namesz > 0)
+		name[0] = '\0';
 	if (expiressz > 0)
 		expires[0] = '\0';
-	if (mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v) != 0)
-		return false;
+	rc = mdb_get(t->txn, dbi(t, DB_TOKEN_HASH), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "token_hash", err);
 	if (namesz > 0)
 		snprintf(name, namesz, "%.*s", (int)(v.mv_size < namesz ?
 		    v.mv_size : namesz - 1), (const char *)v.mv_data);
-	/* The expiry, read from the token's record without parsing it; a
-	 * record that cannot be read denies the token. */
-	if (mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc) != 0)
-		return false;
+	rc = mdb_get(t->txn, dbi(t, DB_TOKENS), &v, &doc);
+	if (rc == MDB_NOTFOUND)
+		return SCIM_OK;
+	if (rc != 0)
+		return mdb_error(t, rc, "tokens", err);
 	if (jsonx_find_member(doc.mv_data, doc.mv_size, "expires", &e, &elen)) {
 		if (elen < 2 || e[0] != '"' || elen - 1 > expiressz)
-			return false;
+			return SCIM_OK;
 		memcpy(expires, e + 1, elen - 2);
 		expires[elen - 2] = '\0';
 	}
-	return true;
+	*found = true;
+	return SCIM_OK;
 }
 
 enum scim_err
@@ -1683,57 +1846,367 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 	    mdb_error(NULL, rc, "audit", err);
 }
 
+/* ---- layout migrations ----------------------------------------------------- */
+
+/*
+ * A store made by an older scimd is brought to STORE_LAYOUT_VERSION by
+ * the steps below, run in order from its version, all in one write
+ * transaction with the new version written last: it is migrated
+ * completely or not at all.  A step may read and rewrite any database
+ * (all are open, missing ones created); it reports what it cannot
+ * migrate with migration_problem() and fails, which aborts everything.
+ * Adding a layout: bump STORE_LAYOUT_VERSION and add one entry here.
+ */
+struct migration {
+	store_report_fn	 report;	/* problem lines, or NULL */
+	void		*ctx;
+	size_t		 problems;
+	int		 from;		/* layout found */
+};
+
+/* Counts a problem and hands its line to the report callback. */
+static void
+migration_problem(struct migration *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	m->problems++;
+	if (m->report == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	m->report(line, m->ctx);
+}
+
+/* The userName of user record v (a JSON text), escaped into out. */
+static void
+record_username(const MDB_val *v, char *out, size_t outsz)
+{
+	json_t *rec = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	const char *n = json_string_value(json_object_get(rec, "userName"));
+
+	fold_printable(out, outsz, n ? n : "", n ? strlen(n) : 0);
+	json_decref(rec);
+}
+
+/*
+ * Layout 1 -> 2: idx_username keys become fold_username() forms (RFC
+ * 8265: width mapping before case folding and NFC), rebuilt from the
+ * user records.  Two users whose names now fold alike (`ＡＤＭＩＮ` and
+ * `admin`) are a collision: reported with both ids, never merged, and
+ * the step fails so that nothing changes.
+ */
+static enum scim_err
+migrate_username_keys(struct store_txn *t, struct migration *m,
+    struct scim_error *err)
+{
+	MDB_cursor *c;
+	MDB_val k, v, key, val, other, orec;
+	struct index_key ik;
+	struct scim_error kerr;
+	json_t *rec;
+	const char *name;
+	char first[2][STORE_ID_LEN + 1], n1[128], n2[128];
+	char id[STORE_ID_LEN + 1] = "";
+	size_t before = m->problems;
+	int rc;
+
+	if ((rc = mdb_drop(t->txn, dbi(t, DB_IDX_USERNAME), 0)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_USERS), &c)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_ID_LEN ||
+		    (rec = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+			continue;	/* verify reports these */
+		name = json_string_value(json_object_get(rec, "userName"));
+		if (name == NULL || *name == '\0' ||
+		    make_key(IDX_USERNAME, name, strlen(name), &ik, &kerr) !=
+		    SCIM_OK) {
+			json_decref(rec);
+			continue;	/* had no key in layout 1 either */
+		}
+		fold_printable(n2, sizeof(n2), name, strlen(name));
+		json_decref(rec);
+		memcpy(id, k.mv_data, STORE_ID_LEN);
+		key.mv_size = ik.len;
+		key.mv_data = ik.key;
+		val.mv_size = STORE_ID_LEN;
+		val.mv_data = id;
+		rc = mdb_put(t->txn, dbi(t, DB_IDX_USERNAME), &key, &val,
+		    MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			other = val;	/* MDB_NOOVERWRITE: the id there */
+			if (mdb_get(t->txn, dbi(t, DB_USERS), &other, &orec) ==
+			    0)
+				record_username(&orec, n1, sizeof(n1));
+			else
+				snprintf(n1, sizeof(n1), "?");
+			if (m->problems == before) {
+				snprintf(first[0], sizeof(first[0]), "%.*s",
+				    (int)STORE_ID_LEN, (const char *)other.mv_data);
+				memcpy(first[1], id, sizeof(first[1]));
+			}
+			migration_problem(m, "users %.*s (userName \"%s\") and "
+			    "%s (userName \"%s\") have the same userName "
+			    "under RFC 8265", (int)STORE_ID_LEN,
+			    (const char *)other.mv_data, n1, id, n2);
+			continue;
+		}
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_error(t, rc, "migrate", err);
+	if (m->problems > before) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "Layout %d->2: users "
+		    "%s and %s have the same userName under RFC 8265%s; "
+		    "nothing changed.  Rename one (scimctl user rename ID "
+		    "NAME; see scimctl migrate), then open again.", m->from,
+		    first[0], first[1], m->problems - before > 1 ?
+		    " (and more: scimctl migrate lists them)" : "");
+	}
+	return SCIM_OK;
+}
+
+static const struct {
+	int		 from;		/* upgrades layout from to from + 1 */
+	const char	*what;
+	enum scim_err	(*fn)(struct store_txn *, struct migration *,
+			    struct scim_error *);
+} migrations[] = {
+	{ 1, "userName keys folded per RFC 8265", migrate_username_keys },
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    STORE_LAYOUT_VERSION - 1, "one migration step per layout version");
+
+/* Runs the steps from the layout found in t up to the current one and
+ * writes the current version; nothing to do at the current layout. */
+static enum scim_err
+migrate_txn(struct store_txn *t, struct migration *m, struct scim_error *err)
+{
+	enum scim_err e;
+	size_t i;
+	int version, rc;
+
+	e = read_layout(t->txn, dbi(t, DB_META), &version, err);
+	if (e == SCIM_ERR_NOT_FOUND)
+		version = STORE_LAYOUT_VERSION;	/* a new store */
+	else if (e != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	m->from = version;
+	if (version == STORE_LAYOUT_VERSION)
+		return SCIM_OK;
+	for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+		if (migrations[i].from < version)
+			continue;
+		if ((e = migrations[i].fn(t, m, err)) != SCIM_OK) {
+			t->failed = true;
+			return e;
+		}
+	}
+	if ((rc = write_layout(t->txn, dbi(t, DB_META))) != 0)
+		return mdb_error(t, rc, "layout", err);
+	return SCIM_OK;
+}
+
+/* store_migrate()'s transaction: every database open (missing ones
+ * made), then the steps.  Repeatable: store_write() may run it again
+ * after growing the map. */
+static enum scim_err
+migrate_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	struct migration *m = ctx;
+	int rc;
+
+	m->problems = 0;
+	if ((rc = open_dbs(t->store, t->txn, true, false)) != 0)
+		return mdb_error(t, rc, "migrate", err);
+	return migrate_txn(t, m, err);
+}
+
+enum scim_err
+store_migrate(struct store *s, store_report_fn report, void *ctx,
+    struct scim_error *err)
+{
+	struct migration m = { report, ctx, 0, 0 };
+	enum scim_err e;
+
+	if ((e = store_write(s, migrate_fn, &m, err)) != SCIM_OK)
+		return e;
+	s->layout = STORE_LAYOUT_VERSION;
+	return SCIM_OK;
+}
+
 /* ---- maintenance ------------------------------------------------------------ */
 
 struct restore_ctx {
 	struct store	*src;
+	const char	*from;		/* the backup's directory, for the trail */
+	bool		 tokens;	/* take the backup's tokens too */
 };
 
+/* The 8-byte big-endian number under key in meta of txn (0 if none). */
+static unsigned long long
+meta_number(MDB_txn *txn, MDB_dbi meta, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+
+	if (mdb_get(txn, meta, &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	return from_be64(v.mv_data);
+}
+
+/* The last sequence number of the audit trail of txn (0 if empty). */
+static unsigned long long
+audit_last(MDB_txn *txn, MDB_dbi audit)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned long long n = 0;
+
+	if (mdb_cursor_open(txn, audit, &c) != 0)
+		return 0;
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+		n = from_be64(k.mv_data);
+	mdb_cursor_close(c);
+	return n;
+}
+
+/* Copies database i of the backup over the live one. */
+static int
+restore_db(struct store_txn *t, struct restore_ctx *r, MDB_txn *stx, int i)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
+		return rc;
+	if (r->src->missing[i])
+		return 0;	/* an older layout's backup */
+	if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
+		    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
+		    MDB_APPEND)) != 0)
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * The restore, in the live store's write transaction: every database
+ * from the backup except what must not go back in time.  The audit
+ * trail is the live store's (a restore never rewrites history) and
+ * gets a "restore" entry numbered past both trails, so a follower
+ * misses nothing and sees that everything may have changed; the
+ * version counter becomes the larger of the two, so no version (ETag)
+ * is handed out twice; the cursor key stays; the tokens stay unless
+ * r->tokens (a token revoked since the backup must stay revoked).
+ */
 static enum scim_err
 restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 {
 	struct restore_ctx *r = ctx;
 	MDB_txn *stx;
-	MDB_cursor *c;
 	MDB_val k, v;
+	unsigned char key[32], be[8];
+	unsigned long long seq, trail;
+	bool had_key = false;
+	json_t *entry;
+	char now[32], *text;
+	struct migration m = { NULL, NULL, 0, 0 };
+	enum scim_err e;
 	size_t problems;
 	int i, rc;
 
 	if ((rc = mdb_txn_begin(r->src->env, NULL, MDB_RDONLY, &stx)) != 0)
 		return mdb_error(NULL, rc, "restore", err);
-	for (i = 0; i < DB__COUNT; i++) {
-		if (i == DB_COUNTS)
-			continue;	/* rebuilt below from what came */
-		if ((rc = mdb_drop(t->txn, dbi(t, i), 0)) != 0)
-			break;
-		if ((rc = mdb_cursor_open(stx, r->src->dbi[i], &c)) != 0)
-			break;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if ((rc = mdb_put(t->txn, dbi(t, i), &k, &v,
-			    (db_table[i].flags & MDB_DUPSORT) ? MDB_APPENDDUP :
-			    MDB_APPEND)) != 0)
-				break;
-		mdb_cursor_close(c);
-		if (rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
+	seq = meta_number(t->txn, dbi(t, DB_META), "seq");
+	if (meta_number(stx, r->src->dbi[DB_META], "seq") > seq)
+		seq = meta_number(stx, r->src->dbi[DB_META], "seq");
+	trail = audit_last(t->txn, dbi(t, DB_AUDIT));
+	if (audit_last(stx, r->src->dbi[DB_AUDIT]) > trail)
+		trail = audit_last(stx, r->src->dbi[DB_AUDIT]);
+	k.mv_size = 10;
+	k.mv_data = "cursor_key";
+	if (mdb_get(t->txn, dbi(t, DB_META), &k, &v) == 0 && v.mv_size == 32) {
+		memcpy(key, v.mv_data, 32);
+		had_key = true;
 	}
+	for (i = 0, rc = 0; i < DB__COUNT && rc == 0; i++)
+		if (i != DB_AUDIT && i != DB_COUNTS && (r->tokens ||
+		    (i != DB_TOKENS &&
+		    i != DB_TOKEN_HASH)))
+			rc = restore_db(t, r, stx, i);
 	mdb_txn_abort(stx);
 	if (rc != 0)
 		return mdb_error(t, rc, "restore", err);
+	k.mv_size = 3;
+	k.mv_data = "seq";
+	be64(be, seq);
+	v.mv_size = 8;
+	v.mv_data = be;
+	if (seq > 0 && (rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "restore", err);
+	k.mv_size = 10;
+	k.mv_data = "cursor_key";
+	v.mv_size = 32;
+	v.mv_data = key;
+	if (had_key && (rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
+		return mdb_error(t, rc, "restore", err);
+	store_now(now, sizeof(now));
+	entry = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "seq",
+	    (json_int_t)(trail + 1), "time", now, "token", "scimctl", "op",
+	    "restore", "type", "Store", "id", r->from, "tokens", r->tokens ?
+	    "restored" : "kept");
+	text = entry != NULL ? jsonx_dumps(entry) : NULL;
+	json_decref(entry);
+	if (text == NULL) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	be64(be, trail + 1);
+	k.mv_size = 8;
+	k.mv_data = be;
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	rc = mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND);
+	free(text);
+	if (rc != 0)
+		return mdb_error(t, rc, "restore", err);
 	t->store->has_cursor_key = false;
+	/* A backup of an older layout is migrated in the same
+	 * transaction: the store is never left at the old layout. */
+	if ((e = migrate_txn(t, &m, err)) != SCIM_OK)
+		return e;
 	return store_counts_verify(t, true, &problems, err);
 }
 
 enum scim_err
-store_restore(struct store *s, const char *src, struct scim_error *err)
+store_restore(struct store *s, const char *src, bool tokens,
+    struct scim_error *err)
 {
 	struct restore_ctx r;
 	enum scim_err e;
 
-	if ((e = store_open(src, false, &r.src, err)) != SCIM_OK)
+	/* The backup is only read, whatever its layout. */
+	if ((e = store_open_flags(src, STORE_READ_ONLY | STORE_NO_MIGRATE,
+	    &r.src, err)) != SCIM_OK)
 		return e;
+	r.from = src;
+	r.tokens = tokens;
 	e = store_write(s, restore_fn, &r, err);
 	store_close(r.src);
 	return e;
@@ -1772,116 +2245,164 @@ store_backup(struct store *s, const char *dir, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* Context of verification: the record being checked and the count. */
-struct verify_ctx {
-	size_t		*problems;
-	bool		 repair;
-};
+/* ---- raw access, for verify.c ------------------------------------------------ */
 
-/* Checks that key k of record id is present in its index. */
-static enum scim_err
-key_check(struct store_txn *t, const struct index_key *k, const char *id,
-    void *ctx, struct scim_error *err)
+/* The database named name (docs/storage.md), or -1. */
+static int
+db_by_name(const char *name)
 {
-	struct verify_ctx *vc = ctx;
-	MDB_cursor *c;
-	MDB_val key = { k->len, (void *)k->key };
-	MDB_val val = { STORE_ID_LEN, (void *)id };
-	int rc;
+	int i;
 
-	if (vc->repair)
-		return key_add(t, k, id, NULL, err);
-	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[k->idx].db),
-	    &c)) != 0)
-		return mdb_error(NULL, rc, "cursor", err);
-	if (index_table[k->idx].unique) {
-		rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
-		if (rc == 0 && (val.mv_size != STORE_ID_LEN ||
-		    memcmp(val.mv_data, id, STORE_ID_LEN) != 0))
-			rc = MDB_NOTFOUND;
-	} else
-		rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	if (rc != 0)
-		(*vc->problems)++;
-	return SCIM_OK;
-}
-
-/* Counts the record keys of one type (in verify mode) or re-adds them. */
-static enum scim_err
-verify_records(struct store_txn *t, enum rtype type, struct verify_ctx *vc,
-    struct scim_error *err)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	json_t *rec;
-	enum scim_err e = SCIM_OK;
-	int rc;
-
-	if ((rc = mdb_cursor_open(t->txn, record_db(t, type), &c)) != 0)
-		return mdb_error(t, rc, "cursor", err);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-		if (rec == NULL) {
-			(*vc->problems)++;
-			continue;
-		}
-		e = each_key(t, type, rec, key_check, vc, err);
-		json_decref(rec);
-		if (e != SCIM_OK)
-			break;
-	}
-	mdb_cursor_close(c);
-	if (e != SCIM_OK)
-		return e;
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(t, rc, "verify", err);
-}
-
-/* Counts index entries whose record is missing (verify mode). */
-static void
-verify_dangling(struct store_txn *t, enum db d, enum rtype type,
-    size_t *problems)
-{
-	MDB_cursor *c;
-	MDB_val k, v, rk, rv;
-
-	if (mdb_cursor_open(t->txn, dbi(t, d), &c) != 0)
-		return;
-	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
-		rk = v;
-		if (mdb_get(t->txn, record_db(t, type), &rk, &rv) != 0)
-			(*problems)++;
-	}
-	mdb_cursor_close(c);
+	for (i = 0; i < DB__COUNT; i++)
+		if (strcmp(db_table[i].name, name) == 0)
+			return i;
+	return -1;
 }
 
 enum scim_err
-store_verify(struct store_txn *t, bool repair, size_t *problems,
-    struct scim_error *err)
+store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
+    void *ctx, struct scim_error *err)
 {
-	struct verify_ctx vc = { problems, repair };
-	size_t counted;
-	enum scim_err e;
-	int i, rc;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int d = db_by_name(db), rc;
 
-	*problems = 0;
-	for (i = 0; i < IDX__COUNT; i++)
-		verify_dangling(t, index_table[i].db, index_table[i].type,
-		    problems);
-	if (repair) {
-		for (i = 0; i < IDX__COUNT; i++)
-			if ((rc = mdb_drop(t->txn, dbi(t, index_table[i].db),
-			    0)) != 0)
-				return mdb_error(t, rc, "drop", err);
-	}
-	if ((e = verify_records(t, RT_USER, &vc, err)) != SCIM_OK ||
-	    (e = verify_records(t, RT_GROUP, &vc, err)) != SCIM_OK)
-		return e;
-	if ((e = store_counts_verify(t, repair, &counted, err)) != SCIM_OK)
-		return e;
-	*problems += counted;
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, d), &c)) != 0)
+		return mdb_error(t, rc, "cursor", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if (!fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx))
+			break;
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+enum scim_err
+store_raw_get(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void **val, size_t *vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if (klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return err_set(err, SCIM_ERR_NOT_FOUND, NULL);
+	rc = mdb_get(t->txn, dbi(t, d), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return err_set(err, SCIM_ERR_NOT_FOUND, NULL);
+	if (rc != 0)
+		return mdb_error(t, rc, db, err);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
 	return SCIM_OK;
+}
+
+bool
+store_raw_has(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_cursor *c;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0 || klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return false;
+	if (!(db_table[d].flags & MDB_DUPSORT)) {
+		if (mdb_get(t->txn, dbi(t, d), &k, &v) != 0)
+			return false;
+		return v.mv_size == vlen && memcmp(v.mv_data, val, vlen) == 0;
+	}
+	if (mdb_cursor_open(t->txn, dbi(t, d), &c) != 0)
+		return false;
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(c);
+	return rc == 0;
+}
+
+enum scim_err
+store_raw_put(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	rc = mdb_put(t->txn, dbi(t, d), &k, &v,
+	    (db_table[d].flags & MDB_DUPSORT) ? MDB_NODUPDATA : 0);
+	return rc == 0 || rc == MDB_KEYEXIST ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+enum scim_err
+store_raw_del(struct store_txn *t, const char *db, const void *key,
+    size_t klen, const void *val, size_t vlen, struct scim_error *err)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int d = db_by_name(db), rc;
+
+	if (d < 0)
+		return err_set(err, SCIM_ERR_INTERNAL, "No database %s.", db);
+	if (klen == 0 || klen > LIMIT_INDEX_KEY_BYTES)
+		return SCIM_OK;		/* LMDB holds no such key */
+	if (!(db_table[d].flags & MDB_DUPSORT)) {
+		if (!store_raw_has(t, db, key, klen, val, vlen))
+			return SCIM_OK;
+		rc = mdb_del(t->txn, dbi(t, d), &k, NULL);
+	} else
+		rc = mdb_del(t->txn, dbi(t, d), &k, &v);
+	return rc == 0 || rc == MDB_NOTFOUND ? SCIM_OK :
+	    mdb_error(t, rc, db, err);
+}
+
+/* Carries store_record_keys()'s callback through each_key(). */
+struct record_keys_ctx {
+	store_key_fn	 fn;
+	void		*ctx;
+};
+
+static enum scim_err
+record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct record_keys_ctx *r = ctx;
+
+	(void)t;
+	(void)id;
+	(void)err;
+	r->fn(k->idx, k->key, k->len, r->ctx);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
+    void *ctx, struct scim_error *err)
+{
+	struct record_keys_ctx r = { fn, ctx };
+
+	return each_key(NULL, type, rec, record_key_one, &r, err);
+}
+
+enum rtype
+store_index_type(enum store_index idx)
+{
+	return index_table[idx].type;
+}
+
+bool
+store_index_unique(enum store_index idx)
+{
+	return index_table[idx].unique;
+}
+
+const char *
+store_index_attr(enum store_index idx)
+{
+	return index_table[idx].attr;
 }
 
 enum scim_err

@@ -2,9 +2,9 @@
  * store.h: the LMDB store, the one source of truth of scimd.
  *
  * One LMDB environment (a directory) holds named databases:
- *	meta		"layout" -> "1", "seq" -> 8-byte big-endian write counter
+ *	meta		"layout" -> "2", "seq" -> 8-byte big-endian write counter
  *	users, groups	id (36-char lower-case UUID) -> canonical SCIM JSON
- *	idx_username	case-folded userName -> user id (unique)
+ *	idx_username	userName folded per RFC 8265 -> user id (unique)
  *	idx_email	case-folded emails[].value -> user id (dupsort)
  *	idx_user_extid	externalId -> user id (dupsort, case-exact)
  *	idx_group_name	case-folded displayName -> group id (dupsort)
@@ -43,7 +43,7 @@
 #include "error.h"
 #include "schema.h"
 
-#define STORE_LAYOUT_VERSION	1
+#define STORE_LAYOUT_VERSION	2	/* docs/storage.md; migrations: store.c */
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
 
@@ -65,17 +65,47 @@ const char	*store_index_name(enum store_index idx);
 /*
  * Opens (creating when create is true) the environment in directory
  * path.  SCIM_OK and *out (caller owns, store_close()), or
- * SCIM_ERR_UNAVAILABLE with a detail (missing, unreadable, wrong layout
- * version, network filesystem).  Clears stale reader slots.
+ * SCIM_ERR_UNAVAILABLE with a detail (missing, unreadable, a layout
+ * version newer than STORE_LAYOUT_VERSION, an older one that cannot be
+ * migrated, network filesystem).  Clears stale reader slots.  A store of
+ * an older layout is migrated first (store_migrate, one write
+ * transaction); when that fails (a userName collision, say) the open
+ * fails with the migration's detail and the store is unchanged.
+ * store_open(p, c, ...) is store_open_flags(p, c ? STORE_CREATE : 0, ...).
  */
 enum scim_err	store_open(const char *path, bool create, struct store **out,
 		    struct scim_error *err);
 
+#define STORE_CREATE		0x1	/* make the store when missing */
+#define STORE_READ_ONLY		0x2	/* MDB_RDONLY: never writes; an older
+					 * layout is refused, naming
+					 * `scimctl migrate` */
+#define STORE_NO_MIGRATE	0x4	/* open an older layout as it is
+					 * (restore's source, scimctl migrate
+					 * and user rename); databases it
+					 * lacks stay unopened */
+enum scim_err	store_open_flags(const char *path, unsigned flags,
+		    struct store **out, struct scim_error *err);
+
+/* The layout version of the open store (STORE_LAYOUT_VERSION unless it
+ * was opened with STORE_NO_MIGRATE). */
+int		store_layout(const struct store *s);
+
+/*
+ * Brings the store to STORE_LAYOUT_VERSION: the migration steps from its
+ * layout, in one write transaction (nothing changes unless all succeed).
+ * report, when not NULL, gets one line (borrowed for the call) for each
+ * problem found, e.g. each pair of users whose userNames the new
+ * folding makes equal; any problem fails the migration with
+ * SCIM_ERR_UNAVAILABLE and a detail naming the first.  SCIM_OK at once
+ * for a store already at the current layout.
+ */
+typedef void (*store_report_fn)(const char *line, void *ctx);
+enum scim_err	store_migrate(struct store *s, store_report_fn report,
+		    void *ctx, struct scim_error *err);
+
 /* Closes the environment; NULL is a no-op. */
 void		store_close(struct store *s);
-
-/* The path given to store_open (borrowed, valid until store_close). */
-const char	*store_path(const struct store *s);
 
 /*
  * Runs fn(txn, ctx, err) in a write transaction and commits when fn
@@ -108,8 +138,13 @@ enum scim_err	store_get_raw(struct store_txn *txn, enum rtype t,
 enum scim_err	store_get(struct store_txn *txn, enum rtype t, const char *id,
 		    json_t **out, struct scim_error *err);
 
-/* Whether a resource of type t with this id exists. */
-bool		store_exists(struct store_txn *txn, enum rtype t, const char *id);
+/*
+ * Whether a resource of type t with this id exists: SCIM_OK with *found
+ * (false also for an id that is not one), or a store error
+ * (SCIM_ERR_UNAVAILABLE, SCIM_ERR_NOMEM...), never reported as absent.
+ */
+enum scim_err	store_exists(struct store_txn *txn, enum rtype t,
+		    const char *id, bool *found, struct scim_error *err);
 
 /*
  * Writes resource `rec` (borrowed; must carry "id") of type t, replacing
@@ -126,12 +161,14 @@ enum scim_err	store_put(struct store_txn *txn, enum rtype t,
 /*
  * Deletes resource `old` (borrowed, as stored) of type t with its index
  * entries, its memberships (both directions) and its password hash.
+ * Each group it was a member of gets a new version (store_touch).
  */
 enum scim_err	store_delete(struct store_txn *txn, enum rtype t,
 		    const json_t *old, struct scim_error *err);
 
-/* Number of resources of type t. */
-size_t		store_count(struct store_txn *txn, enum rtype t);
+/* Number of resources of type t in *n: SCIM_OK, or a store error. */
+enum scim_err	store_count(struct store_txn *txn, enum rtype t, size_t *n,
+		    struct scim_error *err);
 
 /*
  * Calls fn(id, ctx) for each resource id of type t in id order, starting
@@ -209,9 +246,6 @@ enum scim_err	store_member_remove(struct store_txn *txn, const char *gid,
 enum scim_err	store_member_clear(struct store_txn *txn, const char *gid,
 		    struct scim_error *err);
 
-bool		store_member_has(struct store_txn *txn, const char *gid,
-		    const char *member_id);
-
 /* Calls fn for each member id of gid (fn returns false to stop). */
 enum scim_err	store_members(struct store_txn *txn, const char *gid,
 		    store_id_fn fn, void *ctx, struct scim_error *err);
@@ -220,8 +254,15 @@ enum scim_err	store_members(struct store_txn *txn, const char *gid,
 enum scim_err	store_memberof(struct store_txn *txn, const char *member_id,
 		    store_id_fn fn, void *ctx, struct scim_error *err);
 
-/* Number of members of gid. */
-size_t		store_member_count(struct store_txn *txn, const char *gid);
+/*
+ * Gives group (or user) id a new meta.version, and with modified a new
+ * meta.lastModified, changing nothing else: for membership changes made
+ * outside a write of the record itself (a member deleted: modified;
+ * memberships imported after their group, which keeps the imported
+ * lastModified).  SCIM_OK also when there is no such record.
+ */
+enum scim_err	store_touch(struct store_txn *txn, enum rtype t,
+		    const char *id, bool modified, struct scim_error *err);
 
 /* ---- passwords -------------------------------------------------------- */
 
@@ -243,12 +284,17 @@ enum scim_err	store_token_put(struct store_txn *txn, const char *name,
 enum scim_err	store_token_delete(struct store_txn *txn, const char *name,
 		    struct scim_error *err);
 
-/* Whether a token with this hash exists; copies its name to
- * name[namesz] and its expiry to expires[expiressz] ("" when it never
- * expires). */
-bool		store_token_find(struct store_txn *txn,
-		    const unsigned char hash[STORE_HASH_LEN], char *name,
-		    size_t namesz, char *expires, size_t expiressz);
+/*
+ * Looks up the token with this hash: SCIM_OK with *found, and when found
+ * its name in name[namesz] and its expiry in expires[expiressz] ("" when
+ * it never expires); a token whose record is missing or unreadable is
+ * not found.  A store error (SCIM_ERR_UNAVAILABLE...) is returned as
+ * such, never as "no such token".
+ */
+enum scim_err	store_token_find(struct store_txn *txn,
+		    const unsigned char hash[STORE_HASH_LEN], bool *found,
+		    char *name, size_t namesz, char *expires, size_t expiressz,
+		    struct scim_error *err);
 
 /* Calls fn(name, created, expires, ctx) for each token in name order;
  * expires is NULL for a token that never expires. */
@@ -292,20 +338,75 @@ enum scim_err	store_backup(struct store *s, const char *dir,
 		    struct scim_error *err);
 
 /*
- * Checks that every index entry points at a record carrying that value
- * and every record value has its index entry; with repair, rebuilds all
- * indexes from the records.  *problems counts the mismatches found.
+ * Checks the store's internal agreement (verify.c, which says what it
+ * checks and repairs); *problems counts what it found.  With repair,
+ * in a write transaction, fixes what can be fixed.
  */
 enum scim_err	store_verify(struct store_txn *txn, bool repair,
 		    size_t *problems, struct scim_error *err);
 
 /*
- * Replaces the whole content of s with the store in directory src
- * (opened read-only), in one write transaction: running processes see
- * either the old or the restored data, never a mix.
+ * Replaces the content of s with the store in directory src (opened
+ * read-only), in one write transaction: running processes see either
+ * the old or the restored data, never a mix.  What does not go back in
+ * time: the audit trail stays the live one and gets an entry {op
+ * "restore", type "Store", id src, tokens "kept"|"restored"} numbered
+ * above the last entry of both trails; meta "seq" (versions) becomes the
+ * larger of the two; the cursor key stays; the tokens stay unless
+ * tokens is true (then the backup's replace them).
  */
-enum scim_err	store_restore(struct store *s, const char *src,
+enum scim_err	store_restore(struct store *s, const char *src, bool tokens,
 		    struct scim_error *err);
+
+/* ---- raw access (verify.c) --------------------------------------------- */
+/*
+ * Databases are named as in docs/storage.md ("users", "idx_email",
+ * "members"...).  An unknown name is SCIM_ERR_INTERNAL.  Pointers handed
+ * to callbacks or returned point into the map: borrowed, valid only
+ * until the transaction ends (for callbacks: for the call).
+ */
+
+/* Calls fn(key, klen, val, vlen, ctx) for every pair of database db in
+ * key (then value) order, until fn returns false. */
+typedef bool (*store_raw_fn)(const void *key, size_t klen, const void *val,
+		    size_t vlen, void *ctx);
+enum scim_err	store_raw_scan(struct store_txn *txn, const char *db,
+		    store_raw_fn fn, void *ctx, struct scim_error *err);
+
+/* The (first) value under key: SCIM_OK with *val, *vlen, or NOT_FOUND. */
+enum scim_err	store_raw_get(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void **val,
+		    size_t *vlen, struct scim_error *err);
+
+/* Whether db holds exactly the pair (key, val). */
+bool		store_raw_has(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void *val,
+		    size_t vlen);
+
+/* Adds the pair (replacing the value in a database without duplicates);
+ * a pair already present is no error. */
+enum scim_err	store_raw_put(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void *val,
+		    size_t vlen, struct scim_error *err);
+
+/* Removes exactly the pair (key, val); an absent pair is no error. */
+enum scim_err	store_raw_del(struct store_txn *txn, const char *db,
+		    const void *key, size_t klen, const void *val,
+		    size_t vlen, struct scim_error *err);
+
+/* Calls fn(idx, key, len, ctx) for every index key record rec of type t
+ * has, as store_put() would write them (folded where the index folds).
+ * SCIM_ERR_INVALID_VALUE when a value cannot be indexed. */
+typedef void (*store_key_fn)(enum store_index idx, const char *key,
+		    size_t len, void *ctx);
+enum scim_err	store_record_keys(enum rtype t, const json_t *rec,
+		    store_key_fn fn, void *ctx, struct scim_error *err);
+
+/* What index idx covers: its resource type, whether a key has one id,
+ * the attribute it holds (for messages). */
+enum rtype	store_index_type(enum store_index idx);
+bool		store_index_unique(enum store_index idx);
+const char	*store_index_attr(enum store_index idx);
 
 /* Facts about the environment for `scimctl stats`. */
 struct store_info {

@@ -77,7 +77,7 @@ memreq_write(void *ctx, const char *buf, size_t n)
 struct http_io
 memreq_io(struct memreq *r)
 {
-	struct http_io io = { memreq_getenv, memreq_read, memreq_write, r };
+	struct http_io io = { memreq_getenv, memreq_read, memreq_write, r, NULL };
 
 	return io;
 }

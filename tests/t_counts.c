@@ -371,7 +371,8 @@ main(void)
 	    "a second store of 700 users");
 	store_close(s2);
 	ok(tamper(dir2, "drop") == 0, "...without id_counts");
-	ok(store_restore(s, dir2, &err) == SCIM_OK && count(s, RT_USER) == 700 &&
+	ok(store_restore(s, dir2, false, &err) == SCIM_OK &&
+	    count(s, RT_USER) == 700 &&
 	    bad_buckets(s) == 0 && pages_right(s, RT_USER, 3),
 	    "restored into a store with counts: exact, positions right");
 

@@ -82,6 +82,107 @@ match(enum rtype t, const char *text, const json_t *r)
 	return m;
 }
 
+/*
+ * Multi-valued comparisons: any value matches, for every operator, ne
+ * included; attr.sub op and attr[sub op] agree on the same users; not
+ * negates the whole.
+ */
+static void
+multi_valued_any(void)
+{
+	static const struct {
+		const char	*user;		/* emails of the user, JSON */
+		int		 ne_work;	/* emails.type ne "work" */
+	} users[] = {
+		{ "[{\"value\":\"w@x\",\"type\":\"work\"}]", 0 },
+		{ "[{\"value\":\"w@x\",\"type\":\"work\"},"
+		  "{\"value\":\"h@x\",\"type\":\"home\"}]", 1 },
+		{ "[{\"value\":\"w@x\",\"type\":\"WORK\"}]", 0 },
+		{ "[{\"value\":\"n@x\"}]", 1 },		/* no type */
+		{ NULL, 0 },					/* no emails */
+	};
+	char label[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		json_t *u = json_pack("{s:[s], s:s, s:s}", "schemas",
+		    SCHEMA_URN_USER, "id", "u", "userName", "u");
+		const char *who = users[i].user ? users[i].user : "no emails";
+
+		if (users[i].user != NULL)
+			json_object_set_new(u, "emails",
+			    json_loads(users[i].user, 0, NULL));
+		snprintf(label, sizeof(label), "emails.type ne \"work\" on %s",
+		    who);
+		is_int(match(RT_USER, "emails.type ne \"work\"", u),
+		    users[i].ne_work, label);
+		snprintf(label, sizeof(label), "emails[type ne \"work\"] on %s "
+		    "agrees", who);
+		is_int(match(RT_USER, "emails[type ne \"work\"]", u),
+		    users[i].ne_work, label);
+		snprintf(label, sizeof(label), "not (emails.type ne \"work\") "
+		    "on %s negates it", who);
+		is_int(match(RT_USER, "not (emails.type ne \"work\")", u),
+		    !users[i].ne_work, label);
+		snprintf(label, sizeof(label), "emails.type eq \"work\" and "
+		    "emails[type eq \"work\"] agree on %s", who);
+		is_int(match(RT_USER, "emails.type eq \"work\"", u),
+		    match(RT_USER, "emails[type eq \"work\"]", u), label);
+		snprintf(label, sizeof(label), "emails.type sw \"h\" and "
+		    "emails[type sw \"h\"] agree on %s", who);
+		is_int(match(RT_USER, "emails.type sw \"h\"", u),
+		    match(RT_USER, "emails[type sw \"h\"]", u), label);
+		snprintf(label, sizeof(label), "emails ne \"w@x\" and "
+		    "emails[value ne \"w@x\"] agree on %s", who);
+		is_int(match(RT_USER, "emails ne \"w@x\"", u),
+		    match(RT_USER, "emails[value ne \"w@x\"]", u), label);
+		json_decref(u);
+	}
+	{
+		json_t *u = json_pack("{s:[s], s:s, s:s, s:[{s:s, s:s}]}",
+		    "schemas", SCHEMA_URN_USER, "id", "u", "userName", "u",
+		    "emails", "value", "w@x", "type", "work");
+
+		is_int(match(RT_USER, "not (emails.type eq \"work\")", u), 0,
+		    "not (emails.type eq \"work\"): negation of the whole");
+		is_int(match(RT_USER, "emails.value ne \"other@x\"", u), 1,
+		    "emails.value ne: the one value differs");
+		json_decref(u);
+	}
+}
+
+/* A refused filter's detail, or "" when it is not refused. */
+static void
+check_detail(const char *text, const char *want, const char *label)
+{
+	struct filter_node *n = NULL;
+	struct scim_error err;
+
+	err_clear(&err);
+	if (filter_parse(text, strlen(text), &n, &err) == SCIM_OK &&
+	    filter_check(n, RT_USER, &err) == SCIM_OK)
+		err.detail[0] = '\0';
+	filter_free(n);
+	ok(strstr(err.detail, want) != NULL, label);
+	if (strstr(err.detail, want) == NULL)
+		printf("#   detail: %s\n", err.detail);
+}
+
+/* Error details name the full path of the attribute. */
+static void
+full_path_details(void)
+{
+	check_detail("emails.primary gt true", "boolean emails.primary.",
+	    "detail names emails.primary (attr.sub)");
+	check_detail("emails[primary gt true]", "boolean emails.primary.",
+	    "detail names emails.primary (inside a value path)");
+	check_detail("emails[nosuch eq \"x\"]", "emails.nosuch is not",
+	    "detail names emails.nosuch (unknown sub-attribute)");
+	check_detail("urn:ietf:params:scim:schemas:extension:enterprise:2.0:"
+	    "User:manager.nosuch eq 1", "manager.nosuch",
+	    "detail names the URN-qualified path");
+}
+
 int
 main(void)
 {
@@ -140,6 +241,14 @@ main(void)
 	    "userName is not a Group attribute");
 	is_int(match(RT_USER, "title[value eq \"x\"]", u), -2,
 	    "value path on a simple attribute: invalidFilter");
+	is_int(match(RT_USER, "meta.lastModified gt \"2011-05-13T04:-2:34Z\"",
+	    u), -2, "a malformed dateTime compared with gt: invalidFilter");
+	is_int(match(RT_USER, "meta.created eq \"2011-02-30T00:00:00Z\"",
+	    u), -2, "30 February compared with eq: invalidFilter");
+	is_int(match(RT_USER, "meta.lastModified lt 2011", u), -2,
+	    "a dateTime compared with a number: invalidFilter");
+	is_int(match(RT_USER, "meta.lastModified sw \"2011-08\"", u), 1,
+	    "sw on a dateTime compares its text");
 
 	/* Evaluation. */
 	is_int(match(RT_USER, "userName eq \"\xc3\xa4rger@example.COM\"", u), 1,
@@ -218,5 +327,7 @@ main(void)
 	    "members value path no match");
 	json_decref(u);
 	json_decref(g);
+	multi_valued_any();
+	full_path_details();
 	return tap_done();
 }

@@ -54,11 +54,25 @@ fake_write(void *ctx, const char *buf, size_t n)
 	return 0;
 }
 
+/* Wipes the named variable's value in the fake table (whose strings the
+ * caller made writable), as the CGI adapter does in the environment. */
+static void
+fake_forget(void *ctx, const char *name)
+{
+	const struct fake *f = ctx;
+	size_t i;
+
+	for (i = 0; f->vars[i] != NULL; i += 2)
+		if (strcmp(f->vars[i], name) == 0)
+			memset((char *)f->vars[i + 1], 0,
+			    strlen(f->vars[i + 1]));
+}
+
 static enum scim_err
 parse(const char *const *vars, const char *mount, struct http_request *req)
 {
 	static struct fake f;
-	struct http_io io = { fake_getenv, fake_read, fake_write, &f };
+	struct http_io io = { fake_getenv, fake_read, fake_write, &f, NULL };
 	struct scim_error err;
 
 	f.vars = vars;
@@ -117,6 +131,31 @@ main(void)
 		is_int(req.content_length, 12, "Content-Length read");
 		is_str(req.if_match, "W/\"3\"", "If-Match read");
 		ok(req.method == HTTP_PATCH, "method PATCH");
+		http_request_free(&req);
+	}
+	/* The token is wiped where the adapter keeps it once copied (plain
+	 * CGI: the environment, readable in /proc/PID/environ), both
+	 * variables, even when the request is refused before routing. */
+	{
+		char a[] = "Bearer s3cret", r[] = "Bearer other";
+		const char *v[] = { "REQUEST_URI", "/Users?bad=%zz",
+		    "QUERY_STRING", "bad=%zz",
+		    "HTTP_AUTHORIZATION", a, "REDIRECT_HTTP_AUTHORIZATION", r,
+		    NULL };
+		struct fake f = { v, NULL, 0 };
+		struct http_io io = { fake_getenv, fake_read, fake_write, &f,
+		    fake_forget };
+		struct scim_error err;
+		static const char zero[sizeof(a)];
+
+		ok(http_request_parse(&io, NULL, NULL, &req, &err) != SCIM_OK,
+		    "a malformed query is refused...");
+		is_str(req.authorization, "Bearer s3cret",
+		    "...after the token was copied");
+		ok(memcmp(a, zero, sizeof(a) - 1) == 0,
+		    "HTTP_AUTHORIZATION's bytes wiped in the adapter");
+		ok(memcmp(r, zero, sizeof(r) - 1) == 0,
+		    "REDIRECT_HTTP_AUTHORIZATION's bytes wiped too");
 		http_request_free(&req);
 	}
 	/* Entra: '+' for spaces. A configured mount. */
@@ -227,7 +266,7 @@ main(void)
 	{
 		const char *v[] = { "REQUEST_URI", "/Users", NULL };
 		struct fake f = { v, "{\"a\":1}", 0 };
-		struct http_io io = { fake_getenv, fake_read, fake_write, &f };
+		struct http_io io = { fake_getenv, fake_read, fake_write, &f, NULL };
 
 		http_request_parse(&io, NULL, NULL, &req, &err);
 		is_int(http_read_body(&io, &req, &err), SCIM_OK,
@@ -239,7 +278,7 @@ main(void)
 		const char *v[] = { "REQUEST_URI", "/Users",
 		    "CONTENT_LENGTH", "2000000", NULL };
 		struct fake f = { v, "", 0 };
-		struct http_io io = { fake_getenv, fake_read, fake_write, &f };
+		struct http_io io = { fake_getenv, fake_read, fake_write, &f, NULL };
 
 		http_request_parse(&io, NULL, NULL, &req, &err);
 		is_int(http_read_body(&io, &req, &err), SCIM_ERR_TOO_LARGE,

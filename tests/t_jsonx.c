@@ -70,5 +70,34 @@ main(void)
 		    "...with U+FFFD for each invalid byte");
 		json_decref(j);
 	}
+	{
+		/* Several members in one pass, and array elements in place. */
+		static const char rec[] = "{\"id\":\"x\",\"emails\":[{\"value\":"
+		    "\"a,b\"},{\"value\":\"c\",\"primary\":true}],\"active\":true,"
+		    "\"user\":1,\"userName\":\"u\\\"v\"}";
+		const char *names[] = { "userName", "active", "emails", "nope",
+		    "user" };
+		const char *vals[5], *el;
+		size_t vlens[5], pos = 0, elen, k = 0;
+
+		is_int(jsonx_find_members(rec, strlen(rec), names, 5, vals,
+		    vlens), 4, "four of five members found in one pass");
+		ok(vals[0] != NULL && vlens[0] == 6 &&
+		    memcmp(vals[0], "\"u\\\"v\"", 6) == 0,
+		    "userName, not its prefix user");
+		ok(vals[1] != NULL && vlens[1] == 4, "active");
+		ok(vals[3] == NULL, "an absent member is NULL");
+		ok(vals[4] != NULL && vlens[4] == 1 && *vals[4] == '1',
+		    "user, not userName");
+		while (jsonx_next_element(vals[2], vlens[2], &pos, &el, &elen))
+			k++;
+		is_int(k, 2, "two array elements, a comma inside a string kept");
+		pos = 0;
+		ok(!jsonx_next_element("{}", 2, &pos, &el, &elen),
+		    "an object is not an array");
+		pos = 0;
+		ok(!jsonx_next_element("[", 1, &pos, &el, &elen),
+		    "a truncated array has no element");
+	}
 	return tap_done();
 }

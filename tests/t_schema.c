@@ -28,6 +28,108 @@ validate(enum rtype t, const char *text, json_t **out, char **password)
 	return e;
 }
 
+/*
+ * dateTime values (RFC 7643 2.3.5, RFC 3339 5.6), each with the line it
+ * is on: valid ones with the instant they name (ms since the epoch, or
+ * -1 for "not checked"), invalid ones refused.
+ */
+static const struct {
+	int		 line;
+	const char	*text;
+	bool		 valid;
+	long long	 ms;
+} datetimes[] = {
+	{ __LINE__, "1970-01-01T00:00:00Z", true, 0 },
+	{ __LINE__, "2008-01-23T04:56:22Z", true, 1201064182000LL },
+	{ __LINE__, "2011-05-13T04:42:34Z", true, 1305261754000LL },
+	{ __LINE__, "2011-05-13T06:42:34+02:00", true, 1305261754000LL },
+	{ __LINE__, "2011-05-12T23:12:34-05:30", true, 1305261754000LL },
+	{ __LINE__, "2011-05-13T04:42:34.5Z", true, 1305261754500LL },
+	{ __LINE__, "2011-05-13T04:42:34.123456789Z", true, 1305261754123LL },
+	{ __LINE__, "1969-12-31T23:59:59.999Z", true, -1 },
+	{ __LINE__, "0001-01-01T00:00:00Z", true, -1 },
+	{ __LINE__, "9999-12-31T23:59:59Z", true, -1 },
+	{ __LINE__, "2024-02-29T12:00:00Z", true, -1 },	/* leap year */
+	{ __LINE__, "2000-02-29T12:00:00Z", true, -1 },	/* 400 rule */
+	{ __LINE__, "2011-04-30T00:00:00Z", true, -1 },
+	{ __LINE__, "2011-05-13T04:42:34-00:00", true, 1305261754000LL },
+	{ __LINE__, "2011-05-13T04:42:34+23:59", true, -1 },
+	/* Leap seconds: 23:59:60 UTC at the end of June or December. */
+	{ __LINE__, "2016-12-31T23:59:60Z", true, 1483228800000LL },
+	{ __LINE__, "2015-06-30T23:59:60Z", true, -1 },
+	{ __LINE__, "2016-12-31T15:59:60-08:00", true, 1483228800000LL },
+	{ __LINE__, "2017-01-01T00:59:60+01:00", true, 1483228800000LL },
+	{ __LINE__, "2015-06-30T23:59:60.5Z", true, -1 },
+
+	{ __LINE__, "", false, 0 },
+	{ __LINE__, "yesterday", false, 0 },
+	{ __LINE__, "2011-05-13", false, 0 },		/* date only */
+	{ __LINE__, "04:42:34Z", false, 0 },		/* time only */
+	{ __LINE__, "2011-05-13T04:42:34", false, 0 },	/* no offset */
+	{ __LINE__, "2011-05-13T04:42Z", false, 0 },	/* no seconds */
+	{ __LINE__, "2011-05-13T04:-2:34Z", false, 0 },	/* issue 15 */
+	{ __LINE__, "2011-05-13T04:42:-3Z", false, 0 },
+	{ __LINE__, "2011-05-13T 4:42:34Z", false, 0 },
+	{ __LINE__, "2011-5-13T04:42:34Z", false, 0 },
+	{ __LINE__, "2011-05-1T04:42:34Z", false, 0 },
+	{ __LINE__, "211-05-13T04:42:34Z", false, 0 },
+	{ __LINE__, "+2011-05-13T04:42:34Z", false, 0 },
+	{ __LINE__, "-2011-05-13T04:42:34Z", false, 0 },
+	{ __LINE__, "12011-05-13T04:42:34Z", false, 0 },
+	{ __LINE__, "2011-05-13 04:42:34Z", false, 0 },	/* space */
+	{ __LINE__, "2011-05-13t04:42:34Z", false, 0 },	/* xsd: upper */
+	{ __LINE__, "2011-05-13T04:42:34z", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34.Z", false, 0 },	/* empty frac */
+	{ __LINE__, "2011-05-13T04:42:34,5Z", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34Z ", false, 0 },
+	{ __LINE__, " 2011-05-13T04:42:34Z", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34ZZ", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34+02", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34+0200", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34+2:00", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34+24:00", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34+02:60", false, 0 },
+	{ __LINE__, "2011-05-13T04:42:34+-2:00", false, 0 },
+	{ __LINE__, "2011-00-13T04:42:34Z", false, 0 },	/* month */
+	{ __LINE__, "2011-13-13T04:42:34Z", false, 0 },
+	{ __LINE__, "2011-05-00T04:42:34Z", false, 0 },	/* day */
+	{ __LINE__, "2011-05-32T04:42:34Z", false, 0 },
+	{ __LINE__, "2011-04-31T04:42:34Z", false, 0 },
+	{ __LINE__, "2023-02-29T12:00:00Z", false, 0 },	/* not leap */
+	{ __LINE__, "1900-02-29T12:00:00Z", false, 0 },	/* 100 rule */
+	{ __LINE__, "2024-02-30T12:00:00Z", false, 0 },
+	{ __LINE__, "2011-05-13T24:00:00Z", false, 0 },	/* hour */
+	{ __LINE__, "2011-05-13T04:60:34Z", false, 0 },	/* minute */
+	{ __LINE__, "2011-05-13T04:42:61Z", false, 0 },	/* second */
+	{ __LINE__, "2011-05-13T04:42:60Z", false, 0 },	/* no leap here */
+	{ __LINE__, "2016-12-31T23:58:60Z", false, 0 },
+	{ __LINE__, "2016-11-30T23:59:60Z", false, 0 },	/* not Jun/Dec */
+	{ __LINE__, "2016-12-30T23:59:60Z", false, 0 },	/* not last day */
+	{ __LINE__, "2016-12-31T23:59:60+01:00", false, 0 },	/* 22:59 UTC */
+	{ __LINE__, "2011-05-13T04:42:34.123\x00Z", false, 0 },
+	{ __LINE__, "２０１１-05-13T04:42:34Z", false, 0 },	/* not ASCII */
+};
+
+/* Runs the dateTime table. */
+static void
+datetime_table(void)
+{
+	char name[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(datetimes) / sizeof(datetimes[0]); i++) {
+		long long ms = 12345;
+		bool got = schema_parse_datetime(datetimes[i].text, &ms);
+
+		snprintf(name, sizeof(name), "line %d: \"%s\" %s",
+		    datetimes[i].line, datetimes[i].text,
+		    datetimes[i].valid ? "accepted" : "refused");
+		ok(got == datetimes[i].valid, name);
+		if (got && datetimes[i].valid && datetimes[i].ms != -1)
+			is_int(ms, datetimes[i].ms, "...as the right instant");
+	}
+}
+
 int
 main(void)
 {
@@ -118,5 +220,6 @@ main(void)
 		    && ms == ms2, "offsets compare as instants");
 	}
 	ok(!schema_parse_datetime("yesterday", &ms), "bad dateTime refused");
+	datetime_table();
 	return tap_done();
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -164,9 +165,84 @@ memberof_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 static enum scim_err
 count_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
-	(void)err;
-	*(size_t *)ctx = store_count(txn, RT_USER);
-	return SCIM_OK;
+	return store_count(txn, RT_USER, ctx, err);
+}
+
+/*
+ * In a child process (LMDB: one environment per process), replaces each
+ * named database in names by a plain key of the main database, as a
+ * foreign writer could: a process that has the store open then gets
+ * MDB_INCOMPATIBLE from LMDB on its next read of them.  0 on success.
+ */
+static int
+break_dbs(const char *path, const char *const *names)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi main_db, d;
+		MDB_val v = { 1, "x" };
+		int rc;
+
+		if (mdb_env_create(&env) != 0 ||
+		    mdb_env_set_maxdbs(env, 32) != 0 ||
+		    mdb_env_open(env, path, 0, 0600) != 0 ||
+		    mdb_txn_begin(env, NULL, 0, &txn) != 0 ||
+		    mdb_dbi_open(txn, NULL, 0, &main_db) != 0)
+			_exit(1);
+		for (rc = 0; rc == 0 && *names != NULL; names++) {
+			MDB_val k = { strlen(*names), (void *)*names };
+
+			if ((rc = mdb_dbi_open(txn, *names, 0, &d)) == 0 &&
+			    (rc = mdb_drop(txn, d, 1)) == 0)
+				rc = mdb_put(txn, main_db, &k, &v, 0);
+		}
+		if (rc != 0 || mdb_txn_commit(txn) != 0)
+			_exit(1);
+		mdb_env_close(env);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct probe {
+	const char	*id;
+	bool		 found;
+	unsigned char	 hash[STORE_HASH_LEN];
+};
+
+static enum scim_err
+exists_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct probe *p = ctx;
+
+	return store_exists(txn, RT_USER, p->id, &p->found, err);
+}
+
+static enum scim_err
+token_find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct probe *p = ctx;
+	char name[64], expires[40];
+
+	return store_token_find(txn, p->hash, &p->found, name, sizeof(name),
+	    expires, sizeof(expires), err);
+}
+
+static enum scim_err
+token_add_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	struct probe *p = ctx;
+
+	return store_token_put(txn, "probe", p->hash, NULL, err);
 }
 
 static enum scim_err
@@ -391,6 +467,39 @@ main(void)
 	    SCIM_OK && lookup(s2, IDX_USERNAME, "bob", b) == 1,
 	    "...and opens again, data intact, once the layout is back");
 	store_close(s2);
+
+	/* A store error is reported as one, never as "absent": with the
+	 * users and token_hash databases broken under a process that has
+	 * the store open, the lookups fail with 503 instead of answering
+	 * "no such user" (404 or 400) and "no such token" (401). */
+	{
+		static const char *const broken[] = { "users", "token_hash",
+		    NULL };
+		struct probe p;
+		enum scim_err e;
+
+		memset(&p, 0, sizeof(p));
+		p.id = b;
+		memset(p.hash, 7, sizeof(p.hash));
+		ok(store_open(dir, false, &s2, &err) == SCIM_OK &&
+		    store_write(s2, token_add_fn, &p, &err) == SCIM_OK,
+		    "store reopened, a token added");
+		ok(store_read(s2, exists_fn, &p, &err) == SCIM_OK && p.found &&
+		    store_read(s2, token_find_fn, &p, &err) == SCIM_OK &&
+		    p.found, "the user and the token are found");
+		ok(break_dbs(dir, broken) == 0,
+		    "users and token_hash broken by another process");
+		p.found = true;
+		e = store_read(s2, exists_fn, &p, &err);
+		ok(e == SCIM_ERR_UNAVAILABLE && !p.found &&
+		    strstr(err.detail, "Store error") != NULL,
+		    "store_exists: a store error, not \"no such user\"");
+		p.found = true;
+		e = store_read(s2, token_find_fn, &p, &err);
+		ok(e == SCIM_ERR_UNAVAILABLE && !p.found,
+		    "store_token_find: a store error, not \"no such token\"");
+		store_close(s2);
+	}
 
 	json_decref(ua);
 	json_decref(ua2);

@@ -5,7 +5,7 @@
 # definite/indirect leak fails.  TAP on stdout; .ci/run counts it.
 #	top_builddir=. top_srcdir=. tests/valgrind.sh
 . "$(dirname "$0")/e2e/lib.sh"
-command -v valgrind >/dev/null || skip_all "valgrind is not installed"
+need valgrind command -v valgrind >/dev/null
 VG=(valgrind --error-exitcode=99 --leak-check=full
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect)
 OUT=$(mktemp -d /tmp/scimd-valgrind.XXXXXX)

@@ -8,11 +8,16 @@
 . "$(dirname "$0")/lib.sh"
 APACHE=${APACHE:-/usr/sbin/apache2}
 MODS=/usr/lib/apache2/modules
-[ -x "$APACHE" ] || skip_all "apache2 is not installed"
-[ -f "$MODS/mod_fcgid.so" ] || skip_all "libapache2-mod-fcgid is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v jq >/dev/null || skip_all "jq is not installed"
+need apache2 [ -x "$APACHE" ]
+need libapache2-mod-fcgid [ -f "$MODS/mod_fcgid.so" ]
+need curl command -v curl >/dev/null
+need jq command -v jq >/dev/null
 SPAWN=$(command -v spawn-fcgi || true)
+# The mod_proxy_fcgi mount needs a spawn-fcgi pool: missing, it fails
+# unless skipped on purpose.
+if [ -z "$SPAWN" ] && ! skipping_allowed spawn-fcgi; then
+	skip_all "spawn-fcgi is not installed" spawn-fcgi
+fi
 RUNAS=www-data
 id "$RUNAS" >/dev/null 2>&1 || RUNAS=nobody
 

@@ -5,10 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 NGINX=${NGINX:-/usr/sbin/nginx}
 SPAWN=$(command -v spawn-fcgi || true)
-[ -x "$NGINX" ] || skip_all "nginx is not installed"
-[ -n "$SPAWN" ] || skip_all "spawn-fcgi is not installed"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v jq >/dev/null || skip_all "jq is not installed"
+need nginx [ -x "$NGINX" ]
+need spawn-fcgi [ -n "$SPAWN" ]
+need curl command -v curl >/dev/null
+need jq command -v jq >/dev/null
 
 WORK=$(mktemp -d /tmp/scimd-nginx.XXXXXX)
 chmod 755 "$WORK"
@@ -44,10 +44,17 @@ http {
 	scgi_temp_path $WORK/tmp/scgi;
 	server {
 		listen 127.0.0.1:$port;
+		root $WORK/www;
 		include $WORK/scimd-location.conf;
 	}
 }
 CONF
+# A site whose document root holds a settings file and a store's file:
+# the shipped snippet denies both.
+mkdir -p "$WORK/www"
+echo hello > "$WORK/www/index.html"
+cp "$WORK/scimd.conf" "$WORK/www/scimd.conf"
+cp "$WORK/db/data.mdb" "$WORK/www/data.mdb"
 "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" 2>> "$WORK/logs/error.log"
 for i in $(seq 1 30); do
 	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
@@ -74,6 +81,12 @@ req GET "/?filter=userName%20pr"
 is "$(j .totalResults)" 1 "nginx: root query"
 req DELETE "/Users/$ID"
 is "$STATUS" 204 "nginx: DELETE"
+rawreq "http://127.0.0.1:$port/index.html"
+is "$STATUS" 200 "nginx: the site's other files are served"
+rawreq "http://127.0.0.1:$port/scimd.conf"
+is "$STATUS" 403 "nginx: a settings file is not (deploy/nginx/scimd.conf)"
+rawreq "http://127.0.0.1:$port/data.mdb"
+is "$STATUS" 403 "nginx: nor a store's data.mdb"
 # The pool survives one process being killed mid-flight.
 kill -9 ${POOL_PIDS%% *} 2>/dev/null
 okc=0

@@ -6,7 +6,7 @@
 # removed with the user.  The clear text is never returned, never in a
 # record, never in the store's file.  Under the default seccomp filter.
 . "$(dirname "$0")/lib.sh"
-command -v mdb_dump >/dev/null || skip_all "mdb_dump (lmdb-utils) is not installed"
+need lmdb-utils command -v mdb_dump >/dev/null
 U='urn:ietf:params:scim:schemas:core:2.0:User'
 P='urn:ietf:params:scim:api:messages:2.0:PatchOp'
 

@@ -7,10 +7,10 @@
 # wrong setting is refused.  Skipped when scimd was built without
 # libseccomp (sanitizer builds are configured --without-seccomp).
 . "$(dirname "$0")/lib.sh"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v jq >/dev/null || skip_all "jq is not installed"
+need curl command -v curl >/dev/null
+need jq command -v jq >/dev/null
 grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" 2>/dev/null ||
-    skip_all "scimd built without libseccomp"
+    skip_all "scimd built without libseccomp" seccomp
 
 OUT=$(mktemp -d /tmp/scimd-sandbox.XXXXXX)
 listener=

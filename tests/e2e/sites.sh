@@ -5,9 +5,9 @@
 # and nothing in a request (headers that become CGI variables, query
 # parameters, paths) makes scimd open another store.
 . "$(dirname "$0")/lib.sh"
-command -v curl >/dev/null || skip_all "curl is not installed"
-command -v jq >/dev/null || skip_all "jq is not installed"
-[ -x "$LIGHTTPD" ] || skip_all "lighttpd is not installed"
+need curl command -v curl >/dev/null
+need jq command -v jq >/dev/null
+need lighttpd [ -x "$LIGHTTPD" ]
 
 WORK=$(mktemp -d /tmp/scimd-sites.XXXXXX)
 trap stop_servers EXIT

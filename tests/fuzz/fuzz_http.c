@@ -58,7 +58,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in;
-	struct http_io io = { in_getenv, in_read, in_write, &in };
+	struct http_io io = { in_getenv, in_read, in_write, &in, NULL };
 	struct http_request req;
 	struct route_match m;
 	struct scim_error err;
