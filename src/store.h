@@ -43,7 +43,7 @@
 #include "error.h"
 #include "schema.h"
 
-#define STORE_LAYOUT_VERSION	2	/* docs/storage.md; migrations: store.c */
+#define STORE_LAYOUT_VERSION	3	/* docs/storage.md; migrations: store.c */
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
 
