@@ -15,6 +15,7 @@
 
 #include "sandbox_rules.h"
 
+/* Prints sandbox_bpf.h on stdout; exits 1 when libseccomp fails. */
 int
 main(void)
 {

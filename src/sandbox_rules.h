@@ -64,7 +64,8 @@ sandbox_rules(void)
 		return NULL;
 	for (i = 0; i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]) &&
 	    rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_allowed[i], 0);
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_allowed[i],
+		    0);
 	if (rc == 0)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
 		    SCMP_SYS(socket), 1, &unix_only);

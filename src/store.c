@@ -851,6 +851,7 @@ counts_write(struct store_txn *t, enum rtype type, const uint32_t *cnt,
 	return SCIM_OK;
 }
 
+/* Compares (and with repair rewrites) id_counts against the records. */
 enum scim_err
 store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
     struct scim_error *err)
@@ -886,6 +887,7 @@ done:
 	return e;
 }
 
+/* The layout step: id_counts made if missing and built from the records. */
 enum scim_err
 store_migrate_counts(struct store_txn *t, struct scim_error *err)
 {
@@ -920,6 +922,7 @@ seek_bucket(MDB_cursor *c, int b, MDB_val *k, MDB_val *v)
 	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
 }
 
+/* Calls fn for each id of type from position pos, seeking by id_counts. */
 enum scim_err
 store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
     store_id_fn fn, void *ctx, struct scim_error *err)
@@ -1042,6 +1045,7 @@ struct key_set {
 	size_t		  n, cap;
 };
 
+/* Appends key k to the key_set ctx (a key_fn for each_key). */
 static enum scim_err
 key_collect(struct store_txn *t, const struct index_key *k, const char *id,
     void *ctx, struct scim_error *err)
