@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -10,12 +11,15 @@
 
 #include "auth.h"
 
+/* SHA-256 of the token's bytes: the only form a token is stored in. */
 void
 auth_hash(const char *token, size_t len, unsigned char hash[STORE_HASH_LEN])
 {
 	crypto_hash_sha256(hash, (const unsigned char *)token, len);
 }
 
+/* 32 bytes from the kernel's CSPRNG, base64url without padding; the
+ * raw bytes are wiped. */
 void
 auth_new_token(char out[64])
 {
@@ -44,6 +48,11 @@ lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    l->expires, sizeof(l->expires), err);
 }
 
+/*
+ * Parses "Bearer <token>" (spaces trimmed), looks its hash up in a read
+ * transaction and refuses expired tokens; a store error is returned as
+ * one, never as 401.
+ */
 enum scim_err
 auth_check(struct store *s, const char *header, char *name, size_t namesz,
     struct scim_error *err)
@@ -85,4 +94,23 @@ auth_check(struct store *s, const char *header, char *name, size_t namesz,
 			    "The bearer token has expired.");
 	}
 	return SCIM_OK;
+}
+
+/* auth.h: crypto_pwhash_str() with the interactive limits. */
+enum scim_err
+auth_password_hash(char *password, char **hash, struct scim_error *err)
+{
+	enum scim_err e = SCIM_OK;
+
+	if ((*hash = malloc(crypto_pwhash_STRBYTES)) == NULL ||
+	    crypto_pwhash_str(*hash, password, strlen(password),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		free(*hash);
+		*hash = NULL;
+		e = err_set(err, SCIM_ERR_NOMEM,
+		    "Hashing the password failed.");
+	}
+	sodium_memzero(password, strlen(password));
+	return e;
 }

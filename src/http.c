@@ -10,7 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "http.h"
+#include "limits.h"
 
 /* The first path segments of SCIM endpoints; the mount point ends where
  * one of these begins. */
@@ -31,6 +34,7 @@ hexval(int c)
 	return -1;
 }
 
+/* Percent-decodes into a new string; NULL for a bad escape or a NUL. */
 char *
 http_decode(const char *s, size_t len, bool plus)
 {
@@ -171,7 +175,18 @@ host_ok(const char *h)
 	return true;
 }
 
-/* Builds scheme://host + mount. */
+/* Whether port (may be NULL) is a SERVER_PORT to put in a URL: digits
+ * only, at most LIMIT_PORT_DIGITS of them. */
+static bool
+port_ok(const char *port)
+{
+	return port != NULL && *port != '\0' &&
+	    strlen(port) <= LIMIT_PORT_DIGITS &&
+	    strspn(port, "0123456789") == strlen(port);
+}
+
+/* scheme://host[:port]/mount from the request, Host checked and bounded,
+ * the mount percent-encoded: the base of every URL in an answer. */
 static enum scim_err
 make_base_url(const struct http_io *io, const char *mount, size_t mlen,
     struct http_request *req, struct scim_error *err)
@@ -189,24 +204,23 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 	    strcmp(scheme, "https") != 0))
 		scheme = "http";
 	buf_init(&b, LIMIT_HEADER_BYTES * 2);
-	if (host != NULL && strlen(host) < 256 && host_ok(host)) {
+	if (host != NULL && strlen(host) <= LIMIT_HOST_BYTES && host_ok(host)) {
 		/* nginx's stock fastcgi_params send $host, which drops the
 		 * port the client used: take it from SERVER_PORT then. */
 		const char *rb = strrchr(host, ']');
 
-		if (strchr(rb ? rb : host, ':') == NULL && port != NULL &&
-		    strlen(port) < 6 && strspn(port, "0123456789") ==
-		    strlen(port) && strcmp(port, strcmp(scheme, "https") == 0 ?
-		    "443" : "80") != 0)
+		if (strchr(rb ? rb : host, ':') == NULL && port_ok(port) &&
+		    strcmp(port, strcmp(scheme, "https") == 0 ? "443" :
+		    "80") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
 		else
 			buf_printf(&b, "%s://%s", scheme, host);
 	} else {
 		host = io->getenv(io->ctx, "SERVER_NAME");
-		if (host == NULL || strlen(host) >= 256 || !host_ok(host))
+		if (host == NULL || strlen(host) > LIMIT_HOST_BYTES ||
+		    !host_ok(host))
 			host = "localhost";
-		if (port != NULL && strlen(port) < 6 && strspn(port,
-		    "0123456789") == strlen(port) && strcmp(port, "80") != 0 &&
+		if (port_ok(port) && strcmp(port, "80") != 0 &&
 		    strcmp(port, "443") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
 		else
@@ -273,6 +287,8 @@ take_authorization(const struct http_io *io, struct http_request *req)
 	}
 }
 
+/* Copies and checks every CGI variable used, each bounded by
+ * limits.h; reads no body byte. */
 enum scim_err
 http_request_parse(const struct http_io *io, const char *mount,
     const char *base_url, struct http_request *req, struct scim_error *err)
@@ -392,49 +408,98 @@ http_request_parse(const struct http_io *io, const char *mount,
 	return SCIM_OK;
 }
 
+/*
+ * Moves the len bytes of *data into a new buffer of at least need bytes
+ * (at most LIMIT_BODY_BYTES + 2), wiping and freeing the old one: a body
+ * may hold a password, and realloc() would leave its bytes behind.
+ */
+static enum scim_err
+body_grow(char **data, size_t len, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap * 2 : 16384;
+	char *p;
+
+	if (ncap < need)
+		ncap = need;
+	if (ncap > LIMIT_BODY_BYTES + 2)
+		ncap = LIMIT_BODY_BYTES + 2;
+	if (ncap < need)
+		return SCIM_ERR_TOO_LARGE;
+	if ((p = malloc(ncap)) == NULL)
+		return SCIM_ERR_NOMEM;
+	if (*data != NULL) {
+		memcpy(p, *data, len);
+		sodium_memzero(*data, len);
+		free(*data);
+	}
+	*data = p;
+	*cap = ncap;
+	return SCIM_OK;
+}
+
+/* Reads CONTENT_LENGTH bytes, or to EOF when none was given, into one
+ * buffer that is wiped when replaced; more than LIMIT_BODY_BYTES is
+ * SCIM_ERR_TOO_LARGE. */
 enum scim_err
 http_read_body(const struct http_io *io, struct http_request *req,
     struct scim_error *err)
 {
-	struct buf b;
-	char chunk[16384];
+	char *data = NULL;
+	size_t len = 0, cap = 0, want, need;
+	enum scim_err e = SCIM_OK;
 	ssize_t n;
-	size_t want;
 
 	if (req->content_length > LIMIT_BODY_BYTES)
 		return err_set(err, SCIM_ERR_TOO_LARGE,
 		    "The body is larger than %d bytes.", LIMIT_BODY_BYTES);
-	buf_init(&b, LIMIT_BODY_BYTES);
-	/* Read to the given length, or to EOF when none was given. */
+	/* Read to the given length (into one buffer of that size), or to
+	 * EOF when none was given; straight into the buffer, no copies. */
 	for (;;) {
-		want = sizeof(chunk);
-		if (req->content_length >= 0) {
-			if ((long long)b.len >= req->content_length)
-				break;
-			if ((long long)want > req->content_length - (long long)b.len)
-				want = (size_t)(req->content_length - (long long)b.len);
+		if (req->content_length >= 0 &&
+		    (long long)len >= req->content_length)
+			break;
+		if (len + 1 >= cap) {
+			need = req->content_length >= 0 ?
+			    (size_t)req->content_length + 1 : len + 2;
+			if ((e = body_grow(&data, len, &cap, need)) != SCIM_OK)
+				goto fail;
 		}
-		n = io->read(io->ctx, chunk, want);
-		if (n < 0) {
-			buf_free(&b);
-			return err_set(err, SCIM_ERR_BAD_REQUEST,
-			    "Reading the body failed.");
+		want = cap - 1 - len;
+		if (req->content_length >= 0 &&
+		    (long long)want > req->content_length - (long long)len)
+			want = (size_t)(req->content_length - (long long)len);
+		if ((n = io->read(io->ctx, data + len, want)) < 0) {
+			e = SCIM_ERR_BAD_REQUEST;
+			goto fail;
 		}
 		if (n == 0)
 			break;
-		if (buf_append(&b, chunk, (size_t)n) != SCIM_OK) {
-			buf_free(&b);
-			return err_set(err, SCIM_ERR_TOO_LARGE,
-			    "The body is larger than %d bytes.",
-			    LIMIT_BODY_BYTES);
+		len += (size_t)n;
+		if (len > LIMIT_BODY_BYTES) {
+			e = SCIM_ERR_TOO_LARGE;
+			goto fail;
 		}
 	}
-	if (b.data == NULL && buf_append(&b, "", 0) != SCIM_OK)
-		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
-	req->body = buf_steal(&b, &req->body_len);
+	if (data == NULL && (e = body_grow(&data, 0, &cap, 1)) != SCIM_OK)
+		goto fail;
+	data[len] = '\0';
+	req->body = data;
+	req->body_len = len;
 	return SCIM_OK;
+fail:
+	if (data != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+	}
+	if (e == SCIM_ERR_BAD_REQUEST)
+		return err_set(err, e, "Reading the body failed.");
+	if (e == SCIM_ERR_TOO_LARGE)
+		return err_set(err, e, "The body is larger than %d bytes.",
+		    LIMIT_BODY_BYTES);
+	return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 }
 
+/* Frees what req owns; req is zeroed. */
 void
 http_request_free(struct http_request *req)
 {
@@ -447,15 +512,18 @@ http_request_free(struct http_request *req)
 	free(req->path);
 	free(req->base_url);
 	if (req->authorization != NULL)
-		explicit_bzero(req->authorization, strlen(req->authorization));
+		sodium_memzero(req->authorization, strlen(req->authorization));
 	free(req->authorization);
 	free(req->content_type);
 	free(req->if_match);
 	free(req->if_none_match);
+	if (req->body != NULL)		/* it may hold a password */
+		sodium_memzero(req->body, req->body_len);
 	free(req->body);
 	memset(req, 0, sizeof(*req));
 }
 
+/* Looks a query parameter up by name, case-insensitively. */
 const char *
 http_param(const struct http_request *req, const char *name)
 {
@@ -468,6 +536,7 @@ http_param(const struct http_request *req, const char *name)
 	return NULL;
 }
 
+/* An empty 200 response with bounded header and body buffers. */
 void
 http_response_init(struct http_response *res)
 {
@@ -476,6 +545,7 @@ http_response_init(struct http_response *res)
 	buf_init(&res->body, 256 * 1024 * 1024);
 }
 
+/* Frees the response's buffers. */
 void
 http_response_free(struct http_response *res)
 {
@@ -483,6 +553,8 @@ http_response_free(struct http_response *res)
 	buf_free(&res->body);
 }
 
+/* Appends "name: value"; a value holding CR or LF is dropped, so a
+ * header can never be injected. */
 enum scim_err
 http_response_header(struct http_response *res, const char *name,
     const char *value)
@@ -492,6 +564,7 @@ http_response_header(struct http_response *res, const char *name,
 	return buf_printf(&res->headers, "%s: %s\r\n", name, value);
 }
 
+/* The reason phrase of the statuses scimd sends; that of 500 otherwise. */
 const char *
 http_reason(int status)
 {
@@ -516,6 +589,8 @@ http_reason(int status)
 	}
 }
 
+/* Writes the Status line, the headers and the body (none for HEAD, 204
+ * and 304) to io. */
 int
 http_response_send(const struct http_io *io, const struct http_response *res,
     bool head)

@@ -65,6 +65,17 @@
  * holding a reader for long on a huge store. */
 #define LIMIT_SCAN_RESOURCES		2000000
 
+/* Work one request may do (work.h): one unit per comparison the filter
+ * evaluator makes plus one per byte it compares, 37 per group member a
+ * member filter examines (a lookup and an id), one per value a PATCH
+ * compares.  Measured here: about 38 M units a second of comparing; a
+ * 64-term `co` filter over a record of 100 roles of 8 KB costs 51 M
+ * units (it took 2 s a record), a scan of 20,000 users with a 3-term
+ * filter 0.6 M, a `members[value co "x"]` over 20,000 members 1.6 M.
+ * 32 M units is about a second of it; past that the request is
+ * refused with 400 tooMany, having changed nothing. */
+#define LIMIT_WORK_UNITS		(32ULL * 1024 * 1024)
+
 /* /Bulk limits, advertised in ServiceProviderConfig.bulk. */
 #define LIMIT_BULK_OPERATIONS		1000
 #define LIMIT_BULK_PAYLOAD		LIMIT_BODY_BYTES
@@ -100,6 +111,54 @@
 /* Token names: printable, short. */
 #define LIMIT_TOKEN_NAME_BYTES		64
 
+/* Longest Host (or SERVER_NAME) taken into the base URL: a DNS name is
+ * at most 253 bytes; a longer one is replaced by "localhost". */
+#define LIMIT_HOST_BYTES		255
+
+/* Digits of a SERVER_PORT taken into the base URL (65535). */
+#define LIMIT_PORT_DIGITS		5
+
+/* Longest URL made for meta.location, $ref and Location: the base URL
+ * (scheme, Host, port, mount point), an endpoint and a 36-byte id. */
+#define LIMIT_URL_BYTES			2048
+
+/* Largest startIndex or count in a SearchRequest body, either sign:
+ * far below LONG_MAX, so the paging arithmetic cannot overflow. */
+#define LIMIT_SEARCH_INTEGER		1000000000
+
+/* Longest attribute path resolved ("urn:...:User:name.givenName"): the
+ * longest schema URN is about 100 bytes, attribute names a few dozen;
+ * longer paths name nothing. */
+#define LIMIT_ATTR_PATH_BYTES		512
+
+/* Longest bulkId a Bulk path may refer to ("bulkId:x" in a path). */
+#define LIMIT_BULK_ID_BYTES		255
+
+/* Schemas registered at once (the built-in four and the site's
+ * extensions), and attributes in one extension (a site's schema file is
+ * the admin's, but a typo must not make a huge table). */
+#define LIMIT_SCHEMAS			16
+#define LIMIT_EXT_ATTRS			128
+
+/* Index lookups one query plan combines (filters or-ing equalities on
+ * indexed attributes); a filter with more scans instead. */
+#define LIMIT_PLAN_LOOKUPS		16
+
+/* Records per write transaction of `scimctl import` (without --atomic):
+ * bounds its memory and how long it holds the write lock at a time. */
+#define LIMIT_IMPORT_BATCH		10000
+
+/* Longest file path scimd builds (the settings file beside the binary,
+ * data.mdb in the store's directory): Linux's PATH_MAX.  (<limits.h>
+ * itself is shadowed by this file on the include path.) */
+#define LIMIT_FILE_PATH_BYTES		4096
+
+/* Longest line of the settings file (paths and a few words). */
+#define LIMIT_CONF_LINE_BYTES		4096
+
+/* Longest log message; longer ones are cut (a log line must stay one
+ * line a syslog relay keeps whole). */
+#define LIMIT_LOG_LINE_BYTES		1024
 /* ---- the authorizer role (authz.c, docs/access.md) ---- */
 
 /* Most `require` rules in scimd.conf: one per guarded area of a site;
@@ -132,5 +191,17 @@
 /* Workers of `scimd -w N` (pool.h): a pool above this is a mistake
  * (each worker is one LMDB reader slot and one connection at a time). */
 #define LIMIT_POOL_WORKERS		256
+
+/* scimctl watch (ctl_watch.c): changes read per transaction, so no read
+ * transaction lasts long and memory stays small whatever the backlog;
+ * how long it sleeps without a commit before reading the trail anyway
+ * (in case an inotify event was lost: a missed change waits at most
+ * this); the first and the longest wait before running a failed hook
+ * program again (doubling in between), so a broken program costs little
+ * and a fixed one is noticed within a minute. */
+#define LIMIT_WATCH_BATCH		256
+#define LIMIT_WATCH_FALLBACK_MS		60000
+#define LIMIT_WATCH_RETRY_MIN_MS	500
+#define LIMIT_WATCH_RETRY_MAX_MS	60000
 
 #endif

@@ -1,22 +1,26 @@
 /*
  * scimctl: administration of a scimd store (see scimctl(8)).
  *
- *	scimctl --db DIR init
- *	scimctl --db DIR token add NAME [--expires WHEN] | token list |
+ *	scimctl [-c SETTINGS] [--db DIR] init
+ *	scimctl ... token add NAME [--expires WHEN] | token list |
  *	    token revoke NAME
- *	scimctl --db DIR backup DEST-DIR
- *	scimctl --db DIR verify | reindex | stats
- *	scimctl --db DIR export [users|groups]
- *	scimctl --db DIR migrate | user rename ID NEW-NAME
+ *	scimctl ... backup DEST-DIR | restore [--with-tokens] SRC-DIR
+ *	scimctl ... verify | reindex | stats
+ *	scimctl ... export [users|groups] [FILE] | import [--atomic] [FILE]
+ *	scimctl ... user|group get|find|list [--json]
+ *	scimctl ... audit [...] | watch [...] --exec PROGRAM [ARG...]
+ *	scimctl ... migrate | user rename ID NEW-NAME
  *
- * The store directory comes from --db, else $SCIMD_DB.  Exit status: 0
- * on success, 1 on failure (with one line on stderr naming the step),
- * 2 on a usage error.
+ * This file holds main and the small commands; import (ctl_import.c),
+ * the read commands (ctl_read.c), watch (ctl_watch.c) and private files
+ * (ctl_files.c) live apart, verify and reindex in verify.c.  The store
+ * directory comes from --db, else $SCIMD_DB, else the settings' db.
+ * Exit status: 0 on success, 1 on failure (with one line on stderr
+ * naming the step), 2 on a usage error, 3 not found (ctl.h).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,41 +31,78 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "conf.h"
+#include "ctl.h"
 #include "fold.h"
+#include "jsonx.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
 #include "verify.h"
+
+/* From the site's settings (conf.c): audit entries kept, and what
+ * becomes of a password in an imported record. */
+static struct ctl_site site;
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
 	const char	*cmd;
 	const char	*text;
 } synopses[] = {
-	{ "init",	"  init                  create the store\n" },
-	{ "token",	"  token add NAME [--expires WHEN]\n"
-			"                        make a bearer token; prints it last\n"
-			"                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
-			"  token list            list tokens: name, created, expires\n"
-			"  token revoke NAME     remove a token\n" },
-	{ "backup",	"  backup DEST-DIR       consistent, compacted copy of a live store\n" },
-	{ "verify",	"  verify                check indexes against records\n" },
-	{ "reindex",	"  reindex               rebuild every index from the records\n" },
-	{ "stats",	"  stats                 counts, file and map size, readers\n" },
-	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
-	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
-			"                        replace the content with a backup; the\n"
-			"                        current tokens stay unless --with-tokens\n" },
-	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n"
-			"  user rename ID NEW-NAME   change a userName (also in a\n"
-			"                        store that does not migrate yet)\n" },
-	{ "migrate",	"  migrate               bring the store to the current layout;\n"
-			"                        lists every problem that stops it\n" },
-	{ "group",	"  group get ID | group list\n" },
-	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
-			"                        the change trail, one JSON entry a line\n"
-			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
+	{ "init",
+	    "  init                  create the store\n" },
+	{ "token",
+	    "  token add NAME [--expires WHEN]\n"
+	    "                        make a bearer token; prints it last\n"
+	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
+	    "  token list            list tokens: name, created, expires\n"
+	    "  token revoke NAME     remove a token\n" },
+	{ "backup",
+	    "  backup DEST-DIR       consistent, compacted copy of a live "
+	    "store\n" },
+	{ "verify",
+	    "  verify                indexes, memberships, tokens both ways\n"
+	    "                        (each problem named; exit 1 if any)\n" },
+	{ "reindex",
+	    "  reindex               repair what verify finds, in one\n"
+	    "                        transaction (records never changed)\n" },
+	{ "stats",
+	    "  stats                 counts, file and map size, readers\n" },
+	{ "export",
+	    "  export [users|groups] [FILE]   NDJSON, one resource per "
+	    "line\n" },
+	{ "import",
+	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
+	{ "restore",
+	    "  restore [--with-tokens] SRC-DIR\n"
+	    "                        replace the content with a backup; the\n"
+	    "                        current tokens stay unless "
+	    "--with-tokens\n" },
+	{ "user",
+	    "  user get ID | user find NAME-OR-EMAIL | user list  [--json]\n"
+	    "                        as stored; --json: with its groups\n"
+	    "                        (exit 3: no such user)\n"
+	    "  user rename ID NEW-NAME   change a userName (also in a\n"
+	    "                        store that does not migrate yet)\n" },
+	{ "migrate",
+	    "  migrate               bring the store to the current layout;\n"
+	    "                        lists every problem that stops it\n" },
+	{ "group",
+	    "  group get ID | group list  [--json]\n"
+	    "                        as stored; --json: with its members\n"
+	    "                        (exit 3: no such group)\n" },
+	{ "audit",
+	    "  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
+	    "                        the change trail, one JSON entry a line\n"
+	    "                        (WHEN: 2h, 7d, 2026-11-01, ...: "
+	    "ago/since)\n" },
+	{ "watch",
+	    "  watch [--state FILE] [--after SEQ] --exec PROGRAM [ARG...]\n"
+	    "                        run PROGRAM for each committed change "
+	    "(JSON\n"
+	    "                        on stdin), at least once, in order; "
+	    "resumes\n"
+	    "                        after the seq saved in FILE\n" },
 };
 
 /* Prints the usage of cmd (every command when cmd is NULL or unknown). */
@@ -70,7 +111,7 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [--db DIR] command [args]\n"
+	fprintf(out, "usage: scimctl [-c SETTINGS] [--db DIR] command [args]\n"
 	    "       scimctl --version\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
@@ -82,8 +123,9 @@ usage_to(FILE *out, const char *cmd)
 	fprintf(out, "commands:\n");
 	for (i = 0; i < n; i++)
 		fputs(synopses[i].text, out);
-	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr), "
-	    "2 usage; see scimctl(8).\n");
+	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr: "
+	    "the store, a file), 2 usage, 3 not found (user/group get|find); "
+	    "see scimctl(8).\n");
 }
 
 static void
@@ -99,7 +141,8 @@ wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
@@ -122,7 +165,7 @@ token_add_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-add", "Token", t->name, NULL,
-	    0, err);
+	    site.audit_keep, err);
 }
 
 static enum scim_err
@@ -134,7 +177,7 @@ token_revoke_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if ((e = store_token_delete(txn, name, err)) != SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-revoke", "Token", name, NULL,
-	    0, err);
+	    site.audit_keep, err);
 }
 
 static void
@@ -166,8 +209,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	if (*when >= '0' && *when <= '9' && strchr(when, '-') == NULL) {
 		errno = 0;
 		n = strtoul(when, &end, 10);
-		if (errno != 0 || end == when || end[0] == '\0' || end[1] != '\0' ||
-		    n == 0 || n > 100UL * 366)
+		if (errno != 0 || end == when || end[0] == '\0' ||
+		    end[1] != '\0' || n == 0 || n > 100UL * 366)
 			return false;
 		switch (*end) {
 		case 'd': at = now + sign * (time_t)n * 86400; break;
@@ -179,8 +222,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	} else {
 		if ((rest = strptime(when, "%Y-%m-%d", &tm)) == NULL)
 			return false;
-		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S", &tm)) ==
-		    NULL)
+		if (*rest == 'T' &&
+		    (rest = strptime(rest + 1, "%H:%M:%S", &tm)) == NULL)
 			return false;
 		if (*rest == 'Z')
 			rest++;
@@ -224,6 +267,7 @@ token_name_ok(const char *s)
 	return true;
 }
 
+/* token add NAME [--expires WHEN] | list | revoke NAME. */
 static int
 cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -233,13 +277,14 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	char expires[40];
 
 	if (argc >= 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ? 0 : 1;
+		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ?
+		    0 : 1;
 	memset(&t, 0, sizeof(t));
 	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
 	    strcmp(argv[2], "--expires") == 0) {
 		if (!parse_expiry(argv[3], expires, sizeof(expires))) {
-			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes a "
-			    "lifetime (90d, 12h, 30m) or a future date "
+			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes "
+			    "a lifetime (90d, 12h, 30m) or a future date "
 			    "(2027-01-31 or 2027-01-31T12:00:00Z)");
 			return 1;
 		}
@@ -264,18 +309,20 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 			return 1;
 		fprintf(stderr, "Token %s created%s%s. It is shown once; the "
 		    "store keeps only its hash.\n", t.name,
-		    t.expires ? ", valid until " : "", t.expires ? t.expires : "");
+		    t.expires ? ", valid until " : "",
+		    t.expires ? t.expires : "");
 		printf("%s\n", token);
 		sodium_memzero(token, sizeof(token));
 		return 0;
 	}
 	if (strcmp(argv[0], "revoke") == 0)
-		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ? 0 : 1;
+		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ?
+		    0 : 1;
 	usage();
 	return 2;
 }
 
-/* ---- maintenance ---------------------------------------------------------- */
+/* ---- maintenance ---------------------------------------------------- */
 
 /* Prints one problem of verify or reindex on stdout. */
 static void
@@ -338,10 +385,11 @@ cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
 		return 2;
 	}
 	if (tokens)
-		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
-		    "backup's tokens REPLACE the current ones. Tokens made since "
-		    "the backup stop working; tokens revoked since the backup "
-		    "WORK AGAIN. Revoke what should stay revoked now.\n");
+		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: "
+		    "the backup's tokens REPLACE the current ones. Tokens made "
+		    "since the backup stop working; tokens revoked since the "
+		    "backup WORK AGAIN. Revoke what should stay revoked "
+		    "now.\n");
 	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
 		return 1;
 	if (cmd_verify(s, false, err) != 0)
@@ -376,6 +424,7 @@ count_active(const char *id, void *ctx)
 	return true;
 }
 
+/* The counts and the entries of each database, in one snapshot. */
 static enum scim_err
 stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -397,6 +446,7 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_stats(txn, stat_print, NULL, err);
 }
 
+/* stats: counts, then the file, the map and the readers. */
 static int
 cmd_stats(struct store *s, struct scim_error *err)
 {
@@ -421,16 +471,19 @@ struct export_ctx {
 	struct store_txn	*txn;
 	enum rtype		 type;
 	FILE			*out;
+	enum scim_err		 e;	/* first failure; stops the scan */
+	struct scim_error	*err;
 };
 
+/* Appends {"value": id} to the members array of holder ctx; false (and
+ * the walk stops) when out of memory. */
 static bool
 member_value(const char *id, void *ctx)
 {
 	json_t *list = ctx;
 
-	json_array_append_new(json_object_get(list, "members"),
-	    json_pack("{s:s}", "value", id));
-	return true;
+	return json_array_append_new(json_object_get(list, "members"),
+	    json_pack("{s:s}", "value", id)) == 0;
 }
 
 /* Writes one resource as a line; groups carry their members. */
@@ -441,9 +494,11 @@ export_one(const char *id, void *vctx)
 	const char *data;
 	size_t len;
 	json_t *rec, *holder;
+	char *text;
 
-	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) != SCIM_OK)
-		return true;
+	if ((x->e = store_get_raw(x->txn, x->type, id, &data, &len,
+	    x->err)) != SCIM_OK)
+		return false;
 	if (x->type == RT_USER) {
 		fwrite(data, 1, len, x->out);
 		fputc('\n', x->out);
@@ -451,22 +506,32 @@ export_one(const char *id, void *vctx)
 	}
 	rec = json_loadb(data, len, 0, NULL);
 	holder = json_pack("{s:[]}", "members");
-	if (rec != NULL && holder != NULL) {
-		store_members(x->txn, id, member_value, holder, NULL);
+	if (rec == NULL || holder == NULL)
+		x->e = err_set(x->err, rec == NULL && holder != NULL ?
+		    SCIM_ERR_INTERNAL : SCIM_ERR_NOMEM, "Cannot export %s.",
+		    id);
+	else if ((x->e = store_members(x->txn, id, member_value, holder,
+	    x->err)) == SCIM_OK) {
 		if (json_array_size(json_object_get(holder, "members")) > 0) {
-			json_t *meta = json_incref(json_object_get(rec, "meta"));
+			json_t *meta = json_incref(json_object_get(rec,
+			    "meta"));
 
 			json_object_del(rec, "meta");
 			json_object_set(rec, "members",
 			    json_object_get(holder, "members"));
 			json_object_set_new(rec, "meta", meta);
 		}
-		json_dumpf(rec, x->out, JSON_COMPACT);
-		fputc('\n', x->out);
+		if ((text = jsonx_dumps(rec)) == NULL)
+			x->e = err_set(x->err, SCIM_ERR_NOMEM, NULL);
+		else {
+			fputs(text, x->out);
+			fputc('\n', x->out);
+			free(text);
+		}
 	}
 	json_decref(rec);
 	json_decref(holder);
-	return true;
+	return x->e == SCIM_OK;
 }
 
 struct export_args {
@@ -478,17 +543,19 @@ static enum scim_err
 export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct export_args *a = ctx;
-	struct export_ctx x = { txn, RT_USER, a->out };
+	struct export_ctx x = { txn, RT_USER, a->out, SCIM_OK, err };
 	enum scim_err e = SCIM_OK;
 
 	if (a->which == NULL || strcmp(a->which, "users") == 0)
 		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
 	x.type = RT_GROUP;
-	if (e == SCIM_OK && (a->which == NULL || strcmp(a->which, "groups") == 0))
+	if (e == SCIM_OK &&
+	    (a->which == NULL || strcmp(a->which, "groups") == 0))
 		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
-	return e;
+	return e != SCIM_OK ? e : x.e;
 }
 
+/* export [users|groups] [FILE]: FILE is written 0600. */
 static int
 cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -496,13 +563,12 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "users") == 0 || strcmp(argv[i], "groups") == 0)
+		if (strcmp(argv[i], "users") == 0 ||
+		    strcmp(argv[i], "groups") == 0)
 			a.which = argv[i];
-		else if (a.out == stdout && (a.out = fopen(argv[i], "w")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot write %s: %s",
-			    argv[i], strerror(errno));
+		else if (a.out == stdout &&
+		    (a.out = ctl_private_fopen(argv[i], err)) == NULL)
 			return 1;
-		}
 	}
 	rc = store_read(s, export_fn, &a, err) == SCIM_OK ? 0 : 1;
 	if (a.out != stdout && fclose(a.out) != 0)
@@ -510,634 +576,7 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	return rc;
 }
 
-/* ---- import ------------------------------------------------------------------ */
-
-struct import_item {
-	enum rtype	 type;
-	json_t		*rec;		/* validated record with id and meta */
-	json_t		*members;	/* group members (ids), or NULL */
-	size_t		 line;
-};
-
-/* Validates one resource from the input into item; false with a message
- * on stderr when rejected. */
-static bool
-import_prepare(json_t *in, size_t line, struct import_item *item)
-{
-	struct scim_error err;
-	const json_t *schemas = json_object_get(in, "schemas"), *v;
-	const char *id = json_string_value(json_object_get(in, "id"));
-	const json_t *meta = json_object_get(in, "meta");
-	json_t *valid = NULL, *rec, *m;
-	char newid[STORE_ID_LEN + 1], now[32], lower[STORE_ID_LEN + 1];
-	size_t i;
-	bool group = false;
-
-	json_array_foreach(schemas, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v),
-		    SCHEMA_URN_GROUP) == 0)
-			group = true;
-	item->type = group ? RT_GROUP : RT_USER;
-	item->line = line;
-	err_clear(&err);
-	if (schema_validate(item->type, in, SCHEMA_CREATE, &valid, NULL,
-	    &err) != SCIM_OK) {
-		fprintf(stderr, "scimctl: import: line %zu rejected: %s\n",
-		    line, err.detail);
-		return false;
-	}
-	if (id != NULL && !store_id_valid(id, strlen(id))) {
-		fprintf(stderr, "scimctl: import: line %zu rejected: id is "
-		    "not a UUID\n", line);
-		json_decref(valid);
-		return false;
-	}
-	if (id == NULL)
-		store_new_id(newid);
-	else {
-		for (i = 0; i <= STORE_ID_LEN; i++)
-			lower[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ?
-			    id[i] - 'A' + 'a' : id[i]);
-		memcpy(newid, lower, sizeof(newid));
-	}
-	store_now(now, sizeof(now));
-	rec = json_object();
-	json_object_set(rec, "schemas", json_object_get(valid, "schemas"));
-	json_object_set_new(rec, "id", json_string(newid));
-	item->members = NULL;
-	{
-		const char *k;
-
-		json_object_foreach(valid, k, v) {
-			if (strcmp(k, "schemas") == 0)
-				continue;
-			if (strcmp(k, "members") == 0) {
-				item->members = json_incref((json_t *)v);
-				continue;
-			}
-			json_object_set(rec, k, (json_t *)v);
-		}
-	}
-	m = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
-	    group ? "Group" : "User", "created",
-	    json_string_value(json_object_get(meta, "created")) ?
-	    json_string_value(json_object_get(meta, "created")) : now,
-	    "lastModified", json_string_value(json_object_get(meta,
-	    "lastModified")) ? json_string_value(json_object_get(meta,
-	    "lastModified")) : now, "version", "");
-	json_object_set_new(rec, "meta", m);
-	json_decref(valid);
-	item->rec = rec;
-	return true;
-}
-
-/*
- * The import streams: records are read, validated and written a batch at
- * a time (IMPORT_BATCH per transaction), so memory stays bounded by a
- * batch whatever the size of the input.  Memberships are written after
- * every record, because a member may come later in the input than its
- * group; only the groups' member lists are kept until then.  With
- * --atomic everything is held and written in one transaction.
- */
-#define IMPORT_BATCH	10000
-
-struct import_batch {
-	struct import_item	*items;		/* owned, with their records */
-	size_t			 n, cap;
-	bool			 records;	/* write the records */
-	bool			 members;	/* write the memberships */
-};
-
-struct import_state {
-	struct store		*store;
-	bool			 atomic;
-	struct import_batch	 batch;		/* records not yet written */
-	struct import_batch	 groups;	/* groups with members, for later */
-	size_t			 imported, rejected;
-};
-
-/* Writes b's records and/or memberships in the caller's transaction. */
-static enum scim_err
-import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct import_batch *b = ctx;
-	struct import_item *it;
-	const json_t *mv;
-	char version[32];
-	enum scim_err e;
-	size_t i, j;
-
-	for (i = 0; b->records && i < b->n; i++) {
-		it = &b->items[i];
-		if ((e = store_next_version(txn, version, sizeof(version),
-		    err)) != SCIM_OK)
-			return e;
-		json_object_set_new(json_object_get(it->rec, "meta"), "version",
-		    json_string(version));
-		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
-			char line[64];
-
-			snprintf(line, sizeof(line), "line %zu: ", it->line);
-			return err_set(err, e, "%s%s", line, err->detail);
-		}
-		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
-		    "User" : "Group", json_string_value(json_object_get(it->rec,
-		    "id")), version, 0, err)) != SCIM_OK)
-			return e;
-	}
-	for (i = 0; b->members && i < b->n; i++) {
-		it = &b->items[i];
-		json_array_foreach(it->members, j, mv) {
-			const char *mid = json_string_value(
-			    json_object_get(mv, "value"));
-			bool user = false, group = false;
-
-			if (mid != NULL && ((e = store_exists(txn, RT_USER,
-			    mid, &user, err)) != SCIM_OK || (!user &&
-			    (e = store_exists(txn, RT_GROUP, mid, &group,
-			    err)) != SCIM_OK)))
-				return e;
-			if (!user && !group) {
-				fprintf(stderr, "scimctl: import: line %zu: "
-				    "member %.40s unknown, skipped\n",
-				    it->line, mid ? mid : "?");
-				continue;
-			}
-			if ((e = store_member_add(txn, json_string_value(
-			    json_object_get(it->rec, "id")), mid, err)) !=
-			    SCIM_OK)
-				return e;
-		}
-		/* Written after the record (an earlier transaction): the
-		 * group's version must change with its members. */
-		if (!b->records && json_array_size(it->members) > 0 &&
-		    (e = store_touch(txn, RT_GROUP, json_string_value(
-		    json_object_get(it->rec, "id")), false, err)) != SCIM_OK)
-			return e;
-	}
-	return SCIM_OK;
-}
-
-/* Appends item to b (taking its references); false when out of memory. */
-static bool
-import_push(struct import_batch *b, const struct import_item *item)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct import_item *p = realloc(b->items, cap * sizeof(*p));
-
-		if (p == NULL)
-			return false;
-		b->items = p;
-		b->cap = cap;
-	}
-	b->items[b->n++] = *item;
-	return true;
-}
-
-/* Drops b's items and their references; keeps its allocation. */
-static void
-import_clear(struct import_batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		json_decref(b->items[i].rec);
-		json_decref(b->items[i].members);
-	}
-	b->n = 0;
-}
-
-/* Writes the pending records in one transaction, then keeps the groups
- * that have members for the membership pass. */
-static enum scim_err
-import_flush(struct import_state *st, struct scim_error *err)
-{
-	struct import_batch *b = &st->batch;
-	enum scim_err e;
-	size_t i;
-
-	if (b->n == 0)
-		return SCIM_OK;
-	b->records = true;
-	b->members = st->atomic;
-	if ((e = store_write(st->store, import_fn, b, err)) != SCIM_OK)
-		return e;
-	st->imported += b->n;
-	for (i = 0; !st->atomic && i < b->n; i++) {
-		struct import_item *it = &b->items[i];
-
-		if (json_array_size(it->members) == 0)
-			continue;
-		if (!import_push(&st->groups, it))
-			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
-		it->rec = NULL;		/* now owned by st->groups */
-		it->members = NULL;
-	}
-	import_clear(b);
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "\rrecords %zu", st->imported);
-	return SCIM_OK;
-}
-
-/* Validates one input resource into the pending batch, writing the batch
- * when it is full. */
-static enum scim_err
-import_one(struct import_state *st, json_t *doc, size_t line,
-    struct scim_error *err)
-{
-	struct import_item item;
-
-	if (!import_prepare(doc, line, &item)) {
-		st->rejected++;
-		return SCIM_OK;
-	}
-	if (!import_push(&st->batch, &item)) {
-		json_decref(item.rec);
-		json_decref(item.members);
-		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
-	}
-	if (!st->atomic && st->batch.n >= IMPORT_BATCH)
-		return import_flush(st, err);
-	return SCIM_OK;
-}
-
-/* Writes the kept groups' memberships, IMPORT_BATCH groups at a time. */
-static enum scim_err
-import_memberships(struct import_state *st, struct scim_error *err)
-{
-	struct import_batch part;
-	size_t start;
-	enum scim_err e;
-
-	for (start = 0; start < st->groups.n; start += IMPORT_BATCH) {
-		part = st->groups;
-		part.items = st->groups.items + start;
-		part.n = st->groups.n - start < IMPORT_BATCH ?
-		    st->groups.n - start : IMPORT_BATCH;
-		part.records = false;
-		part.members = true;
-		if ((e = store_write(st->store, import_fn, &part, err)) != SCIM_OK)
-			return e;
-	}
-	return SCIM_OK;
-}
-
-/*
- * The streaming import in two threads: a reader parses and validates
- * NDJSON lines into the next batch while the main thread writes the one
- * before (parsing is half the work; docs/performance.md).  At most three
- * batches exist at once (being filled, handed over, being written), so
- * memory stays bounded.  The reader stops at a line holding a
- * ListResponse (handed back in list) and at a first line that is not
- * JSON (whole: the input may be one multi-line document).
- */
-struct import_reader {
-	FILE			*in;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	struct import_batch	 fill;		/* the reader's */
-	struct import_batch	 ready;		/* handed over when has_ready */
-	bool			 has_ready, done, stop, whole;
-	json_t			*list;
-	size_t			 seen, rejected;
-	bool			 nomem;
-};
-
-/* Hands the reader's batch to the writer, waiting while the previous
- * one is still there; false when the writer has stopped. */
-static bool
-import_handoff(struct import_reader *r)
-{
-	pthread_mutex_lock(&r->mu);
-	while (r->has_ready && !r->stop)
-		pthread_cond_wait(&r->cv, &r->mu);
-	if (r->stop) {
-		pthread_mutex_unlock(&r->mu);
-		return false;
-	}
-	r->ready = r->fill;
-	r->has_ready = true;
-	memset(&r->fill, 0, sizeof(r->fill));
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return true;
-}
-
-/* The reader thread: the lines of r->in into batches of IMPORT_BATCH. */
-static void *
-import_read(void *arg)
-{
-	struct import_reader *r = arg;
-	struct import_item item;
-	char *buf = NULL;
-	size_t bufsz = 0, line = 0;
-	ssize_t n;
-
-	while ((n = getline(&buf, &bufsz, r->in)) > 0) {
-		json_t *doc;
-
-		line++;
-		if (strspn(buf, " \t\r\n") == (size_t)n)
-			continue;
-		doc = json_loadb(buf, (size_t)n, 0, NULL);
-		if (doc == NULL && r->seen == 0) {
-			r->whole = true;
-			break;
-		}
-		r->seen++;
-		if (doc == NULL) {
-			fprintf(stderr, "scimctl: import: line %zu rejected: "
-			    "not JSON\n", line);
-			r->rejected++;
-			continue;
-		}
-		if (json_is_array(json_object_get(doc, "Resources"))) {
-			r->list = doc;
-			break;
-		}
-		if (!import_prepare(doc, line, &item)) {
-			json_decref(doc);
-			r->rejected++;
-			continue;
-		}
-		json_decref(doc);
-		if (!import_push(&r->fill, &item)) {
-			json_decref(item.rec);
-			json_decref(item.members);
-			r->nomem = true;
-			break;
-		}
-		if (r->fill.n >= IMPORT_BATCH && !import_handoff(r))
-			break;
-	}
-	free(buf);
-	if (r->fill.n > 0 && !r->nomem)
-		(void)import_handoff(r);
-	pthread_mutex_lock(&r->mu);
-	r->done = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
-}
-
-/*
- * Imports the NDJSON stream in, writing each batch the reader hands
- * over.  SCIM_OK or the first write's error; *list gets a ListResponse
- * line met (caller owns), *whole is set when the first line was not
- * JSON (nothing was read into the store then).
- */
-static enum scim_err
-import_stream(struct import_state *st, FILE *in, json_t **list, bool *whole,
-    struct scim_error *err)
-{
-	struct import_reader r;
-	pthread_t tid;
-	enum scim_err e = SCIM_OK;
-
-	memset(&r, 0, sizeof(r));
-	r.in = in;
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	json_decref(json_object());	/* jansson seeds its hash here, once */
-	if (pthread_create(&tid, NULL, import_read, &r) != 0) {
-		e = err_set(err, SCIM_ERR_NOMEM, "cannot start a thread");
-		goto done;
-	}
-	for (;;) {
-		pthread_mutex_lock(&r.mu);
-		while (!r.has_ready && !r.done)
-			pthread_cond_wait(&r.cv, &r.mu);
-		if (!r.has_ready) {
-			pthread_mutex_unlock(&r.mu);
-			break;
-		}
-		st->batch = r.ready;
-		r.has_ready = false;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-		e = import_flush(st, err);
-		free(st->batch.items);
-		memset(&st->batch, 0, sizeof(st->batch));
-		if (e != SCIM_OK) {
-			pthread_mutex_lock(&r.mu);
-			r.stop = true;
-			pthread_cond_broadcast(&r.cv);
-			pthread_mutex_unlock(&r.mu);
-			break;
-		}
-	}
-	pthread_join(tid, NULL);
-	if (e == SCIM_OK && r.nomem)
-		e = err_set(err, SCIM_ERR_NOMEM, "out of memory");
-done:
-	import_clear(&r.fill);
-	free(r.fill.items);
-	if (r.has_ready) {
-		import_clear(&r.ready);
-		free(r.ready.items);
-	}
-	pthread_cond_destroy(&r.cv);
-	pthread_mutex_destroy(&r.mu);
-	st->rejected += r.rejected;
-	*list = r.list;
-	*whole = r.whole;
-	return e;
-}
-
-/* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
-static int
-cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
-{
-	struct import_state st;
-	size_t line = 0, i;
-	FILE *in = stdin;
-	char *buf = NULL;
-	size_t bufsz = 0;
-	ssize_t n;
-	json_t *list = NULL, *r;
-	int rc = 0, a;
-
-	memset(&st, 0, sizeof(st));
-	st.store = s;
-	for (a = 0; a < argc; a++) {
-		if (strcmp(argv[a], "--atomic") == 0)
-			st.atomic = true;
-		else if ((in = fopen(argv[a], "r")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot read %s: %s",
-			    argv[a], strerror(errno));
-			return 1;
-		}
-	}
-	if (!st.atomic) {
-		bool whole = false;
-
-		if (import_stream(&st, in, &list, &whole, err) != SCIM_OK) {
-			rc = 1;
-			goto done;
-		}
-		if (whole) {
-			json_error_t je;
-
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: %s\n",
-				    je.line, je.text);
-				rc = 1;
-				goto done;
-			}
-		}
-	}
-	while (st.atomic && (n = getline(&buf, &bufsz, in)) > 0) {
-		json_t *doc;
-		json_error_t je;
-
-		line++;
-		if (strspn(buf, " \t\r\n") == (size_t)n)
-			continue;
-		doc = json_loadb(buf, (size_t)n, 0, &je);
-		if (doc == NULL && st.imported + st.batch.n + st.rejected == 0) {
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: %s\n",
-				    je.line, je.text);
-				rc = 1;
-				goto done;
-			}
-			break;
-		}
-		if (doc == NULL) {
-			fprintf(stderr, "scimctl: import: line %zu rejected: "
-			    "not JSON\n", line);
-			st.rejected++;
-			continue;
-		}
-		if (json_is_array(json_object_get(doc, "Resources"))) {
-			list = doc;
-			break;
-		}
-		if (import_one(&st, doc, line, err) != SCIM_OK) {
-			json_decref(doc);
-			rc = 1;
-			goto done;
-		}
-		json_decref(doc);
-	}
-	json_array_foreach(json_object_get(list, "Resources"), i, r)
-		if (import_one(&st, r, i + 1, err) != SCIM_OK) {
-			rc = 1;
-			goto done;
-		}
-	if (st.atomic && st.rejected > 0) {
-		err_set(err, SCIM_ERR_INVALID_VALUE, "%zu records rejected; "
-		    "nothing imported (--atomic)", st.rejected);
-		rc = 1;
-		goto done;
-	}
-	if (import_flush(&st, err) != SCIM_OK ||
-	    import_memberships(&st, err) != SCIM_OK) {
-		rc = 1;
-		goto done;
-	}
-	if (isatty(STDERR_FILENO))
-		fputc('\n', stderr);
-	printf("%zu imported, %zu rejected\n", st.imported, st.rejected);
-	if (st.rejected > 0)
-		rc = 1;
-done:
-	if (rc != 0 && st.imported > 0 && !st.atomic)
-		fprintf(stderr, "scimctl: import: %zu records were stored "
-		    "before the failure\n", st.imported);
-	import_clear(&st.batch);
-	import_clear(&st.groups);
-	free(st.batch.items);
-	free(st.groups.items);
-	free(buf);
-	json_decref(list);
-	if (in != stdin)
-		fclose(in);
-	return rc;
-}
-
-/* ---- read access ---------------------------------------------------------- */
-
-struct show_ctx {
-	enum rtype	 type;
-	const char	*key;
-	bool		 found;
-	struct store_txn *txn;
-};
-
-static bool
-show_one(const char *id, void *ctx)
-{
-	struct show_ctx *c = ctx;
-	const char *data;
-	size_t len;
-
-	if (store_get_raw(c->txn, c->type, id, &data, &len, NULL) == SCIM_OK) {
-		fwrite(data, 1, len, stdout);
-		putchar('\n');
-		c->found = true;
-	}
-	return true;
-}
-
-static enum scim_err
-show_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct show_ctx *c = ctx;
-
-	c->txn = txn;
-	if (c->key == NULL)
-		return store_scan(txn, c->type, NULL, show_one, c, err);
-	show_one(c->key, c);
-	return SCIM_OK;
-}
-
-static enum scim_err
-find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct show_ctx *c = ctx;
-	enum scim_err e;
-
-	c->txn = txn;
-	if ((e = store_lookup(txn, IDX_USERNAME, c->key, strlen(c->key),
-	    show_one, c, err)) != SCIM_OK || c->found)
-		return e;
-	return store_lookup(txn, IDX_EMAIL, c->key, strlen(c->key), show_one,
-	    c, err);
-}
-
-static int
-cmd_show(struct store *s, enum rtype t, int argc, char **argv,
-    struct scim_error *err)
-{
-	struct show_ctx c = { t, NULL, false, NULL };
-
-	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, show_fn, &c, err) == SCIM_OK ? 0 : 1;
-	if (argc == 2 && strcmp(argv[0], "get") == 0) {
-		c.key = argv[1];
-		if (store_read(s, show_fn, &c, err) != SCIM_OK)
-			return 1;
-	} else if (argc == 2 && t == RT_USER && strcmp(argv[0], "find") == 0) {
-		c.key = argv[1];
-		if (store_read(s, find_fn, &c, err) != SCIM_OK)
-			return 1;
-	} else {
-		usage();
-		return 2;
-	}
-	if (!c.found)
-		err_set(err, SCIM_ERR_NOT_FOUND, "no such %s",
-		    t == RT_USER ? "user" : "group");
-	return c.found ? 0 : 1;
-}
-
-/* ---- migrate and rename ------------------------------------------------------ */
+/* ---- migrate and rename ---------------------------------------------- */
 
 /* Prints one problem the migration found. */
 static void
@@ -1147,26 +586,66 @@ migrate_line(const char *line, void *ctx)
 	printf("problem: %s\n", line);
 }
 
+struct refused_ctx {
+	struct store_txn	*txn;
+	size_t			 n;
+};
+
+/* Prints a note for a user whose stored userName the API now refuses
+ * (an older scimd accepted it): a write to it fails until renamed. */
+static bool
+refused_one(const char *id, void *ctx)
+{
+	struct refused_ctx *r = ctx;
+	json_t *rec = NULL;
+	const char *name;
+	char why[96];
+
+	if (store_get(r->txn, RT_USER, id, &rec, NULL) == SCIM_OK &&
+	    (name = json_string_value(json_object_get(rec, "userName"))) !=
+	    NULL && fold_username_refused(name, strlen(name), why,
+	    sizeof(why))) {
+		printf("note: user %s: its userName %s; PUT and PATCH of it "
+		    "fail until it is renamed (scimctl --db DIR user rename "
+		    "%s NEW-NAME)\n", id, why, id);
+		r->n++;
+	}
+	json_decref(rec);
+	return true;
+}
+
+static enum scim_err
+refused_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
+{
+	((struct refused_ctx *)ctx)->txn = txn;
+	return store_scan(txn, RT_USER, NULL, refused_one, ctx, err);
+}
+
 /*
  * migrate: the store was opened as it is (STORE_NO_MIGRATE); brings it
  * to the current layout, or lists every problem that prevents it and
- * changes nothing.
+ * changes nothing.  Also notes the users whose stored userName the API
+ * refuses today.
  */
 static int
 cmd_migrate(struct store *s, struct scim_error *err)
 {
+	struct refused_ctx r = { NULL, 0 };
 	int from = store_layout(s);
 	size_t problems = 0;
 
+	if (store_read(s, refused_fn, &r, err) != SCIM_OK)
+		return 1;
 	if (from == STORE_LAYOUT_VERSION) {
 		printf("store at layout %d: nothing to migrate\n", from);
 		return 0;
 	}
 	if (store_migrate(s, migrate_line, &problems, err) != SCIM_OK) {
 		if (problems > 0)
-			printf("%zu problem%s; nothing changed.  Rename users with "
-			    "`scimctl --db DIR user rename ID NEW-NAME`, then run "
-			    "migrate again.\n", problems, problems == 1 ? "" : "s");
+			printf("%zu problem%s; nothing changed.  Rename users "
+			    "with `scimctl --db DIR user rename ID NEW-NAME`, "
+			    "then run migrate again.\n", problems,
+			    problems == 1 ? "" : "s");
 		return 1;
 	}
 	printf("store migrated from layout %d to %d\n", from,
@@ -1205,8 +684,8 @@ rename_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	/* meta stays the last member: store.h's record shape. */
 	if ((e = store_put(txn, RT_USER, old, rec, err)) != SCIM_OK)
 		goto fail;
-	e = store_audit(txn, "scimctl", "rename", "User", r->id, version, 0,
-	    err);
+	e = store_audit(txn, "scimctl", "rename", "User", r->id, version,
+	    site.audit_keep, err);
 fail:
 	json_decref(old);
 	json_decref(rec);
@@ -1222,7 +701,8 @@ cmd_rename(struct store *s, const char *id, const char *name,
 	char why[96];
 
 	if (fold_username_refused(name, strlen(name), why, sizeof(why))) {
-		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s", why);
+		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s",
+		    why);
 		return 1;
 	}
 	if (store_write(s, rename_fn, &r, err) != SCIM_OK)
@@ -1236,9 +716,10 @@ cmd_rename(struct store *s, const char *id, const char *name,
 struct audit_ctx {
 	unsigned long long	 after;
 	const char		*id;
-	const char		*since;	/* RFC 3339 in store_now()'s form, or NULL */
+	const char		*since;	/* RFC 3339 (store_now()) or NULL */
 };
 
+/* Prints one trail entry that passes the --id and --since filters. */
 static bool
 audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
 {
@@ -1271,6 +752,18 @@ audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_audit_list(txn, a->after, audit_print, a, err);
 }
 
+/* A sequence number: decimal digits only, in range. */
+static bool
+parse_seq(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' && *s >= '0' && *s <= '9';
+}
+
+/* audit [--after SEQ] [--since WHEN] [--id ID] [--follow]. */
 static int
 cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -1283,9 +776,12 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--follow") == 0)
 			follow = true;
-		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
-			a.after = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+			if (!parse_seq(argv[++i], &a.after)) {
+				usage();
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			a.id = argv[++i];
 		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 			if (!parse_when(argv[++i], -1, &at, since,
@@ -1311,17 +807,21 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	return 0;
 }
 
+/* Options, the settings, the store, then the command; one exit path. */
 int
 main(int argc, char *argv[])
 {
-	const char *db = getenv("SCIMD_DB"), *cmd, *step = "open";
+	const char *db = NULL, *conf_path = NULL, *cmd, *step = "settings";
 	struct store *s = NULL;
 	struct scim_error err;
+	struct conf conf;
 	int i = 1, rc = 1;
 	bool create, as_is;
 
 	err_clear(&err);
-	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	memset(&conf, 0, sizeof(conf));
+	umask(077);		/* stores, backups, exports: 0600 in 0700 */
+	sandbox_no_core_dumps();	/* it prints tokens, reads the store */
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("scimctl %s\n", PACKAGE_VERSION);
@@ -1332,12 +832,17 @@ main(int argc, char *argv[])
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
 		return 0;
 	}
-	if (argc > 2 && strcmp(argv[1], "--db") == 0) {
-		db = argv[2];
-		i = 3;
-	} else if (argc > 1 && strncmp(argv[1], "--db=", 5) == 0) {
-		db = argv[1] + 5;
-		i = 2;
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "--db") == 0) {
+			db = argv[i + 1];
+			i += 2;
+		} else if (i < argc && strncmp(argv[i], "--db=", 5) == 0)
+			db = argv[i++] + 5;
+		else if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+			conf_path = argv[i + 1];
+			i += 2;
+		} else
+			break;
 	}
 	/* `scimctl [--db DIR] CMD ... --help`: that command's usage, without
 	 * touching (or needing) a store. */
@@ -1348,19 +853,36 @@ main(int argc, char *argv[])
 		usage_to(stdout, cmd);
 		return 0;
 	}
-	if (i >= argc || db == NULL || *db == '\0') {
+	if (i >= argc) {
 		usage();
 		return 2;
 	}
 	cmd = argv[i++];
-	if (schema_init(NULL, &err) != SCIM_OK)
+	/* The site's settings, found as scimd finds them (-c, $SCIMD_CONF,
+	 * scimd.conf beside the binary); --db, then $SCIMD_DB, override
+	 * their store. */
+	if (conf_load(&conf, conf_path, argv[0], &err) != SCIM_OK)
 		goto fail;
+	if (db == NULL)
+		db = conf.db;
+	if (db == NULL || *db == '\0') {
+		conf_free(&conf);
+		usage();
+		return 2;
+	}
+	site.audit_keep = conf.audit_keep;
+	site.password = conf.password;
+	if (schema_init(conf.schemas, &err) != SCIM_OK)
+		goto fail;
+	step = "open";
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
 	    strcmp(cmd, "import") == 0;
 	/* migrate and user rename work on a store of an older layout as it
 	 * is: they are how a migration that found a problem gets done. */
 	as_is = strcmp(cmd, "migrate") == 0 || (strcmp(cmd, "user") == 0 &&
 	    i < argc && strcmp(argv[i], "rename") == 0);
+	if (create && ctl_private_dir(db, true, cmd, &err) != 0)
+		goto fail;
 	if (store_open_flags(db, (create ? STORE_CREATE : 0) |
 	    (as_is ? STORE_NO_MIGRATE : 0), &s, &err) != SCIM_OK)
 		goto fail;
@@ -1371,10 +893,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "backup") == 0 && argc - i == 1) {
-		if (mkdir(argv[i], 0700) != 0 && errno != EEXIST)
-			err_set(&err, SCIM_ERR_UNAVAILABLE, "cannot create %s: "
-			    "%s", argv[i], strerror(errno));
-		else if (store_backup(s, argv[i], &err) == SCIM_OK) {
+		if (ctl_private_dir(argv[i], false, "backup", &err) == 0 &&
+		    store_backup(s, argv[i], &err) == SCIM_OK) {
 			printf("backup written to %s/data.mdb\n", argv[i]);
 			rc = 0;
 		}
@@ -1387,7 +907,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
-		rc = cmd_import(s, argc - i, argv + i, &err);
+		rc = ctl_import(s, &site, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = cmd_restore(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "migrate") == 0 && argc == i)
@@ -1396,19 +916,25 @@ main(int argc, char *argv[])
 	    strcmp(argv[i], "rename") == 0)
 		rc = cmd_rename(s, argv[i + 1], argv[i + 2], &err);
 	else if (strcmp(cmd, "user") == 0)
-		rc = cmd_show(s, RT_USER, argc - i, argv + i, &err);
+		rc = ctl_show(s, RT_USER, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "group") == 0)
-		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);
+		rc = ctl_show(s, RT_GROUP, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "watch") == 0)
+		rc = ctl_watch(s, db, argc - i, argv + i, &err);
 	else {
 		usage();
 		rc = 2;
 	}
+	if (rc == CTL_USAGE && (strcmp(cmd, "user") == 0 ||
+	    strcmp(cmd, "group") == 0 || strcmp(cmd, "watch") == 0))
+		usage_to(stderr, cmd);
 fail:
-	if (rc == 1 && err.code != SCIM_OK)
+	if ((rc == CTL_FAILED || rc == CTL_NOT_FOUND) && err.code != SCIM_OK)
 		fprintf(stderr, "scimctl: %s: %s\n", step, err.detail[0] ?
 		    err.detail : err_default_detail(err.code));
 	store_close(s);
+	conf_free(&conf);
 	return rc;
 }

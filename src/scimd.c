@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fcgi.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "pool.h"
 #include "sandbox.h"
@@ -23,11 +24,13 @@ usage(FILE *out)
 	    "       scimd --version\n"
 	    "Run by a web server as a FastCGI or CGI program; see scimd(8).\n"
 	    "  -c FILE        the settings file\n"
-	    "  -w N           a pool of N workers on the socket on descriptor 0\n"
+	    "  -w N           a pool of N workers on the socket on descriptor "
+	    "0\n"
 	    "  --check        check the settings and the store as this user\n"
 	    "  -V, --version  print the version\n");
 }
 
+/* Options (-c FILE, -V, -h), then the FastCGI or CGI loop of fcgi_run. */
 int
 main(int argc, char *argv[])
 {
@@ -48,6 +51,7 @@ main(int argc, char *argv[])
 	 * process's environment, which other processes of the same user
 	 * may read from /proc/PID/environ only while it is dumpable. */
 	sandbox_no_core_dumps();
+	jsonx_wipe_freed();	/* a freed JSON string may be a password */
 	/* Under plain CGI the arguments are the client's (fcgi.h): none is
 	 * read.  Name a CGI scimd's settings with SCIMD_CONF or scimd.conf
 	 * beside it. */

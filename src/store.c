@@ -66,11 +66,16 @@ static const struct {
 	enum key_fold	 fold;
 	bool		 unique;
 } index_table[IDX__COUNT] = {
-	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", KEY_USERNAME, true },
-	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", KEY_CASE, false },
-	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", KEY_EXACT, false },
-	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", KEY_CASE, false },
-	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", KEY_EXACT, false },
+	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", KEY_USERNAME,
+	    true },
+	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", KEY_CASE,
+	    false },
+	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId",
+	    KEY_EXACT, false },
+	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName",
+	    KEY_CASE, false },
+	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId",
+	    KEY_EXACT, false },
 };
 
 _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
@@ -98,6 +103,11 @@ struct store_txn {
 	bool		 map_full;
 };
 
+/*
+ * Maps an LMDB error to ours (507 for a full map or disk, 503 for a
+ * read-only or broken store...), marking the transaction failed so that
+ * store_write() aborts it.
+ */
 static enum scim_err
 mdb_error(struct store_txn *t, int rc, const char *what,
     struct scim_error *err)
@@ -134,6 +144,7 @@ record_db(struct store_txn *t, enum rtype type)
 	return dbi(t, type == RT_USER ? DB_USERS : DB_GROUPS);
 }
 
+/* The database name from the index table. */
 const char *
 store_index_name(enum store_index idx)
 {
@@ -284,6 +295,7 @@ create_store(struct store *s, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* store_open_flags with STORE_CREATE when create is true. */
 enum scim_err
 store_open(const char *path, bool create, struct store **out,
     struct scim_error *err)
@@ -291,6 +303,12 @@ store_open(const char *path, bool create, struct store **out,
 	return store_open_flags(path, create ? STORE_CREATE : 0, out, err);
 }
 
+/*
+ * Opens or creates the environment and its databases, checks the
+ * layout version (an older one opened as it is with STORE_NO_MIGRATE,
+ * read-only with STORE_READ_ONLY), refuses network filesystems and
+ * clears the reader slots of dead processes.
+ */
 enum scim_err
 store_open_flags(const char *path, unsigned flags, struct store **out,
     struct scim_error *err)
@@ -403,12 +421,14 @@ fail:
 	return e;
 }
 
+/* The layout read at open. */
 int
 store_layout(const struct store *s)
 {
 	return s->layout;
 }
 
+/* mdb_env_close and free; NULL is a no-op. */
 void
 store_close(struct store *s)
 {
@@ -465,10 +485,12 @@ disk_nearly_full(const char *path)
 
 	if (statfs(path, &sf) != 0)
 		return false;
-	return (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize <
-	    4ULL * LIMIT_BODY_BYTES;
+	return (unsigned long long)sf.f_bavail *
+	    (unsigned long long)sf.f_bsize < 4ULL * LIMIT_BODY_BYTES;
 }
 
+/* One write transaction: committed when fn and every store call in it
+ * succeeded, aborted otherwise; a full map is grown and fn run again. */
 enum scim_err
 store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -505,6 +527,7 @@ store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 	    "The store is full and cannot grow.");
 }
 
+/* One read-only transaction around fn: a consistent snapshot. */
 enum scim_err
 store_read(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -669,7 +692,8 @@ key_add(struct store_txn *t, const struct index_key *k, const char *id,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "index", err);
 }
 
-/* ---- id counts ------------------------------------------------------------ */
+/* ---- id counts
+ * ------------------------------------------------------------ */
 
 /*
  * id_counts makes startIndex paging cost the same at any offset.  Ids
@@ -797,7 +821,8 @@ counts_load(struct store_txn *t, enum rtype type, uint32_t *cnt, size_t total)
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 &&
 	    k.mv_size >= 1 && ((char *)k.mv_data)[0] == key[0];
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 2 || (d = hexval(((char *)k.mv_data)[1])) < 0 ||
+		if (k.mv_size != 2 ||
+		    (d = hexval(((char *)k.mv_data)[1])) < 0 ||
 		    v.mv_size != COUNTS_VALUE)
 			continue;
 		for (i = 0; i < COUNTS_SLOTS; i++) {
@@ -851,7 +876,8 @@ counts_write(struct store_txn *t, enum rtype type, const uint32_t *cnt,
 	return SCIM_OK;
 }
 
-/* Compares (and with repair rewrites) id_counts against the records. */
+/* Recounts each id_counts bucket from the records; with repair, writes
+ * the counts found. */
 enum scim_err
 store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
     struct scim_error *err)
@@ -871,7 +897,8 @@ store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
 		goto done;
 	}
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if ((e = counts_from_records(t, types[i], want, err)) != SCIM_OK)
+		if ((e = counts_from_records(t, types[i], want,
+		    err)) != SCIM_OK)
 			goto done;
 		(void)counts_load(t, types[i], have, 0);
 		for (j = 0; j < COUNTS_BUCKETS; j++)
@@ -887,7 +914,8 @@ done:
 	return e;
 }
 
-/* The layout step: id_counts made if missing and built from the records. */
+/* Creates id_counts when missing and fills it from the records, in the
+ * caller's transaction. */
 enum scim_err
 store_migrate_counts(struct store_txn *t, struct scim_error *err)
 {
@@ -922,7 +950,8 @@ seek_bucket(MDB_cursor *c, int b, MDB_val *k, MDB_val *v)
 	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
 }
 
-/* Calls fn for each id of type from position pos, seeking by id_counts. */
+/* Seeks to the bucket of the pos-th id through id_counts when they add
+ * up to the records, else walks from the first id. */
 enum scim_err
 store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
     store_id_fn fn, void *ctx, struct scim_error *err)
@@ -945,7 +974,8 @@ store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
 		/* The bucket holding position pos, then into it.  Only
 		 * counted ids are stepped over: the counts say where they
 		 * are. */
-		for (b = 0; b < COUNTS_BUCKETS - 1 && before + cnt[b] <= pos; b++)
+		for (b = 0; b < COUNTS_BUCKETS - 1 &&
+		    before + cnt[b] <= pos; b++)
 			before += cnt[b];
 		rc = seek_bucket(c, b, &k, &v);
 	} else
@@ -976,6 +1006,8 @@ id_ok(const char *id)
 	return id != NULL && strlen(id) == STORE_ID_LEN;
 }
 
+/* The record's bytes in the map (valid until the transaction ends);
+ * SCIM_ERR_NOT_FOUND, or a store error. */
 enum scim_err
 store_get_raw(struct store_txn *t, enum rtype type, const char *id,
     const char **data, size_t *len, struct scim_error *err)
@@ -999,6 +1031,7 @@ store_get_raw(struct store_txn *t, enum rtype type, const char *id,
 	return SCIM_OK;
 }
 
+/* store_get_raw, parsed into a new object. */
 enum scim_err
 store_get(struct store_txn *t, enum rtype type, const char *id, json_t **out,
     struct scim_error *err)
@@ -1045,7 +1078,7 @@ struct key_set {
 	size_t		  n, cap;
 };
 
-/* Appends key k to the key_set ctx (a key_fn for each_key). */
+/* each_key() callback: appends a copy of k to the key set, doubling it. */
 static enum scim_err
 key_collect(struct store_txn *t, const struct index_key *k, const char *id,
     void *ctx, struct scim_error *err)
@@ -1112,6 +1145,8 @@ done:
 	return e;
 }
 
+/* The record and its index keys in one step: the old keys deleted, the
+ * new ones added with MDB_NOOVERWRITE where unique (409). */
 enum scim_err
 store_put(struct store_txn *t, enum rtype type, const json_t *old,
     const json_t *rec, struct scim_error *err)
@@ -1258,7 +1293,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 		if (v.mv_size == STORE_ID_LEN) {
 			memcpy(other, v.mv_data, STORE_ID_LEN);
 			other[STORE_ID_LEN] = '\0';
-			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
+			if ((e = del_pair(t, mirror, other, id,
+			    err)) != SCIM_OK)
 				break;
 			if (from == DB_MEMBEROF &&
 			    (e = store_touch(t, RT_GROUP, other, true, err)) !=
@@ -1275,6 +1311,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 	return del_pair(t, from, id, NULL, err);
 }
 
+/* Deletes the record, its index keys, its memberships both ways and its
+ * password hash. */
 enum scim_err
 store_delete(struct store_txn *t, enum rtype type, const json_t *old,
     struct scim_error *err)
@@ -1358,6 +1396,7 @@ scan_keys(struct store_txn *t, MDB_dbi d, const char *after, store_id_fn fn,
 	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
 }
 
+/* Walks the type's database in id order from after. */
 enum scim_err
 store_scan(struct store_txn *t, enum rtype type, const char *after,
     store_id_fn fn, void *ctx, struct scim_error *err)
@@ -1398,6 +1437,7 @@ scan_dups(struct store_txn *t, MDB_dbi d, const void *key, size_t keylen,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
+/* Folds key as the index does and walks its duplicates in id order. */
 enum scim_err
 store_lookup(struct store_txn *t, enum store_index idx, const char *key,
     size_t keylen, store_id_fn fn, void *ctx, struct scim_error *err)
@@ -1410,6 +1450,7 @@ store_lookup(struct store_txn *t, enum store_index idx, const char *key,
 	    ctx, err);
 }
 
+/* Walks the index keys that start with the folded prefix. */
 enum scim_err
 store_lookup_prefix(struct store_txn *t, enum store_index idx,
     const char *prefix, size_t len, store_id_fn fn, void *ctx,
@@ -1423,13 +1464,16 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 
 	if (make_key(idx, prefix, len, &k, NULL) != SCIM_OK)
 		return SCIM_OK;
-	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[idx].db), &c)) != 0)
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[idx].db),
+	    &c)) != 0)
 		return mdb_error(NULL, rc, "cursor", err);
 	key.mv_size = k.len;
 	key.mv_data = k.key;
-	for (rc = mdb_cursor_get(c, &key, &v, k.len ? MDB_SET_RANGE : MDB_FIRST);
+	for (rc = mdb_cursor_get(c, &key, &v,
+	    k.len ? MDB_SET_RANGE : MDB_FIRST);
 	    rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-		if (key.mv_size < k.len || memcmp(key.mv_data, k.key, k.len) != 0)
+		if (key.mv_size < k.len || memcmp(key.mv_data, k.key,
+		    k.len) != 0)
 			break;
 		if (v.mv_size != STORE_ID_LEN)
 			continue;
@@ -1443,6 +1487,7 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
+/* Increments meta "seq" in the transaction and formats W/"<seq>". */
 enum scim_err
 store_next_version(struct store_txn *t, char *buf, size_t bufsz,
     struct scim_error *err)
@@ -1469,7 +1514,7 @@ store_next_version(struct store_txn *t, char *buf, size_t bufsz,
 	return SCIM_OK;
 }
 
-/* ---- membership ----------------------------------------------------------- */
+/* ---- membership ---------------------------------------------------------- */
 
 static enum scim_err
 put_pair(struct store_txn *t, enum db d, const char *k, const char *v,
@@ -1485,6 +1530,7 @@ put_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 	return SCIM_OK;
 }
 
+/* Puts the pair in members and memberof; an existing pair is no error. */
 enum scim_err
 store_member_add(struct store_txn *t, const char *gid, const char *mid,
     struct scim_error *err)
@@ -1498,6 +1544,8 @@ store_member_add(struct store_txn *t, const char *gid, const char *mid,
 	return put_pair(t, DB_MEMBEROF, mid, gid, err);
 }
 
+/* Deletes the pair from members and memberof; an absent pair is no
+ * error. */
 enum scim_err
 store_member_remove(struct store_txn *t, const char *gid, const char *mid,
     struct scim_error *err)
@@ -1511,6 +1559,7 @@ store_member_remove(struct store_txn *t, const char *gid, const char *mid,
 	return del_pair(t, DB_MEMBEROF, mid, gid, err);
 }
 
+/* Deletes every member of gid, both directions. */
 enum scim_err
 store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 {
@@ -1519,15 +1568,18 @@ store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 	return unlink_all(t, DB_MEMBERS, DB_MEMBEROF, gid, err);
 }
 
+/* Walks gid's duplicates in members. */
 enum scim_err
 store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
     struct scim_error *err)
 {
 	if (!id_ok(gid))
 		return SCIM_OK;
-	return scan_dups(t, dbi(t, DB_MEMBERS), gid, STORE_ID_LEN, fn, ctx, err);
+	return scan_dups(t, dbi(t, DB_MEMBERS), gid, STORE_ID_LEN, fn, ctx,
+	    err);
 }
 
+/* Walks the member's duplicates in memberof. */
 enum scim_err
 store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -1538,8 +1590,9 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 	    err);
 }
 
-/* ---- passwords and tokens ------------------------------------------------- */
+/* ---- passwords and tokens ------------------------------------------------ */
 
+/* Puts or deletes the user's entry in passwords. */
 enum scim_err
 store_password_put(struct store_txn *t, const char *id, const char *hash,
     struct scim_error *err)
@@ -1557,6 +1610,8 @@ store_password_put(struct store_txn *t, const char *id, const char *hash,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "password", err);
 }
 
+/* The token record and its hash key, both with MDB_NOOVERWRITE (409
+ * for a taken name). */
 enum scim_err
 store_token_put(struct store_txn *t, const char *name,
     const unsigned char hash[STORE_HASH_LEN], const char *expires,
@@ -1601,6 +1656,7 @@ store_token_put(struct store_txn *t, const char *name,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "token", err);
 }
 
+/* Deletes the token record and its hash key. */
 enum scim_err
 store_token_delete(struct store_txn *t, const char *name,
     struct scim_error *err)
@@ -1678,6 +1734,7 @@ store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
 	return SCIM_OK;
 }
 
+/* Walks tokens in name order, reading each record's fields. */
 enum scim_err
 store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
     struct scim_error *err)
@@ -1700,7 +1757,8 @@ store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
 		json_decref(doc);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens", err);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens",
+	    err);
 }
 
 /* Reads (or, in a write transaction, makes) the cursor key. */
@@ -1732,6 +1790,8 @@ cursor_key_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Reads meta "cursor_key", making it in its own write transaction
+ * the first time; cached for the process. */
 enum scim_err
 store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 {
@@ -1747,7 +1807,7 @@ store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* ---- audit trail ----------------------------------------------------------- */
+/* ---- audit trail --------------------------------------------------------- */
 
 static void
 be64(unsigned char out[8], unsigned long long n)
@@ -1769,6 +1829,8 @@ from_be64(const unsigned char *p)
 	return n;
 }
 
+/* Appends the entry under the next audit sequence; past keep + keep/64
+ * entries, drops the oldest down to keep in the same transaction. */
 enum scim_err
 store_audit(struct store_txn *t, const char *who, const char *op,
     const char *type, const char *id, const char *version, size_t keep,
@@ -1826,6 +1888,7 @@ store_audit(struct store_txn *t, const char *who, const char *op,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "audit", err);
 }
 
+/* Walks audit from after + 1 in sequence order. */
 enum scim_err
 store_audit_list(struct store_txn *t, unsigned long long after,
     store_audit_fn fn, void *ctx, struct scim_error *err)
@@ -1850,7 +1913,8 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 	    mdb_error(NULL, rc, "audit", err);
 }
 
-/* ---- layout migrations ----------------------------------------------------- */
+/* ---- layout migrations
+ * ----------------------------------------------------- */
 
 /*
  * A store made by an older scimd is brought to STORE_LAYOUT_VERSION by
@@ -1951,7 +2015,8 @@ migrate_username_keys(struct store_txn *t, struct migration *m,
 				snprintf(n1, sizeof(n1), "?");
 			if (m->problems == before) {
 				snprintf(first[0], sizeof(first[0]), "%.*s",
-				    (int)STORE_ID_LEN, (const char *)other.mv_data);
+				    (int)STORE_ID_LEN,
+				    (const char *)other.mv_data);
 				memcpy(first[1], id, sizeof(first[1]));
 			}
 			migration_problem(m, "users %.*s (userName \"%s\") and "
@@ -2052,6 +2117,8 @@ migrate_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return migrate_txn(t, m, err);
 }
 
+/* The migration steps from the store's layout on, and the new layout
+ * written last, in one write transaction: all of it or nothing. */
 enum scim_err
 store_migrate(struct store *s, store_report_fn report, void *ctx,
     struct scim_error *err)
@@ -2065,11 +2132,13 @@ store_migrate(struct store *s, store_report_fn report, void *ctx,
 	return SCIM_OK;
 }
 
-/* ---- maintenance ------------------------------------------------------------ */
+/* ---- maintenance
+ * ------------------------------------------------------------ */
 
 struct restore_ctx {
 	struct store	*src;
-	const char	*from;		/* the backup's directory, for the trail */
+	/* the backup's directory, for the trail */
+	const char	*from;
 	bool		 tokens;	/* take the backup's tokens too */
 };
 
@@ -2213,6 +2282,7 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return store_counts_verify(t, true, &problems, err);
 }
 
+/* Opens src read-only and copies it over s in one write transaction. */
 enum scim_err
 store_restore(struct store *s, const char *src, bool tokens,
     struct scim_error *err)
@@ -2231,13 +2301,14 @@ store_restore(struct store *s, const char *src, bool tokens,
 	return e;
 }
 
+/* Map, file and reader facts; clears stale readers and counts them. */
 void
 store_info(struct store *s, struct store_info *info)
 {
 	MDB_envinfo ei;
 	MDB_stat st;
 	struct stat fs;
-	char path[4096];
+	char path[LIMIT_FILE_PATH_BYTES];
 
 	memset(info, 0, sizeof(*info));
 	mdb_reader_check(s->env, &info->stale_readers);
@@ -2252,6 +2323,7 @@ store_info(struct store *s, struct store_info *info)
 		info->file_size = (size_t)fs.st_size;
 }
 
+/* mdb_env_copy2 with compaction: consistent while writers run. */
 enum scim_err
 store_backup(struct store *s, const char *dir, struct scim_error *err)
 {
@@ -2264,7 +2336,8 @@ store_backup(struct store *s, const char *dir, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* ---- raw access, for verify.c ------------------------------------------------ */
+/* ---- raw access, for verify.c
+ * ------------------------------------------------ */
 
 /* The database named name (docs/storage.md), or -1. */
 static int
@@ -2278,6 +2351,7 @@ db_by_name(const char *name)
 	return -1;
 }
 
+/* store.h: a cursor over every pair of one database. */
 enum scim_err
 store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
     void *ctx, struct scim_error *err)
@@ -2299,6 +2373,7 @@ store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
 	    mdb_error(t, rc, db, err);
 }
 
+/* store.h: the first value under a key. */
 enum scim_err
 store_raw_get(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void **val, size_t *vlen, struct scim_error *err)
@@ -2320,6 +2395,7 @@ store_raw_get(struct store_txn *t, const char *db, const void *key,
 	return SCIM_OK;
 }
 
+/* store.h: exactly this pair (GET_BOTH in a DUPSORT database). */
 bool
 store_raw_has(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen)
@@ -2342,6 +2418,7 @@ store_raw_has(struct store_txn *t, const char *db, const void *key,
 	return rc == 0;
 }
 
+/* store.h: one pair added (NODUPDATA where duplicates are kept). */
 enum scim_err
 store_raw_put(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -2357,6 +2434,8 @@ store_raw_put(struct store_txn *t, const char *db, const void *key,
 	    mdb_error(t, rc, db, err);
 }
 
+/* store.h: exactly this pair removed (in a plain database only when
+ * the value matches). */
 enum scim_err
 store_raw_del(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -2397,6 +2476,7 @@ record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
 	return SCIM_OK;
 }
 
+/* store.h: each_key() without a transaction. */
 enum scim_err
 store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
     void *ctx, struct scim_error *err)
@@ -2406,24 +2486,28 @@ store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
 	return each_key(NULL, type, rec, record_key_one, &r, err);
 }
 
+/* store.h: from index_table. */
 enum rtype
 store_index_type(enum store_index idx)
 {
 	return index_table[idx].type;
 }
 
+/* store.h: from index_table. */
 bool
 store_index_unique(enum store_index idx)
 {
 	return index_table[idx].unique;
 }
 
+/* store.h: from index_table. */
 const char *
 store_index_attr(enum store_index idx)
 {
 	return index_table[idx].attr;
 }
 
+/* Calls fn with each database's entry count. */
 enum scim_err
 store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
     struct scim_error *err)
@@ -2441,8 +2525,10 @@ store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
 	return SCIM_OK;
 }
 
-/* ---- ids and time ----------------------------------------------------------- */
+/* ---- ids and time -------------------------------------------------------- */
 
+/* The current UTC time, milliseconds, in the fixed form that compares
+ * as text. */
 void
 store_now(char *buf, size_t bufsz)
 {
@@ -2456,6 +2542,7 @@ store_now(char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "%s.%03ldZ", s, ts.tv_nsec / 1000000);
 }
 
+/* A version 4 UUID from the kernel's CSPRNG (bytes drawn in batches). */
 void
 store_new_id(char buf[STORE_ID_LEN + 1])
 {
@@ -2485,6 +2572,7 @@ store_new_id(char buf[STORE_ID_LEN + 1])
 	buf[j] = '\0';
 }
 
+/* 8-4-4-4-12 hexadecimal digits, either case. */
 bool
 store_id_valid(const char *s, size_t len)
 {
@@ -2497,7 +2585,8 @@ store_id_valid(const char *s, size_t len)
 			if (s[i] != '-')
 				return false;
 		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' &&
+		    s[i] <= 'F')))
 			return false;
 	}
 	return true;

@@ -203,5 +203,13 @@ cgi "$CLASH" "filter=$(uri 'userName eq "ADMIN2"')"
 is "$STATUS/$(j -r '.Resources[0].id')" "200/$IB" "scimd serves it: admin2 is the renamed user"
 cgi "$CLASH" "filter=$(uri 'userName eq "admin"')"
 is "$(j -r '.Resources[0].id')" "$IA" "...and admin is FULLWIDTH ADMIN"
+# A name an older scimd accepted and the API now refuses: noted.
+NOTE=$WORK/note
+OLDTOKEN=$("$SCIMCTL" --db "$NOTE" token add old 2>/dev/null | tail -n 1)
+layout1 "$NOTE" "$IA" "$(printf 'ad\342\200\213min')"
+"$SCIMCTL" --db "$NOTE" migrate > "$WORK/note.out"
+ok $? "scimctl migrate of a store holding a zero-width userName succeeds"
+grep -q "^note: user $IA: its userName holds the invisible format character U+200B" "$WORK/note.out"
+ok $? "...and notes the user whose name is now refused"
 
 done_testing
