@@ -2,14 +2,12 @@
  * query.c: GET /Users, GET /Groups and POST .search (RFC 7644 3.4.2,
  * 3.4.3): filter, sort, page, project.
  *
- * Plan: an equality on an indexed attribute (userName, emails.value,
- * externalId, displayName, id) or `userName sw`, alone or under "and",
- * takes its candidates from the index; "or" of indexed terms takes the
- * union of their lookups; anything else scans the records in id order.
- * Candidates are re-checked with filter_match(), so the index
- * only narrows, except when the filter is that one equality: the index
- * key then is the comparison itself.  Without sortBy, results are in id
- * order, which is stable across pages.
+ * The plan (which index lookups, or a scan) is plan_make()'s (plan.h);
+ * this file executes it: candidates from the lookups or a scan of the
+ * records in id order, re-checked with filter_match() unless the plan
+ * is exact, then sorted and paged.  Without sortBy, results are in id
+ * order, which is stable across pages.  Without a filter or sortBy, the
+ * page is counted from id_counts and seeked to without a plan.
  */
 #include "config.h"
 
@@ -28,6 +26,7 @@
 #include "jsonx.h"
 #include "limits.h"
 #include "log.h"
+#include "plan.h"
 #include "render.h"
 #include "work.h"
 
@@ -108,140 +107,6 @@ clamp_paging(struct query *q)
 		q->count = 0;
 	if (q->count > LIMIT_PAGE_COUNT)
 		q->count = LIMIT_PAGE_COUNT;
-}
-
-/* ---- plan ---------------------------------------------------------------- */
-
-/* Whether path p names attr (and sub) of the core schema of t. */
-static bool
-path_is(const struct filter_path *p, enum rtype t, const char *attr,
-    const char *sub)
-{
-	if (p->urn != NULL &&
-	    strcasecmp(p->urn, schema_resource_type(t)->core->urn) != 0)
-		return false;
-	if (strcasecmp(p->attr, attr) != 0)
-		return false;
-	if (sub == NULL)
-		return p->sub == NULL;
-	return p->sub != NULL && strcasecmp(p->sub, sub) == 0;
-}
-
-/* One index lookup of a plan. */
-struct lookup {
-	bool		 by_id;		/* the value is an id */
-	bool		 prefix;	/* sw: every key starting with value */
-	enum store_index idx;
-	const json_t	*value;
-};
-
-
-/* The lookups whose union holds every resource the filter can match. */
-struct plan {
-	size_t		 n;
-	struct lookup	 l[LIMIT_PLAN_LOOKUPS];
-};
-
-static bool
-plan_add(struct plan *pl, const struct lookup *l)
-{
-	if (pl->n == LIMIT_PLAN_LOOKUPS)
-		return false;
-	pl->l[pl->n++] = *l;
-	return true;
-}
-
-/*
- * Adds to pl the index lookups that narrow n; false (pl as it was) when a
- * scan is needed.  and: either side's lookups suffice; or: both sides
- * must be indexed, and the union of their lookups is the candidate set.
- */
-static bool
-plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
-{
-	struct lookup l;
-	size_t mark = pl->n;
-
-	if (n == NULL)
-		return false;
-	memset(&l, 0, sizeof(l));
-	switch (n->op) {
-	case FILTER_AND:
-		if (plan_filter(n->left, t, pl))
-			return true;
-		pl->n = mark;
-		if (plan_filter(n->right, t, pl))
-			return true;
-		pl->n = mark;
-		return false;
-	case FILTER_OR:
-		if (plan_filter(n->left, t, pl) && plan_filter(n->right, t, pl))
-			return true;
-		pl->n = mark;
-		return false;
-	case FILTER_VALUEPATH:
-		/* emails[value eq "x"], or with "and" inside. */
-		if (t != RT_USER || !path_is(&n->path, t, "emails", NULL))
-			return false;
-		{
-			const struct filter_node *in = n->left;
-
-			while (in != NULL && in->op == FILTER_AND &&
-			    !(in->left->op == FILTER_EQ &&
-			    strcasecmp(in->left->path.attr, "value") == 0))
-				in = in->right;
-			if (in != NULL && in->op == FILTER_AND)
-				in = in->left;
-			if (in == NULL || in->op != FILTER_EQ ||
-			    strcasecmp(in->path.attr, "value") != 0 ||
-			    !json_is_string(in->value))
-				return false;
-			l.idx = IDX_EMAIL;
-			l.value = in->value;
-			return plan_add(pl, &l);
-		}
-	case FILTER_SW:
-		if (t != RT_USER || !path_is(&n->path, t, "userName", NULL) ||
-		    !json_is_string(n->value))
-			return false;
-		l.prefix = true;
-		l.idx = IDX_USERNAME;
-		l.value = n->value;
-		return plan_add(pl, &l);
-	case FILTER_EQ:
-		break;
-	default:
-		return false;
-	}
-	if (!json_is_string(n->value))
-		return false;
-	l.value = n->value;
-	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
-		l.by_id = true;
-	else if (path_is(&n->path, t, "externalId", NULL))
-		l.idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
-	else if (t == RT_USER && path_is(&n->path, t, "userName", NULL))
-		l.idx = IDX_USERNAME;
-	else if (t == RT_USER && path_is(&n->path, t, "emails", "value"))
-		l.idx = IDX_EMAIL;
-	else if (t == RT_GROUP && path_is(&n->path, t, "displayName", NULL))
-		l.idx = IDX_GROUP_NAME;
-	else
-		return false;
-	return plan_add(pl, &l);
-}
-
-/* Whether n refers to Group.members or User.groups. */
-static bool
-needs_links(const struct filter_node *n)
-{
-	if (n == NULL)
-		return false;
-	if (n->path.attr != NULL && (strcasecmp(n->path.attr, "members") == 0 ||
-	    strcasecmp(n->path.attr, "groups") == 0))
-		return true;
-	return n->op != FILTER_VALUEPATH &&
-	    (needs_links(n->left) || needs_links(n->right));
 }
 
 /* ---- collection ---------------------------------------------------------- */
@@ -438,62 +303,50 @@ hits_sort_unique(struct run *r, size_t from)
 	r->nhits = out;
 }
 
-/* Collects the hits of one type into r. */
+/* Collects the hits of one type into r, as plan_make() plans it. */
 static enum scim_err
 collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 {
 	struct collect c = { r, txn };
 	struct plan pl;
-	char key[LIMIT_INDEX_KEY_BYTES + 1];
 	size_t i, from;
 	enum scim_err e;
 	bool found;
 
-	memset(&pl, 0, sizeof(pl));
-	r->exact = false;
-	r->links = needs_links(r->q->filter);
+	plan_make(r->type, r->q->filter, &pl);
+	r->exact = pl.exact;
+	r->links = pl.links;
 	r->has_sort = false;
 	if (r->q->sort_by != NULL && schema_resolve(r->type, r->q->sort_by,
 	    strlen(r->q->sort_by), &r->sort_ref) == SCIM_OK &&
 	    r->sort_ref.attr != NULL)
 		r->has_sort = true;
-	if (!plan_filter(r->q->filter, r->type, &pl)) {
+	if (pl.n == 0) {
 		log_msg(LVL_DEBUG, "plan %s: scan", schema_resource_type(
 		    r->type)->name);
 		e = store_scan(txn, r->type, NULL, collect_one, &c, err);
 		return e != SCIM_OK ? e : r->e;
 	}
-	/* When the whole filter is the one equality an index answers, its
-	 * key is the comparison (same folding, never truncated: store.h), so
-	 * the record need not be read to re-check it. */
-	r->exact = pl.n == 1 && !pl.l[0].by_id && !pl.l[0].prefix &&
-	    r->q->filter->op == FILTER_EQ &&
-	    r->q->filter->value == pl.l[0].value;
 	from = r->nhits;
 	for (i = 0; i < pl.n && r->e == SCIM_OK; i++) {
-		const struct lookup *l = &pl.l[i];
+		const struct plan_lookup *l = &pl.l[i];
 		const char *v = json_string_value(l->value);
 		size_t n = json_string_length(l->value);
 
 		log_msg(LVL_DEBUG, "plan %s: %s %s", schema_resource_type(
-		    r->type)->name, l->prefix ? "prefix" : "index",
-		    l->by_id ? "id" : store_index_name(l->idx));
-		if (l->by_id) {
-			/* ids are stored lower-case. */
-			if (n != STORE_ID_LEN || !store_id_valid(v, n))
-				continue;
-			for (size_t j = 0; j < n; j++)
-				key[j] = (v[j] >= 'A' && v[j] <= 'F') ?
-				    (char)(v[j] - 'A' + 'a') : v[j];
-			key[n] = '\0';
-			if ((e = store_exists(txn, r->type, key, &found,
+		    r->type)->name, l->how == PLAN_PREFIX ? "prefix" : "index",
+		    l->how == PLAN_ID ? "id" : store_index_name(l->idx));
+		if (l->how == PLAN_ID) {
+			if (l->id[0] == '\0')
+				continue;	/* not an id: no record */
+			if ((e = store_exists(txn, r->type, l->id, &found,
 			    err)) != SCIM_OK)
 				return e;
 			if (found)
-				collect_one(key, &c);
+				collect_one(l->id, &c);
 			continue;
 		}
-		if (l->prefix)
+		if (l->how == PLAN_PREFIX)
 			e = store_lookup_prefix(txn, l->idx, v, n, collect_one,
 			    &c, err);
 		else
@@ -502,7 +355,7 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 		if (e != SCIM_OK)
 			return e;
 	}
-	if (r->e == SCIM_OK && (pl.n > 1 || pl.l[0].prefix))
+	if (r->e == SCIM_OK && pl.reorder)
 		hits_sort_unique(r, from);
 	return r->e;
 }

@@ -1450,6 +1450,23 @@ store_lookup(struct store_txn *t, enum store_index idx, const char *key,
 	    ctx, err);
 }
 
+/* The folded key of s in idx, as store_lookup() makes it (store.h). */
+enum scim_err
+store_index_key(enum store_index idx, const char *s, size_t len, char *out,
+    size_t outsz, size_t *outlen)
+{
+	struct index_key k;
+	enum scim_err e;
+
+	if ((e = make_key(idx, s, len, &k, NULL)) != SCIM_OK)
+		return e;
+	if (k.len > outsz)
+		return SCIM_ERR_INVALID_VALUE;
+	memcpy(out, k.key, k.len);
+	*outlen = k.len;
+	return SCIM_OK;
+}
+
 /* Walks the index keys that start with the folded prefix. */
 enum scim_err
 store_lookup_prefix(struct store_txn *t, enum store_index idx,

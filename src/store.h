@@ -228,6 +228,16 @@ enum scim_err	store_lookup(struct store_txn *txn, enum store_index idx,
 		    struct scim_error *err);
 
 /*
+ * The key index idx holds for value s[0..len), folded as the index folds
+ * (the key store_lookup() seeks), into out[0..*outlen) (outsz at least
+ * LIMIT_INDEX_KEY_BYTES, no NUL written): SCIM_OK, SCIM_ERR_NOMEM, or
+ * SCIM_ERR_INVALID_VALUE when it cannot be a key (too long, not UTF-8:
+ * a lookup of it finds nothing).  Needs no store (plan_print()).
+ */
+enum scim_err	store_index_key(enum store_index idx, const char *s,
+		    size_t len, char *out, size_t outsz, size_t *outlen);
+
+/*
  * Fills buf (at least 32 bytes) with the next version tag, W/"<n>",
  * where n counts writes over the store's life.
  */
