@@ -260,6 +260,14 @@ bulk_target(enum http_method hm, const char *method, const char *path,
 	    strlen(schema_resource_type(*t)->endpoint))
 		return err_set(err, SCIM_ERR_METHOD, "%s is not allowed "
 		    "here; allowed: GET, POST.", method);
+	/* A path naming no endpoint at all is not found, as the same
+	 * request outside /Bulk would be; /Bulk and .search are endpoints
+	 * an operation cannot use. */
+	if (i == sizeof(types) / sizeof(types[0]) &&
+	    strncasecmp(path, "/Bulk", 5) != 0 &&
+	    strstr(path, ".search") == NULL)
+		return err_set(err, SCIM_ERR_NOT_FOUND, "No such endpoint: "
+		    "Bulk operations apply to /Users and /Groups.");
 	return err_set(err, SCIM_ERR_INVALID_SYNTAX,
 	    "Bulk operations apply to /Users and /Groups.");
 }

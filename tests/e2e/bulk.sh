@@ -66,11 +66,13 @@ req POST /Bulk '{"schemas":["'$BR'"],"Operations":[
  {"method":"POST","path":"/Users/'$UID2'","bulkId":"p","data":{"schemas":["'$U'"],"userName":"p"}},
  {"method":"PUT","path":"/Users","data":{"schemas":["'$U'"],"userName":"q"}},
  {"method":"POST","path":"/Bulk","bulkId":"b","data":{}},
- {"method":"DELETE","path":"/Groups/'${GLOC##*/}'","version":"W/\"0\""}]}'
+ {"method":"DELETE","path":"/Groups/'${GLOC##*/}'","version":"W/\"0\""},
+ {"method":"DELETE","path":"/Widgets/x"}]}'
 is "$(j '.Operations[0].status')" 405 "bulk POST to a resource: 405"
 is "$(j '.Operations[1].status')" 405 "bulk PUT to a collection: 405"
 is "$(j '.Operations[2].status')" 400 "bulk POST to /Bulk: 400"
 is "$(j '.Operations[3].status')" 412 "bulk DELETE with a stale version: 412"
+is "$(j '.Operations[4].status')" 404 "bulk operation on no endpoint: 404, as outside /Bulk"
 req GET "/Groups/${GLOC##*/}"
 is "$STATUS" 200 "the group is still there"
 
