@@ -87,7 +87,7 @@ void		plan_make(enum rtype t, const struct filter_node *f,
  * Appends one line describing pl to b, e.g.
  *	idx_username "bjensen"; exact
  *	union idx_email "a@x" | idx_email "b@x"; sort by id; recheck
- *	scan Users; recheck
+ *	scan User; recheck
  * Each key is printed as the store looks it up (folded as its index
  * folds, as JSON; "no key" when the value cannot be one), id lookups as
  * `id` and the lower-case id.  SCIM_OK or SCIM_ERR_NOMEM (b full).

@@ -129,6 +129,47 @@ bounds(void)
 	filter_free(n);
 }
 
+/*
+ * A key of LIMIT_INDEX_KEY_BYTES is printed whole; one byte longer can
+ * be no key (the store never wrote one: a lookup finds nothing), and
+ * the plan stays the exact lookup that finds nothing, as the store
+ * would refuse such a userName.
+ */
+static void
+long_keys(void)
+{
+	struct scim_error err;
+	struct filter_node *n;
+	struct plan pl;
+	struct buf b;
+	char text[LIMIT_INDEX_KEY_BYTES + 64];
+	char want[LIMIT_INDEX_KEY_BYTES + 64];
+	int len;
+
+	len = snprintf(text, sizeof(text), "userName eq \"%0*d\"",
+	    LIMIT_INDEX_KEY_BYTES, 0);
+	snprintf(want, sizeof(want), "idx_username \"%0*d\"; exact",
+	    LIMIT_INDEX_KEY_BYTES, 0);
+	ok(filter_parse(text, (size_t)len, &n, &err) == SCIM_OK,
+	    "a userName of LIMIT_INDEX_KEY_BYTES parsed");
+	plan_make(RT_USER, n, &pl);
+	buf_init(&b, 8192);
+	is_str(plan_print(RT_USER, &pl, &b) == SCIM_OK ? b.data : "(full)",
+	    want, "a key of LIMIT_INDEX_KEY_BYTES printed whole");
+	buf_free(&b);
+	filter_free(n);
+	len = snprintf(text, sizeof(text), "userName eq \"%0*d\"",
+	    LIMIT_INDEX_KEY_BYTES + 1, 0);
+	ok(filter_parse(text, (size_t)len, &n, &err) == SCIM_OK,
+	    "a userName one byte longer parsed");
+	plan_make(RT_USER, n, &pl);
+	buf_init(&b, 8192);
+	is_str(plan_print(RT_USER, &pl, &b) == SCIM_OK ? b.data : "(full)",
+	    "idx_username no key; exact", "one byte longer: no key");
+	buf_free(&b);
+	filter_free(n);
+}
+
 int
 main(void)
 {
@@ -142,5 +183,6 @@ main(void)
 	golden(path);
 	no_filter();
 	bounds();
+	long_keys();
 	return tap_done();
 }
