@@ -26,16 +26,6 @@ path_is(const struct filter_path *p, enum rtype t, const char *attr,
 	return p->sub != NULL && strcasecmp(p->sub, sub) == 0;
 }
 
-/* Appends l to pl; false when pl holds LIMIT_PLAN_LOOKUPS already. */
-static bool
-plan_add(struct plan *pl, const struct plan_lookup *l)
-{
-	if (pl->n == LIMIT_PLAN_LOOKUPS)
-		return false;
-	pl->l[pl->n++] = *l;
-	return true;
-}
-
 /* The lower-case form of id value v into id, or "" when v is no id. */
 static void
 id_key(const json_t *v, char id[STORE_ID_LEN + 1])
@@ -53,6 +43,27 @@ id_key(const json_t *v, char id[STORE_ID_LEN + 1])
 }
 
 /*
+ * Appends the lookup (how, idx, value) to pl; false when pl holds
+ * LIMIT_PLAN_LOOKUPS already.  idx is unused for PLAN_ID.
+ */
+static bool
+plan_add(struct plan *pl, enum plan_how how, enum store_index idx,
+    const json_t *value)
+{
+	struct plan_lookup *l;
+
+	if (pl->n == LIMIT_PLAN_LOOKUPS)
+		return false;
+	l = &pl->l[pl->n++];
+	l->how = how;
+	l->idx = idx;
+	l->value = value;
+	if (how == PLAN_ID)
+		id_key(value, l->id);
+	return true;
+}
+
+/*
  * Adds to pl the index lookups that narrow n; false (pl as it was) when a
  * scan is needed.  and: either side's lookups suffice; or: both sides
  * must be indexed, and the union of their lookups is the candidate set.
@@ -60,12 +71,12 @@ id_key(const json_t *v, char id[STORE_ID_LEN + 1])
 static bool
 plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 {
-	struct plan_lookup l;
+	const struct filter_node *in;
+	enum store_index idx;
 	size_t mark = pl->n;
 
 	if (n == NULL)
 		return false;
-	memset(&l, 0, sizeof(l));
 	switch (n->op) {
 	case FILTER_AND:
 		if (plan_filter(n->left, t, pl))
@@ -84,32 +95,23 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 		/* emails[value eq "x"], or with "and" inside. */
 		if (t != RT_USER || !path_is(&n->path, t, "emails", NULL))
 			return false;
-		{
-			const struct filter_node *in = n->left;
-
-			while (in != NULL && in->op == FILTER_AND &&
-			    !(in->left->op == FILTER_EQ &&
-			    strcasecmp(in->left->path.attr, "value") == 0))
-				in = in->right;
-			if (in != NULL && in->op == FILTER_AND)
-				in = in->left;
-			if (in == NULL || in->op != FILTER_EQ ||
-			    strcasecmp(in->path.attr, "value") != 0 ||
-			    !json_is_string(in->value))
-				return false;
-			l.how = PLAN_KEY;
-			l.idx = IDX_EMAIL;
-			l.value = in->value;
-			return plan_add(pl, &l);
-		}
+		in = n->left;
+		while (in != NULL && in->op == FILTER_AND &&
+		    !(in->left->op == FILTER_EQ &&
+		    strcasecmp(in->left->path.attr, "value") == 0))
+			in = in->right;
+		if (in != NULL && in->op == FILTER_AND)
+			in = in->left;
+		if (in == NULL || in->op != FILTER_EQ ||
+		    strcasecmp(in->path.attr, "value") != 0 ||
+		    !json_is_string(in->value))
+			return false;
+		return plan_add(pl, PLAN_KEY, IDX_EMAIL, in->value);
 	case FILTER_SW:
 		if (t != RT_USER || !path_is(&n->path, t, "userName", NULL) ||
 		    !json_is_string(n->value))
 			return false;
-		l.how = PLAN_PREFIX;
-		l.idx = IDX_USERNAME;
-		l.value = n->value;
-		return plan_add(pl, &l);
+		return plan_add(pl, PLAN_PREFIX, IDX_USERNAME, n->value);
 	case FILTER_EQ:
 		break;
 	default:
@@ -117,23 +119,19 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 	}
 	if (!json_is_string(n->value))
 		return false;
-	l.how = PLAN_KEY;
-	l.value = n->value;
-	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL) {
-		l.how = PLAN_ID;
-		id_key(n->value, l.id);
-	}
-	else if (path_is(&n->path, t, "externalId", NULL))
-		l.idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
+	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
+		return plan_add(pl, PLAN_ID, IDX__COUNT, n->value);
+	if (path_is(&n->path, t, "externalId", NULL))
+		idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
 	else if (t == RT_USER && path_is(&n->path, t, "userName", NULL))
-		l.idx = IDX_USERNAME;
+		idx = IDX_USERNAME;
 	else if (t == RT_USER && path_is(&n->path, t, "emails", "value"))
-		l.idx = IDX_EMAIL;
+		idx = IDX_EMAIL;
 	else if (t == RT_GROUP && path_is(&n->path, t, "displayName", NULL))
-		l.idx = IDX_GROUP_NAME;
+		idx = IDX_GROUP_NAME;
 	else
 		return false;
-	return plan_add(pl, &l);
+	return plan_add(pl, PLAN_KEY, idx, n->value);
 }
 
 /* Whether n refers to Group.members or User.groups. */

@@ -50,7 +50,8 @@ enum plan_how {
 /* One index lookup; value is borrowed from the filter (a JSON string). */
 struct plan_lookup {
 	enum plan_how	 how;
-	enum store_index idx;		/* PLAN_KEY, PLAN_PREFIX */
+	/* PLAN_KEY, PLAN_PREFIX; IDX__COUNT for PLAN_ID */
+	enum store_index idx;
 	const json_t	*value;
 	/* PLAN_ID: the value lower-cased (ids are stored so), or "" when
 	 * the value is no id (no record has it). */
