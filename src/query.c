@@ -6,8 +6,9 @@
  * this file executes it: candidates from the lookups or a scan of the
  * records in id order, re-checked with filter_match() unless the plan
  * is exact, then sorted and paged.  Without sortBy, results are in id
- * order, which is stable across pages.  Without a filter or sortBy, the
- * page is counted from id_counts and seeked to without a plan.
+ * order, which is stable across pages.  A list without a filter (and,
+ * for startIndex paging, without sortBy) makes no plan: it is counted
+ * from the databases and seeks to its page.
  */
 #include "config.h"
 
