@@ -22,13 +22,6 @@ static const struct schema	*registry[SCHEMA_MAX] = {
 };
 static size_t			 nregistry = 3;
 
-static struct resource_type	 rtypes[RT__COUNT] = {
-	[RT_USER] = { "User", "/Users", "User Account", &schema_user,
-	    { &schema_enterprise }, { false } },
-	[RT_GROUP] = { "Group", "/Groups", "Group", &schema_group,
-	    { NULL }, { false } },
-};
-
 static const char *const type_names[] = {
 	[AT_STRING] = "string", [AT_BOOLEAN] = "boolean",
 	[AT_DECIMAL] = "decimal", [AT_INTEGER] = "integer",
@@ -132,7 +125,8 @@ load_schema(const json_t *doc, struct scim_error *err)
 	const json_t *ja;
 	const char *rt;
 	enum rtype t;
-	size_t i, n, e;
+	enum scim_err rc;
+	size_t i, n;
 
 	if (nregistry >= SCHEMA_MAX)
 		return err_set(err, SCIM_ERR_INVALID_VALUE, "too many schemas");
@@ -157,21 +151,18 @@ load_schema(const json_t *doc, struct scim_error *err)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	s->attrs = attrs;
 	for (i = 0; i < n; i++) {
-		enum scim_err rc = load_attr(json_array_get(ja, i), &attrs[i],
-		    false, err);
-		if (rc != SCIM_OK)
+		if ((rc = load_attr(json_array_get(ja, i), &attrs[i], false,
+		    err)) != SCIM_OK)
 			return rc;
 		s->nattrs++;
 	}
+	/* resourceType: a type's name; absent or unknown means User. */
 	rt = json_string_value(json_object_get(doc, "resourceType"));
-	t = (rt != NULL && strcasecmp(rt, "Group") == 0) ? RT_GROUP : RT_USER;
-	for (e = 0; rtypes[t].ext[e] != NULL; e++)
-		;
-	if (e >= 7)
-		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "too many extensions on %s", rtypes[t].name);
-	rtypes[t].ext[e] = s;
-	rtypes[t].ext_required[e] = json_is_true(json_object_get(doc, "required"));
+	if (!rtype_by_name(rt, &t))
+		t = RT_USER;
+	if ((rc = rtype_add_extension(t, s, json_is_true(json_object_get(doc,
+	    "required")), err)) != SCIM_OK)
+		return rc;
 	registry[nregistry++] = s;
 	return SCIM_OK;
 }
@@ -185,7 +176,7 @@ schema_init(const char *ext_path, struct scim_error *err)
 	size_t i;
 
 	if (ext_path == NULL || *ext_path == '\0')
-		return SCIM_OK;
+		return rtype_derive_unique(err);
 	if ((root = json_load_file(ext_path, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "schema file %s: line %d: %s", ext_path, jerr.line, jerr.text);
@@ -201,7 +192,8 @@ schema_init(const char *ext_path, struct scim_error *err)
 		rc = err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "schema file %s: expected a schema or an array of them", ext_path);
 	json_decref(root);
-	return rc;
+	/* The unique attributes the schemas declare (rtype.h). */
+	return rc == SCIM_OK ? rtype_derive_unique(err) : rc;
 }
 
 /* ---- lookups ------------------------------------------------------------ */
@@ -209,7 +201,7 @@ schema_init(const char *ext_path, struct scim_error *err)
 const struct resource_type *
 schema_resource_type(enum rtype t)
 {
-	return &rtypes[t == RT_GROUP ? RT_GROUP : RT_USER];
+	return rtype_get(t);
 }
 
 const struct schema *

@@ -24,6 +24,7 @@ enum db {
 	DB_META, DB_USERS, DB_GROUPS,
 	DB_IDX_USERNAME, DB_IDX_EMAIL, DB_IDX_USER_EXTID,
 	DB_IDX_GROUP_NAME, DB_IDX_GROUP_EXTID,
+	DB_IDX_USER_UNIQUE, DB_IDX_GROUP_UNIQUE,
 	DB_MEMBERS, DB_MEMBEROF, DB_TOKENS, DB_TOKEN_HASH, DB_PASSWORDS,
 	DB_AUDIT, DB_COUNTS,
 	DB__COUNT
@@ -42,6 +43,8 @@ static const struct {
 	[DB_IDX_USER_EXTID] = { "idx_user_extid", MDB_DUPSORT },
 	[DB_IDX_GROUP_NAME] = { "idx_group_name", MDB_DUPSORT },
 	[DB_IDX_GROUP_EXTID] = { "idx_group_extid", MDB_DUPSORT },
+	[DB_IDX_USER_UNIQUE] = { "idx_user_unique", 0 },
+	[DB_IDX_GROUP_UNIQUE] = { "idx_group_unique", 0 },
 	[DB_MEMBERS] = { "members", MDB_DUPSORT },
 	[DB_MEMBEROF] = { "memberof", MDB_DUPSORT },
 	[DB_TOKENS] = { "tokens", 0 },
@@ -51,29 +54,37 @@ static const struct {
 	[DB_COUNTS] = { "id_counts", 0 },	/* optional: see open_dbs() */
 };
 
-/* How an index makes its keys from values (docs/storage.md, "Keys"). */
-enum key_fold {
-	KEY_EXACT,	/* the value's bytes */
-	KEY_CASE,	/* fold_utf8: case folding + NFC */
-	KEY_USERNAME	/* fold_username: RFC 8265 (width, case, NFC) */
-};
+/*
+ * The database of each index and of each type's records: the tables of
+ * rtype.c name them, resolved against db_table once per process
+ * (resolve_tables(), at store_open).
+ */
+static enum db	index_dbs[IDX__COUNT];
+static enum db	record_dbs[RT__COUNT];
+static bool	tables_resolved;
 
-/* The database of each index, and which resource type it covers. */
-static const struct {
-	enum db		 db;
-	enum rtype	 type;
-	const char	*attr;		/* for error details */
-	enum key_fold	 fold;
-	bool		 unique;
-} index_table[IDX__COUNT] = {
-	[IDX_USERNAME] = { DB_IDX_USERNAME, RT_USER, "userName", KEY_USERNAME, true },
-	[IDX_EMAIL] = { DB_IDX_EMAIL, RT_USER, "emails.value", KEY_CASE, false },
-	[IDX_USER_EXTID] = { DB_IDX_USER_EXTID, RT_USER, "externalId", KEY_EXACT, false },
-	[IDX_GROUP_NAME] = { DB_IDX_GROUP_NAME, RT_GROUP, "displayName", KEY_CASE, false },
-	[IDX_GROUP_EXTID] = { DB_IDX_GROUP_EXTID, RT_GROUP, "externalId", KEY_EXACT, false },
-};
+static int	db_by_name(const char *name);
 
 _Static_assert(LIMIT_INDEX_KEY_BYTES <= 511, "LMDB keys are at most 511 bytes");
+
+/*
+ * The unique attributes a store's unique indexes (idx_user_unique,
+ * idx_group_unique) are built for, as meta "unique" holds them
+ * (docs/storage.md): text is the stored JSON (NULL: none, the indexes
+ * are empty); u[t] borrow their strings from doc.
+ */
+struct unique_set {
+	char		*text;
+	size_t		 len;
+	json_t		*doc;
+	struct rtype_unique *u[RT__COUNT];
+	size_t		 n[RT__COUNT];
+};
+
+static void	unique_set_free(struct unique_set *set);
+struct store_txn;
+static enum scim_err unique_refresh(struct store_txn *t,
+		    struct scim_error *err);
 
 struct store {
 	MDB_env		*env;
@@ -84,6 +95,7 @@ struct store {
 	unsigned char	 cursor_key[32];
 	bool		 has_cursor_key;
 	bool		 has_counts;	/* id_counts exists: keep it exact */
+	struct unique_set *uq;		/* what the unique indexes hold */
 };
 
 /*
@@ -128,16 +140,53 @@ dbi(struct store_txn *t, enum db d)
 	return t->store->dbi[d];
 }
 
+/* The database of type's records. */
 static MDB_dbi
 record_db(struct store_txn *t, enum rtype type)
 {
-	return dbi(t, type == RT_USER ? DB_USERS : DB_GROUPS);
+	return dbi(t, record_dbs[(unsigned)type < RT__COUNT ? type : RT_USER]);
+}
+
+/* The database of index idx. */
+static MDB_dbi
+index_db(struct store_txn *t, enum store_index idx)
+{
+	return dbi(t, index_dbs[(unsigned)idx < IDX__COUNT ? idx : 0]);
+}
+
+/*
+ * Finds, once per process, the database each index and each type's
+ * records live in, by the names rtype.c gives them.  SCIM_ERR_INTERNAL
+ * when the tables name a database db_table lacks.
+ */
+static enum scim_err
+resolve_tables(struct scim_error *err)
+{
+	const char *name;
+	int i, d;
+
+	if (tables_resolved)
+		return SCIM_OK;
+	for (i = 0; i < IDX__COUNT + RT__COUNT; i++) {
+		name = i < IDX__COUNT ?
+		    rtype_index_get((enum store_index)i, NULL)->db :
+		    rtype_get((enum rtype)(i - IDX__COUNT))->records;
+		if ((d = db_by_name(name)) < 0)
+			return err_set(err, SCIM_ERR_INTERNAL, "No database "
+			    "%s.", name);
+		if (i < IDX__COUNT)
+			index_dbs[i] = (enum db)d;
+		else
+			record_dbs[i - IDX__COUNT] = (enum db)d;
+	}
+	tables_resolved = true;
+	return SCIM_OK;
 }
 
 const char *
 store_index_name(enum store_index idx)
 {
-	return db_table[index_table[idx].db].name;
+	return rtype_index_get(idx, NULL)->db;
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -307,6 +356,8 @@ store_open_flags(const char *path, unsigned flags, struct store **out,
 	*out = NULL;
 	if (sodium_init() < 0)
 		return err_set(err, SCIM_ERR_INTERNAL, "libsodium failed.");
+	if ((e = resolve_tables(err)) != SCIM_OK)
+		return e;
 	if ((flags & STORE_CREATE) && !ro && stat(path, &st) != 0 &&
 	    mkdir(path, 0700) != 0)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
@@ -398,6 +449,7 @@ fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	mdb_env_close(s->env);
+	unique_set_free(s->uq);
 	free(s->path);
 	free(s);
 	return e;
@@ -415,6 +467,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	mdb_env_close(s->env);
+	unique_set_free(s->uq);
 	free(s->path);
 	free(s);
 }
@@ -481,7 +534,8 @@ store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 		t.store = s;
 		if ((rc = begin(s, 0, &t.txn)) != 0)
 			return mdb_error(NULL, rc, "begin", err);
-		e = fn(&t, ctx, err);
+		if ((e = unique_refresh(&t, err)) == SCIM_OK)
+			e = fn(&t, ctx, err);
 		if (e == SCIM_OK && !t.failed) {
 			rc = mdb_txn_commit(t.txn);
 			if (rc == 0)
@@ -517,7 +571,8 @@ store_read(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 	t.read_only = true;
 	if ((rc = begin(s, MDB_RDONLY, &t.txn)) != 0)
 		return mdb_error(NULL, rc, "begin", err);
-	e = fn(&t, ctx, err);
+	if ((e = unique_refresh(&t, err)) == SCIM_OK)
+		e = fn(&t, ctx, err);
 	mdb_txn_abort(t.txn);
 	return e;
 }
@@ -527,6 +582,7 @@ store_read(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 /* One index key of a record. */
 struct index_key {
 	enum store_index idx;
+	const char	*attr;		/* its attribute, for messages */
 	char		 key[LIMIT_INDEX_KEY_BYTES];
 	size_t		 len;
 };
@@ -534,40 +590,53 @@ struct index_key {
 typedef enum scim_err (*key_fn)(struct store_txn *t, const struct index_key *k,
 		    const char *id, void *ctx, struct scim_error *err);
 
+/*
+ * Makes the key of value s[len] by rule fold in out[outsz] (*outlen
+ * bytes): SCIM_OK, or SCIM_ERR_INVALID_VALUE naming attr (too long for
+ * the key, with limit the bytes it may take; not UTF-8), or NOMEM.
+ */
+static enum scim_err
+fold_key(enum index_fold fold, const char *attr, const char *s, size_t len,
+    char *out, size_t outsz, size_t *outlen, size_t limit,
+    struct scim_error *err)
+{
+	enum scim_err e = SCIM_OK;
+
+	if (fold == FOLD_USERNAME)
+		e = fold_username_into(s, len, out, outsz, outlen);
+	else if (fold == FOLD_CASE)
+		e = fold_into(s, len, out, outsz, outlen);
+	else if (len > outsz)
+		e = SCIM_ERR_TOO_LARGE;
+	else {
+		memcpy(out, s, len);
+		*outlen = len;
+	}
+	if (e == SCIM_OK)
+		return SCIM_OK;
+	if (e == SCIM_ERR_NOMEM)
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	if (e == SCIM_ERR_TOO_LARGE)
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "%s is longer than %zu bytes.", attr, limit);
+	return err_set(err, SCIM_ERR_INVALID_VALUE, "%s is not valid UTF-8.",
+	    attr);
+}
+
 /* Builds the key of value s for idx into k; INVALID_VALUE when too long. */
 static enum scim_err
 make_key(enum store_index idx, const char *s, size_t len, struct index_key *k,
     struct scim_error *err)
 {
-	enum scim_err e;
+	const struct rtype_index *ix = rtype_index_get(idx, NULL);
 
 	k->idx = idx;
-	if (index_table[idx].fold != KEY_EXACT) {
-		e = index_table[idx].fold == KEY_USERNAME ?
-		    fold_username_into(s, len, k->key, sizeof(k->key),
-		    &k->len) :
-		    fold_into(s, len, k->key, sizeof(k->key), &k->len);
-		if (e == SCIM_ERR_NOMEM)
-			return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
-		if (e == SCIM_ERR_TOO_LARGE)
-			return err_set(err, SCIM_ERR_INVALID_VALUE,
-			    "%s is longer than %d bytes.",
-			    index_table[idx].attr, LIMIT_INDEX_KEY_BYTES);
-		if (e != SCIM_OK)
-			return err_set(err, SCIM_ERR_INVALID_VALUE,
-			    "%s is not valid UTF-8.", index_table[idx].attr);
-	} else {
-		if (len > sizeof(k->key))
-			return err_set(err, SCIM_ERR_INVALID_VALUE,
-			    "%s is longer than %d bytes.",
-			    index_table[idx].attr, LIMIT_INDEX_KEY_BYTES);
-		memcpy(k->key, s, len);
-		k->len = len;
-	}
-	return SCIM_OK;
+	k->attr = ix->path;
+	return fold_key(ix->fold, ix->path, s, len, k->key, sizeof(k->key),
+	    &k->len, LIMIT_INDEX_KEY_BYTES, err);
 }
 
-/* Calls fn for the key of the string member `name` of rec, if any. */
+/* Calls fn for the key of v when it is a non-empty string. */
 static enum scim_err
 each_string_key(struct store_txn *t, enum store_index idx, const json_t *v,
     const char *id, key_fn fn, void *ctx, struct scim_error *err)
@@ -583,37 +652,61 @@ each_string_key(struct store_txn *t, enum store_index idx, const json_t *v,
 	return fn(t, &k, id, ctx, err);
 }
 
-/* Calls fn for every index key of record rec of type type. */
+/*
+ * Calls fn for the key of each string value that index ix's attribute
+ * has in rec: the attribute itself, each element when it is
+ * multi-valued, the sub-attribute of it (of each element) with a sub.
+ */
+static enum scim_err
+index_keys(struct store_txn *t, const struct rtype_index *ix,
+    const json_t *rec, const char *id, key_fn fn, void *ctx,
+    struct scim_error *err)
+{
+	const json_t *v = json_object_get(rec, ix->attr), *el;
+	enum scim_err e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return each_string_key(t, ix->idx, ix->sub != NULL ?
+		    json_object_get(v, ix->sub) : v, id, fn, ctx, err);
+	json_array_foreach(v, i, el)
+		if ((e = each_string_key(t, ix->idx, ix->sub != NULL ?
+		    json_object_get(el, ix->sub) : el, id, fn, ctx, err)) !=
+		    SCIM_OK)
+			return e;
+	return SCIM_OK;
+}
+
+static enum scim_err	unique_keys(struct store_txn *t, enum rtype type,
+			    const json_t *rec, const char *id, key_fn fn,
+			    void *ctx, struct scim_error *err);
+
+/*
+ * Calls fn for every index key of record rec of type type, index by
+ * index in the order of the type's table (rtype.c).  The unique index's
+ * keys come from the unique attributes the store holds (t's store; none
+ * without t).
+ */
 static enum scim_err
 each_key(struct store_txn *t, enum rtype type, const json_t *rec, key_fn fn,
     void *ctx, struct scim_error *err)
 {
+	const struct resource_type *r = rtype_get(type);
 	const char *id = json_string_value(json_object_get(rec, "id"));
-	const json_t *emails, *el;
 	enum scim_err e;
 	size_t i;
 
 	if (id == NULL)
 		return err_set(err, SCIM_ERR_INTERNAL, "Record without id.");
-	if (type == RT_GROUP) {
-		if ((e = each_string_key(t, IDX_GROUP_NAME,
-		    json_object_get(rec, "displayName"), id, fn, ctx,
-		    err)) != SCIM_OK)
+	for (i = 0; i < r->nindexes; i++) {
+		if (r->indexes[i].attr != NULL)
+			e = index_keys(t, &r->indexes[i], rec, id, fn, ctx, err);
+		else
+			e = t != NULL ? unique_keys(t, type, rec, id, fn, ctx,
+			    err) : SCIM_OK;
+		if (e != SCIM_OK)
 			return e;
-		return each_string_key(t, IDX_GROUP_EXTID,
-		    json_object_get(rec, "externalId"), id, fn, ctx, err);
 	}
-	if ((e = each_string_key(t, IDX_USERNAME,
-	    json_object_get(rec, "userName"), id, fn, ctx, err)) != SCIM_OK)
-		return e;
-	if ((e = each_string_key(t, IDX_USER_EXTID,
-	    json_object_get(rec, "externalId"), id, fn, ctx, err)) != SCIM_OK)
-		return e;
-	emails = json_object_get(rec, "emails");
-	json_array_foreach(emails, i, el)
-		if ((e = each_string_key(t, IDX_EMAIL,
-		    json_object_get(el, "value"), id, fn, ctx, err)) != SCIM_OK)
-			return e;
 	return SCIM_OK;
 }
 
@@ -624,11 +717,11 @@ key_del(struct store_txn *t, const struct index_key *k, const char *id,
 {
 	MDB_val key = { k->len, (void *)k->key };
 	MDB_val val = { STORE_ID_LEN, (void *)id }, cur;
-	MDB_dbi d = dbi(t, index_table[k->idx].db);
+	MDB_dbi d = index_db(t, k->idx);
 	int rc;
 
 	(void)ctx;
-	if (index_table[k->idx].unique) {
+	if (rtype_index_get(k->idx, NULL)->unique) {
 		rc = mdb_get(t->txn, d, &key, &cur);
 		if (rc == MDB_NOTFOUND || (rc == 0 && (cur.mv_size !=
 		    STORE_ID_LEN || memcmp(cur.mv_data, id, STORE_ID_LEN))))
@@ -650,16 +743,21 @@ key_add(struct store_txn *t, const struct index_key *k, const char *id,
 {
 	MDB_val key = { k->len, (void *)k->key };
 	MDB_val val = { STORE_ID_LEN, (void *)id };
-	MDB_dbi d = dbi(t, index_table[k->idx].db);
+	MDB_dbi d = index_db(t, k->idx);
 	int rc;
 
 	(void)ctx;
-	if (index_table[k->idx].unique) {
+	if (rtype_index_get(k->idx, NULL)->unique) {
 		rc = mdb_put(t->txn, d, &key, &val, MDB_NOOVERWRITE);
-		if (rc == MDB_KEYEXIST) {
+		/* A value the record has twice (a multi-valued unique
+		 * attribute) is held by the record itself. */
+		if (rc == MDB_KEYEXIST && val.mv_size == STORE_ID_LEN &&
+		    memcmp(val.mv_data, id, STORE_ID_LEN) == 0)
+			rc = 0;
+		else if (rc == MDB_KEYEXIST) {
 			t->failed = true;
 			return err_set(err, SCIM_ERR_UNIQUENESS,
-			    "%s is already in use.", index_table[k->idx].attr);
+			    "%s is already in use.", k->attr);
 		}
 	} else {
 		rc = mdb_put(t->txn, d, &key, &val, MDB_NODUPDATA);
@@ -667,6 +765,542 @@ key_add(struct store_txn *t, const struct index_key *k, const char *id,
 			rc = 0;
 	}
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "index", err);
+}
+
+/* ---- unique attributes (rtype.h) ------------------------------------------ */
+
+/*
+ * The unique attributes of the schemas (rtype.h) live in one unique
+ * index per type, keyed "<path>\0<value key>" (docs/storage.md).  The
+ * store keeps the list its indexes were built for in meta "unique" and
+ * makes keys from that list, never from the schemas a program happened
+ * to load; store_unique_sync() rebuilds the indexes when the schemas
+ * declare another list.
+ */
+
+static const char *const fold_names[] = {
+	[FOLD_EXACT] = "exact", [FOLD_CASE] = "case",
+	[FOLD_USERNAME] = "userName",
+};
+
+/* Frees set; NULL is a no-op. */
+static void
+unique_set_free(struct unique_set *set)
+{
+	int t;
+
+	if (set == NULL)
+		return;
+	for (t = 0; t < RT__COUNT; t++)
+		free(set->u[t]);
+	json_decref(set->doc);
+	free(set->text);
+	free(set);
+}
+
+/* One entry of the stored list for unique attribute u of type r. */
+static json_t *
+unique_entry(const struct resource_type *r, const struct rtype_unique *u)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", r->name, "path",
+	    u->path, "attribute", u->attr, "fold", fold_names[u->fold]);
+
+	if (o != NULL && ((u->schema != NULL && json_object_set_new(o,
+	    "schema", json_string(u->schema)) != 0) || (u->sub != NULL &&
+	    json_object_set_new(o, "subAttribute", json_string(u->sub)) != 0) ||
+	    (u->datetime && json_object_set_new(o, "dateTime",
+	    json_true()) != 0))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * The stored form of the unique attributes the schemas declare (the
+ * rtype table) in *text (caller frees; NULL when there are none):
+ * SCIM_OK or SCIM_ERR_NOMEM.
+ */
+static enum scim_err
+unique_table_text(char **text, struct scim_error *err)
+{
+	const struct resource_type *r;
+	json_t *a = json_array(), *o;
+	bool bad = a == NULL;
+	size_t i;
+	int t;
+
+	*text = NULL;
+	for (t = 0; !bad && t < RT__COUNT; t++) {
+		r = rtype_get((enum rtype)t);
+		for (i = 0; !bad && i < r->nunique; i++)
+			bad = (o = unique_entry(r, &r->unique[i])) == NULL ||
+			    json_array_append_new(a, o) != 0;
+	}
+	if (!bad && json_array_size(a) > 0)
+		bad = (*text = jsonx_dumps(a)) == NULL;
+	json_decref(a);
+	return bad ? err_set(err, SCIM_ERR_NOMEM, "Out of memory.") : SCIM_OK;
+}
+
+/* The fold named s, or -1. */
+static int
+fold_by_name(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i <= FOLD_USERNAME; i++)
+		if (strcmp(fold_names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Reads entry o of the stored list into u (strings borrowed from o);
+ * false when it is not one. */
+static bool
+unique_read_entry(const json_t *o, struct rtype_unique *u)
+{
+	const json_t *sch = json_object_get(o, "schema");
+	const json_t *sub = json_object_get(o, "subAttribute");
+	int f = fold_by_name(json_string_value(json_object_get(o, "fold")));
+
+	memset(u, 0, sizeof(*u));
+	u->path = json_string_value(json_object_get(o, "path"));
+	u->attr = json_string_value(json_object_get(o, "attribute"));
+	u->schema = json_string_value(sch);
+	u->sub = json_string_value(sub);
+	u->datetime = json_is_true(json_object_get(o, "dateTime"));
+	u->fold = f < 0 ? FOLD_EXACT : (enum index_fold)f;
+	return f >= 0 && u->path != NULL && u->attr != NULL &&
+	    strlen(u->path) <= LIMIT_UNIQUE_PATH_BYTES &&
+	    (sch == NULL || u->schema != NULL) && (sub == NULL || u->sub != NULL);
+}
+
+/*
+ * Parses the stored list text[len] into a new set in *out (caller
+ * frees, unique_set_free()): SCIM_OK, SCIM_ERR_NOMEM, or
+ * SCIM_ERR_UNAVAILABLE when it is not a list this code reads.
+ */
+static enum scim_err
+unique_set_parse(const char *text, size_t len, struct unique_set **out,
+    struct scim_error *err)
+{
+	struct unique_set *set;
+	const json_t *o;
+	enum rtype t;
+	size_t i, n;
+	bool ok = true;
+
+	*out = NULL;
+	if ((set = calloc(1, sizeof(*set))) == NULL ||
+	    (set->text = malloc(len + 1)) == NULL) {
+		free(set);
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	memcpy(set->text, text, len);
+	set->text[len] = '\0';
+	set->len = len;
+	set->doc = json_loadb(text, len, 0, NULL);
+	n = json_array_size(set->doc);
+	for (t = 0; ok && t < RT__COUNT; t++)
+		ok = (set->u[t] = calloc(n + 1, sizeof(*set->u[t]))) != NULL;
+	if (!ok) {
+		unique_set_free(set);
+		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
+	}
+	ok = json_is_array(set->doc);
+	json_array_foreach(set->doc, i, o) {
+		if (!ok || !rtype_by_name(json_string_value(json_object_get(o,
+		    "type")), &t) || !unique_read_entry(o,
+		    &set->u[t][set->n[t]])) {
+			ok = false;
+			break;
+		}
+		set->n[t]++;
+	}
+	if (!ok) {
+		unique_set_free(set);
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's list of "
+		    "unique attributes (meta \"unique\") is unreadable; run "
+		    "`scimctl reindex` with the site's settings.");
+	}
+	*out = set;
+	return SCIM_OK;
+}
+
+/*
+ * Brings t's store's unique set to what meta "unique" holds in t's
+ * snapshot (another process may have rebuilt the indexes since this
+ * one looked): one get and a compare when nothing changed.
+ */
+static enum scim_err
+unique_refresh(struct store_txn *t, struct scim_error *err)
+{
+	struct store *s = t->store;
+	struct unique_set *set;
+	MDB_val k = { 6, "unique" }, v;
+	enum scim_err e;
+	int rc;
+
+	/* An older layout has no unique indexes; a migration's own
+	 * transaction opens the databases first (migrate_fn). */
+	if (s->layout != STORE_LAYOUT_VERSION)
+		return SCIM_OK;
+	rc = mdb_get(t->txn, dbi(t, DB_META), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		v.mv_size = 0;
+	else if (rc != 0)
+		return mdb_error(t, rc, "unique", err);
+	if (s->uq == NULL ? v.mv_size == 0 : s->uq->len == v.mv_size &&
+	    memcmp(s->uq->text, v.mv_data, v.mv_size) == 0)
+		return SCIM_OK;
+	set = NULL;
+	if (v.mv_size > 0 && (e = unique_set_parse(v.mv_data, v.mv_size, &set,
+	    err)) != SCIM_OK) {
+		t->failed = true;
+		return e;
+	}
+	unique_set_free(s->uq);
+	s->uq = set;
+	return SCIM_OK;
+}
+
+/*
+ * The key of value v of unique attribute u (of index idx) into k: u's
+ * path, a NUL byte, then the value's key -- a string folded by u's rule,
+ * a dateTime as milliseconds since the epoch, an integer, decimal or
+ * boolean as JSON writes it.  *has is false (no key) for null, an empty
+ * string, an object or an array.  SCIM_ERR_INVALID_VALUE when the key
+ * would be too long or the string is not UTF-8.
+ */
+static enum scim_err
+unique_key(enum store_index idx, const struct rtype_unique *u,
+    const json_t *v, struct index_key *k, bool *has, struct scim_error *err)
+{
+	size_t plen = strlen(u->path), len, n;
+	enum index_fold fold = FOLD_EXACT;
+	const char *s = NULL;
+	char num[48];
+	long long ms;
+	enum scim_err e;
+
+	*has = false;
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		len = json_string_length(v);
+		if (len == 0)
+			return SCIM_OK;
+		if (u->datetime && schema_parse_datetime(s, &ms)) {
+			snprintf(num, sizeof(num), "%lld", ms);
+			s = num;
+		} else
+			fold = u->fold;
+	} else if (json_is_integer(v))
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(num, sizeof(num), "%s", json_is_true(v) ? "true" :
+		    "false");
+	else
+		return SCIM_OK;
+	if (s == NULL || s == num) {
+		s = num;
+		len = strlen(num);
+	}
+	if (plen + 1 >= sizeof(k->key))
+		return err_set(err, SCIM_ERR_INVALID_VALUE, "%s cannot be "
+		    "indexed.", u->path);
+	k->idx = idx;
+	k->attr = u->path;
+	memcpy(k->key, u->path, plen);
+	k->key[plen] = '\0';
+	if ((e = fold_key(fold, u->path, s, len, k->key + plen + 1,
+	    sizeof(k->key) - plen - 1, &n, sizeof(k->key) - plen - 1, err)) !=
+	    SCIM_OK)
+		return e;
+	k->len = plen + 1 + n;
+	*has = true;
+	return SCIM_OK;
+}
+
+/* Calls fn with the key of v (of unique attribute u), when it has one. */
+static enum scim_err
+unique_value(struct store_txn *t, enum store_index idx,
+    const struct rtype_unique *u, const json_t *v, const char *id,
+    key_fn fn, void *ctx, struct scim_error *err)
+{
+	struct index_key k;
+	enum scim_err e;
+	bool has;
+
+	if ((e = unique_key(idx, u, v, &k, &has, err)) != SCIM_OK || !has)
+		return e;
+	return fn(t, &k, id, ctx, err);
+}
+
+/*
+ * Calls fn for the key of every value rec (of type type) has of each
+ * unique attribute in set (NULL: none): the attribute's value, each
+ * element of a multi-valued one, the sub-attribute's value (of each
+ * element).
+ */
+static enum scim_err
+unique_set_keys(const struct unique_set *set, struct store_txn *t,
+    enum rtype type, const json_t *rec, const char *id, key_fn fn,
+    void *ctx, struct scim_error *err)
+{
+	enum store_index idx = rtype_get(type)->unique_index;
+	const struct rtype_unique *u;
+	const json_t *c, *v, *el;
+	enum scim_err e;
+	size_t i, j;
+
+	for (i = 0; set != NULL && (unsigned)type < RT__COUNT &&
+	    i < set->n[type]; i++) {
+		u = &set->u[type][i];
+		c = u->schema != NULL ? json_object_get(rec, u->schema) : rec;
+		v = json_object_get(c, u->attr);
+		if (!json_is_array(v)) {
+			if ((e = unique_value(t, idx, u, u->sub != NULL ?
+			    json_object_get(v, u->sub) : v, id, fn, ctx, err)) !=
+			    SCIM_OK)
+				return e;
+			continue;
+		}
+		json_array_foreach(v, j, el)
+			if ((e = unique_value(t, idx, u, u->sub != NULL ?
+			    json_object_get(el, u->sub) : el, id, fn, ctx,
+			    err)) != SCIM_OK)
+				return e;
+	}
+	return SCIM_OK;
+}
+
+/* The unique keys of rec, from the list t's store holds. */
+static enum scim_err
+unique_keys(struct store_txn *t, enum rtype type, const json_t *rec,
+    const char *id, key_fn fn, void *ctx, struct scim_error *err)
+{
+	return unique_set_keys(t->store->uq, t, type, rec, id, fn, ctx, err);
+}
+
+/* A rebuild of the unique indexes for another list. */
+struct unique_sync {
+	struct unique_set *set;		/* the list to build for */
+	store_report_fn	 report;
+	void		*ctx;
+	enum rtype	 type;		/* of the records being read */
+	size_t		 problems;
+	char		 first[SCIM_ERROR_DETAIL_BYTES];
+	bool		 done;		/* the store had the list already */
+};
+
+/*
+ * Counts and reports one problem of a rebuild.  short_ (no value: the
+ * detail of a 503 may reach clients) is kept for the error's detail
+ * when it is the first.
+ */
+static void
+sync_problem(struct unique_sync *m, const char *short_, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+sync_problem(struct unique_sync *m, const char *short_, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (m->problems++ == 0)
+		snprintf(m->first, sizeof(m->first), "%.*s",
+		    (int)sizeof(m->first) - 1, short_);
+	if (m->report != NULL)
+		m->report(line, m->ctx);
+}
+
+/* Adds one key to the unique index being rebuilt; a key another record
+ * holds already is a problem (both ids reported, nothing merged). */
+static enum scim_err
+sync_key(struct store_txn *t, const struct index_key *k, const char *id,
+    void *ctx, struct scim_error *err)
+{
+	struct unique_sync *m = ctx;
+	MDB_val key = { k->len, (void *)k->key };
+	MDB_val val = { STORE_ID_LEN, (void *)id };
+	const char *word = rtype_get(m->type)->word;
+	size_t plen = strlen(k->attr) + 1;
+	char value[128], other[STORE_ID_LEN + 1], brief[160];
+	int rc;
+
+	rc = mdb_put(t->txn, index_db(t, k->idx), &key, &val, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST && !(val.mv_size == STORE_ID_LEN &&
+	    memcmp(val.mv_data, id, STORE_ID_LEN) == 0)) {
+		fold_printable(value, sizeof(value), k->key + plen,
+		    k->len - plen);
+		snprintf(other, sizeof(other), "%.*s", val.mv_size ==
+		    STORE_ID_LEN ? (int)STORE_ID_LEN : 1, val.mv_size ==
+		    STORE_ID_LEN ? (const char *)val.mv_data : "?");
+		snprintf(brief, sizeof(brief), "%ss %s and %s share a value of "
+		    "%.64s", word, other, id, k->attr);
+		sync_problem(m, brief, "%ss %s and %s both have %s \"%s\"",
+		    word, other, id, k->attr, value);
+		return SCIM_OK;
+	}
+	return rc == 0 || rc == MDB_KEYEXIST ? SCIM_OK :
+	    mdb_error(t, rc, "unique", err);
+}
+
+/* Adds the keys of every record of m->type to the unique index. */
+static enum scim_err
+sync_records(struct store_txn *t, struct unique_sync *m,
+    struct scim_error *err)
+{
+	struct scim_error kerr;
+	MDB_cursor *c;
+	MDB_val k, v;
+	json_t *rec;
+	char id[STORE_ID_LEN + 1];
+	enum scim_err e = SCIM_OK;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, record_db(t, m->type), &c)) != 0)
+		return mdb_error(t, rc, "unique", err);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != STORE_ID_LEN ||
+		    (rec = json_loadb(v.mv_data, v.mv_size, 0, NULL)) == NULL)
+			continue;	/* verify reports these */
+		memcpy(id, k.mv_data, STORE_ID_LEN);
+		id[STORE_ID_LEN] = '\0';
+		err_clear(&kerr);
+		e = unique_set_keys(m->set, t, m->type, rec, id, sync_key, m,
+		    &kerr);
+		json_decref(rec);
+		if (e == SCIM_ERR_INVALID_VALUE) {
+			sync_problem(m, "a value cannot be a key", "%s %s: %s",
+			    rtype_get(m->type)->word, id, kerr.detail);
+			e = SCIM_OK;
+		} else if (e != SCIM_OK) {
+			err_set(err, e, "%s", kerr.detail);
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (e != SCIM_OK)
+		return e;
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(t, rc, "unique", err);
+}
+
+/*
+ * store_unique_sync()'s transaction: the unique indexes emptied and
+ * rebuilt from the records for m->set, which is then written to meta
+ * "unique"; any problem fails it, so nothing changes.  Repeatable.
+ */
+static enum scim_err
+unique_sync_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	struct unique_sync *m = ctx;
+	MDB_val k = { 6, "unique" }, v;
+	enum scim_err e;
+	int rc, i;
+
+	m->problems = 0;
+	m->done = false;
+	if ((e = unique_refresh(t, err)) != SCIM_OK)
+		return e;
+	if (m->set == NULL ? t->store->uq == NULL : t->store->uq != NULL &&
+	    strcmp(t->store->uq->text, m->set->text) == 0) {
+		m->done = true;		/* another process did it */
+		return SCIM_OK;
+	}
+	for (i = 0; i < RT__COUNT; i++)
+		if ((rc = mdb_drop(t->txn, index_db(t,
+		    rtype_get((enum rtype)i)->unique_index), 0)) != 0)
+			return mdb_error(t, rc, "unique", err);
+	for (i = 0; i < RT__COUNT; i++) {
+		m->type = (enum rtype)i;
+		if ((e = sync_records(t, m, err)) != SCIM_OK)
+			return e;
+	}
+	if (m->problems > 0) {
+		t->failed = true;
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "Unique in the "
+		    "schemas: %s%s; nothing changed (scimctl reindex lists "
+		    "all; docs/operations.md).", m->first, m->problems > 1 ?
+		    " (and more)" : "");
+	}
+	if (m->set == NULL)
+		rc = mdb_del(t->txn, dbi(t, DB_META), &k, NULL);
+	else {
+		v.mv_size = m->set->len;
+		v.mv_data = m->set->text;
+		rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_error(t, rc, "unique", err);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_unique_sync(struct store *s, store_report_fn report, void *ctx,
+    bool *rebuilt, struct scim_error *err)
+{
+	struct unique_sync m;
+	enum scim_err e;
+	char *text;
+
+	memset(&m, 0, sizeof(m));
+	if (rebuilt != NULL)
+		*rebuilt = false;
+	m.report = report;
+	m.ctx = ctx;
+	if ((e = unique_table_text(&text, err)) != SCIM_OK)
+		return e;
+	if (text == NULL ? s->uq == NULL : s->uq != NULL &&
+	    strcmp(text, s->uq->text) == 0) {
+		free(text);
+		return SCIM_OK;
+	}
+	if (s->missing[DB_IDX_USER_UNIQUE] || s->missing[DB_IDX_GROUP_UNIQUE]) {
+		free(text);
+		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's layout "
+		    "has no unique indexes: run `scimctl --db DIR migrate`.");
+	}
+	if (text != NULL) {
+		e = unique_set_parse(text, strlen(text), &m.set, err);
+		free(text);
+		if (e != SCIM_OK)
+			return e;
+	}
+	e = store_write(s, unique_sync_fn, &m, err);
+	if (e == SCIM_OK && !m.done) {
+		unique_set_free(s->uq);
+		s->uq = m.set;
+		m.set = NULL;
+		if (rebuilt != NULL)
+			*rebuilt = true;
+	}
+	unique_set_free(m.set);
+	return e;
+}
+
+bool
+store_unique_current(struct store *s)
+{
+	struct scim_error err;
+	char *text;
+	bool same;
+
+	if (unique_table_text(&text, &err) != SCIM_OK)
+		return false;
+	same = text == NULL ? s->uq == NULL : s->uq != NULL &&
+	    strcmp(text, s->uq->text) == 0;
+	free(text);
+	return same;
 }
 
 /* ---- id counts ------------------------------------------------------------ */
@@ -731,7 +1365,7 @@ put_be32(unsigned char *p, uint32_t n)
 static void
 counts_key(enum rtype type, int digit, char key[2])
 {
-	key[0] = type == RT_USER ? 'u' : 'g';
+	key[0] = rtype_get(type)->counts;
 	key[1] = "0123456789abcdef"[digit];
 }
 
@@ -855,7 +1489,6 @@ enum scim_err
 store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
     struct scim_error *err)
 {
-	static const enum rtype types[] = { RT_USER, RT_GROUP };
 	uint32_t *want, *have;
 	enum scim_err e = SCIM_OK;
 	size_t i, j;
@@ -869,14 +1502,15 @@ store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
 		e = err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 		goto done;
 	}
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if ((e = counts_from_records(t, types[i], want, err)) != SCIM_OK)
+	for (i = 0; i < RT__COUNT; i++) {
+		if ((e = counts_from_records(t, (enum rtype)i, want, err)) !=
+		    SCIM_OK)
 			goto done;
-		(void)counts_load(t, types[i], have, 0);
+		(void)counts_load(t, (enum rtype)i, have, 0);
 		for (j = 0; j < COUNTS_BUCKETS; j++)
 			if (want[j] != have[j])
 				(*problems)++;
-		if (repair && (e = counts_write(t, types[i], want, err)) !=
+		if (repair && (e = counts_write(t, (enum rtype)i, want, err)) !=
 		    SCIM_OK)
 			goto done;
 	}
@@ -1287,10 +1921,10 @@ store_delete(struct store_txn *t, enum rtype type, const json_t *old,
 	/* Groups it belongs to, and for a group, its own members. */
 	if ((e = unlink_all(t, DB_MEMBEROF, DB_MEMBERS, id, err)) != SCIM_OK)
 		return e;
-	if (type == RT_GROUP &&
+	if (rtype_get(type)->has_members &&
 	    (e = unlink_all(t, DB_MEMBERS, DB_MEMBEROF, id, err)) != SCIM_OK)
 		return e;
-	if (type == RT_USER &&
+	if (rtype_get(type)->has_password &&
 	    (e = del_pair(t, DB_PASSWORDS, id, NULL, err)) != SCIM_OK)
 		return e;
 	k.mv_size = STORE_ID_LEN;
@@ -1402,7 +2036,7 @@ store_lookup(struct store_txn *t, enum store_index idx, const char *key,
 
 	if (make_key(idx, key, keylen, &k, NULL) != SCIM_OK)
 		return SCIM_OK;
-	return scan_dups(t, dbi(t, index_table[idx].db), k.key, k.len, fn,
+	return scan_dups(t, index_db(t, idx), k.key, k.len, fn,
 	    ctx, err);
 }
 
@@ -1419,7 +2053,7 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 
 	if (make_key(idx, prefix, len, &k, NULL) != SCIM_OK)
 		return SCIM_OK;
-	if ((rc = mdb_cursor_open(t->txn, dbi(t, index_table[idx].db), &c)) != 0)
+	if ((rc = mdb_cursor_open(t->txn, index_db(t, idx), &c)) != 0)
 		return mdb_error(NULL, rc, "cursor", err);
 	key.mv_size = k.len;
 	key.mv_data = k.key;
@@ -1974,6 +2608,32 @@ migrate_username_keys(struct store_txn *t, struct migration *m,
 	return SCIM_OK;
 }
 
+/*
+ * Layout 2 -> 3: the unique indexes of the schemas' unique attributes,
+ * idx_user_unique and idx_group_unique, exist (migrate_fn made them)
+ * and are empty, as meta "unique" (absent) says; scimd's start builds
+ * them for its schemas (store_unique_sync()).
+ */
+static enum scim_err
+migrate_unique_indexes(struct store_txn *t, struct migration *m,
+    struct scim_error *err)
+{
+	MDB_val k = { 6, "unique" };
+	int rc, i;
+
+	(void)m;
+	for (i = 0; i < RT__COUNT; i++)
+		if ((rc = mdb_drop(t->txn, index_db(t,
+		    rtype_get((enum rtype)i)->unique_index), 0)) != 0)
+			return mdb_error(t, rc, "migrate", err);
+	rc = mdb_del(t->txn, dbi(t, DB_META), &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return mdb_error(t, rc, "migrate", err);
+	unique_set_free(t->store->uq);
+	t->store->uq = NULL;
+	return SCIM_OK;
+}
+
 static const struct {
 	int		 from;		/* upgrades layout from to from + 1 */
 	const char	*what;
@@ -1981,6 +2641,7 @@ static const struct {
 			    struct scim_error *);
 } migrations[] = {
 	{ 1, "userName keys folded per RFC 8265", migrate_username_keys },
+	{ 2, "unique-attribute indexes made", migrate_unique_indexes },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -2379,30 +3040,33 @@ record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
 }
 
 enum scim_err
-store_record_keys(enum rtype type, const json_t *rec, store_key_fn fn,
-    void *ctx, struct scim_error *err)
+store_record_keys(struct store_txn *txn, enum rtype type, const json_t *rec,
+    store_key_fn fn, void *ctx, struct scim_error *err)
 {
 	struct record_keys_ctx r = { fn, ctx };
 
-	return each_key(NULL, type, rec, record_key_one, &r, err);
+	return each_key(txn, type, rec, record_key_one, &r, err);
 }
 
 enum rtype
 store_index_type(enum store_index idx)
 {
-	return index_table[idx].type;
+	enum rtype t;
+
+	(void)rtype_index_get(idx, &t);
+	return t;
 }
 
 bool
 store_index_unique(enum store_index idx)
 {
-	return index_table[idx].unique;
+	return rtype_index_get(idx, NULL)->unique;
 }
 
 const char *
 store_index_attr(enum store_index idx)
 {
-	return index_table[idx].attr;
+	return rtype_index_get(idx, NULL)->path;
 }
 
 enum scim_err

@@ -272,7 +272,7 @@ record_keys(struct store_txn *txn, enum rtype t, const char *id,
 	ks->overflow = false;
 	if (store_get(txn, t, id, &rec, NULL) != SCIM_OK)
 		return false;
-	ok = store_record_keys(t, rec, keyset_add, ks, NULL) == SCIM_OK &&
+	ok = store_record_keys(txn, t, rec, keyset_add, ks, NULL) == SCIM_OK &&
 	    !ks->overflow;
 	json_decref(rec);
 	return ok;
@@ -384,7 +384,7 @@ check_record(const void *k, size_t klen, const void *val, size_t vlen,
 	}
 	ks->n = 0;
 	ks->overflow = false;
-	if (store_record_keys(v->type, rec, keyset_add, ks, v->err) !=
+	if (store_record_keys(v->txn, v->type, rec, keyset_add, ks, v->err) !=
 	    SCIM_OK || ks->overflow)
 		add_problem(v, VERIFY_UNINDEXABLE, db, "%s %s: %s", type_word(
 		    v->type), id, ks->overflow ? "too many values to index" :
