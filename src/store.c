@@ -1245,6 +1245,17 @@ unique_sync_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* A transaction that does nothing: store_read() refreshes the store's
+ * unique set as it begins. */
+static enum scim_err
+unique_look(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	(void)t;
+	(void)ctx;
+	(void)err;
+	return SCIM_OK;
+}
+
 enum scim_err
 store_unique_sync(struct store *s, store_report_fn report, void *ctx,
     bool *rebuilt, struct scim_error *err)
@@ -1258,7 +1269,8 @@ store_unique_sync(struct store *s, store_report_fn report, void *ctx,
 		*rebuilt = false;
 	m.report = report;
 	m.ctx = ctx;
-	if ((e = unique_table_text(&text, err)) != SCIM_OK)
+	if ((e = store_read(s, unique_look, NULL, err)) != SCIM_OK ||
+	    (e = unique_table_text(&text, err)) != SCIM_OK)
 		return e;
 	if (text == NULL ? s->uq == NULL : s->uq != NULL &&
 	    strcmp(text, s->uq->text) == 0) {
@@ -1295,7 +1307,8 @@ store_unique_current(struct store *s)
 	char *text;
 	bool same;
 
-	if (unique_table_text(&text, &err) != SCIM_OK)
+	if (store_read(s, unique_look, NULL, &err) != SCIM_OK ||
+	    unique_table_text(&text, &err) != SCIM_OK)
 		return false;
 	same = text == NULL ? s->uq == NULL : s->uq != NULL &&
 	    strcmp(text, s->uq->text) == 0;
