@@ -42,7 +42,8 @@ store_locate(struct app *app, struct scim_error *err)
 	size_t n = 1;
 
 	if ((app->store_real = realpath(app->conf.db, NULL)) == NULL)
-		return SCIM_OK;		/* opened, yet unnamed: nothing to compare */
+		/* opened, yet unnamed: nothing to compare */
+		return SCIM_OK;
 	for (p = app->store_real; *p != '\0'; p++)
 		n += *p == '/';
 	if ((app->store_dirs = calloc(n, sizeof(*app->store_dirs))) == NULL)
@@ -120,11 +121,11 @@ check_document_root(struct app *app, const struct http_io *io,
 				return err_set(err, SCIM_ERR_NOMEM, NULL);
 			app->docroot_inside[i] = root_holds_store(app, root);
 			if (app->docroot_inside[i])
-				log_msg(LVL_ERROR, "refusing to serve: the store "
-				    "%s lies inside the document root %s (%s), "
-				    "where its files could be downloaded; move "
-				    "it out (docs/deploy.md)", app->store_real,
-				    root, vars[i]);
+				log_msg(LVL_ERROR, "refusing to serve: the "
+				    "store %s lies inside the document root "
+				    "%s (%s), where its files could be "
+				    "downloaded; move it out (docs/deploy.md)",
+				    app->store_real, root, vars[i]);
 		}
 		if (app->docroot_inside[i])
 			return err_set(err, SCIM_ERR_UNAVAILABLE, "The store "
@@ -162,6 +163,11 @@ unique_sync(struct app *app, struct scim_error *err)
 	return e;
 }
 
+/*
+ * Reads the settings, refuses root unless allowed, loads the schemas and
+ * opens the store; everything it made is app_close()'s to free, even on
+ * failure.
+ */
 enum scim_err
 app_open(struct app *app, const char *conf_path, const char *argv0,
     struct scim_error *err)
@@ -182,9 +188,9 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	/* Before the store is touched: a root scimd would leave root-owned
 	 * files the web server's user can no longer open. */
 	if (geteuid() == 0 && !app->conf.allow_root)
-		return err_set(err, SCIM_ERR_UNAVAILABLE, "scimd refuses to run "
-		    "as root: run it as the web server's user, or set "
-		    "allow_root = yes in scimd.conf.");
+		return err_set(err, SCIM_ERR_UNAVAILABLE,
+		    "scimd refuses to run as root: run it as the web "
+		    "server's user, or set allow_root = yes in scimd.conf.");
 	if (!schemas_loaded &&
 	    (e = schema_init(app->conf.schemas, err)) != SCIM_OK)
 		return err_recode(err, SCIM_ERR_UNAVAILABLE);
@@ -192,12 +198,14 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	if (app->conf.db == NULL)
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "No store configured:"
 		    " set SCIMD_DB or db in scimd.conf.");
-	if ((e = store_open(app->conf.db, false, &app->store, err)) != SCIM_OK ||
-	    (e = unique_sync(app, err)) != SCIM_OK)
+	if ((e = store_open(app->conf.db, false, &app->store, err)) !=
+	    SCIM_OK || (e = unique_sync(app, err)) != SCIM_OK)
 		return e;
 	return store_locate(app, err);
 }
 
+/* Enters the sandbox the settings ask for; a required one that cannot be
+ * entered is SCIM_ERR_UNAVAILABLE, an "auto" one only logs. */
 enum scim_err
 app_confine(struct app *app, struct scim_error *err)
 {
@@ -207,7 +215,8 @@ app_confine(struct app *app, struct scim_error *err)
 	    (app->conf.sandbox == CONF_SANDBOX_AUTO && !sandbox_available()))
 		return SCIM_OK;
 	tzset();		/* the log's clock reads /etc/localtime once */
-	json_decref(json_object());	/* jansson seeds its hash from /dev/urandom */
+	/* jansson seeds its hash from /dev/urandom */
+	json_decref(json_object());
 	if ((e = sandbox_enter(err)) != SCIM_OK) {
 		if (app->conf.sandbox != CONF_SANDBOX_AUTO)
 			return e;
@@ -294,7 +303,8 @@ static void
 start_failed(struct app *app, bool retried, struct scim_error *err)
 {
 	const struct passwd *pw = getpwuid(geteuid());
-	const char *conf_env = getenv("SCIMD_CONF"), *db_env = getenv("SCIMD_DB");
+	const char *conf_env = getenv("SCIMD_CONF"),
+	    *db_env = getenv("SCIMD_DB");
 
 	log_msg(LVL_ERROR, "cannot start: %s (store %s, running as uid %ld "
 	    "(%s)%s)", err->detail, app->conf.db ? app->conf.db : "not set",
@@ -309,6 +319,8 @@ start_failed(struct app *app, bool retried, struct scim_error *err)
 	redact_words(err->detail);
 }
 
+/* app_open() then app_confine(); on failure start_failed() logs the
+ * reason with the paths and leaves err without any of them. */
 enum scim_err
 app_start(struct app *app, const char *conf_path, const char *argv0,
     bool retried, struct scim_error *err)
@@ -322,6 +334,8 @@ app_start(struct app *app, const char *conf_path, const char *argv0,
 	return e;
 }
 
+/* Tries app_start() again once LIMIT_OPEN_RETRY_SECONDS have passed since
+ * the last attempt; true when the process is now started. */
 enum scim_err
 app_retry(struct app *app, struct scim_error *err)
 {
@@ -346,6 +360,7 @@ app_retry(struct app *app, struct scim_error *err)
 	return e;
 }
 
+/* Closes the store and frees the settings; safe after a failed app_open. */
 void
 app_close(struct app *app)
 {
@@ -389,6 +404,8 @@ error_response(struct http_response *res, const struct scim_error *err,
 	json_decref(j);
 }
 
+/* Answers with the SCIM Error for err (503 when app_open failed), reading
+ * nothing of the request. */
 void
 app_serve_error(const struct http_io *io, const struct scim_error *err)
 {
@@ -495,6 +512,11 @@ auth_log_allowed(struct app *app, bool refused, time_t now)
 	return false;
 }
 
+/*
+ * One request from parse to answer: authentication before the body is
+ * read, then the route's handler; every failure is one SCIM Error, and
+ * one log line records the outcome.
+ */
 void
 app_serve(struct app *app, const struct http_io *io)
 {

@@ -10,12 +10,15 @@
 
 #include "auth.h"
 
+/* SHA-256 of the token's bytes: the only form a token is stored in. */
 void
 auth_hash(const char *token, size_t len, unsigned char hash[STORE_HASH_LEN])
 {
 	crypto_hash_sha256(hash, (const unsigned char *)token, len);
 }
 
+/* 32 bytes from the kernel's CSPRNG, base64url without padding; the
+ * raw bytes are wiped. */
 void
 auth_new_token(char out[64])
 {
@@ -44,6 +47,11 @@ lookup_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    l->expires, sizeof(l->expires), err);
 }
 
+/*
+ * Parses "Bearer <token>" (spaces trimmed), looks its hash up in a read
+ * transaction and refuses expired tokens; a store error is returned as
+ * one, never as 401.
+ */
 enum scim_err
 auth_check(struct store *s, const char *header, char *name, size_t namesz,
     struct scim_error *err)

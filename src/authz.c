@@ -17,8 +17,10 @@
 #include "jsonx.h"
 #include "log.h"
 
-/* ---- the role ------------------------------------------------------------- */
+/* ---- the role
+ * ------------------------------------------------------------- */
 
+/* FCGI_ROLE (libfcgi's own) or SCIMD_ROLE is AUTHORIZER. */
 bool
 authz_requested(const struct http_io *io)
 {
@@ -34,7 +36,8 @@ authz_requested(const struct http_io *io)
 	    strcmp(r, "AUTHORIZER") == 0;
 }
 
-/* ---- paths and rules -------------------------------------------------------- */
+/* ---- paths and rules
+ * -------------------------------------------------------- */
 
 static int
 hexval(int c)
@@ -48,6 +51,11 @@ hexval(int c)
 	return -1;
 }
 
+/*
+ * Normalises REQUEST_URI as the web servers map it to files (decode
+ * once, drop empty and "." segments, resolve ".." never above /);
+ * false for what cannot be judged.
+ */
 enum scim_err
 authz_path_clean(const char *uri, char *out, size_t outsz)
 {
@@ -114,6 +122,7 @@ authz_path_clean(const char *uri, char *out, size_t outsz)
 	return SCIM_OK;
 }
 
+/* Equal, or a prefix ending at a '/' of path; "/" covers everything. */
 bool
 authz_prefix_covers(const char *prefix, size_t plen, const char *path)
 {
@@ -123,6 +132,7 @@ authz_prefix_covers(const char *prefix, size_t plen, const char *path)
 	    (path[plen] == '\0' || path[plen] == '/');
 }
 
+/* A linear scan of the rules for the longest covering prefix. */
 const struct conf_require *
 authz_rule_for(const struct conf *conf, const char *path)
 {
@@ -139,7 +149,8 @@ authz_rule_for(const struct conf *conf, const char *path)
 	return best;
 }
 
-/* ---- header values ---------------------------------------------------------- */
+/* ---- header values
+ * ---------------------------------------------------------- */
 
 /* Whether code point uc is a C0 or C1 control or DEL. */
 static bool
@@ -148,6 +159,7 @@ is_control(ucs4_t uc)
 	return uc < 0x20 || (uc >= 0x7f && uc <= 0x9f);
 }
 
+/* Walks s as UTF-8, refusing C0, DEL and C1 controls and bad bytes. */
 bool
 authz_value_safe(const char *s, size_t len)
 {
@@ -170,6 +182,8 @@ authz_value_safe(const char *s, size_t len)
 	return true;
 }
 
+/* Appends one percent-encoded list element to b (buffer errors leave b
+ * as it was). */
 enum scim_err
 authz_list_append(struct buf *b, const char *s, size_t len)
 {
@@ -204,7 +218,8 @@ authz_list_append(struct buf *b, const char *s, size_t len)
 	return e;
 }
 
-/* ---- the log ------------------------------------------------------------------ */
+/* ---- the log
+ * ------------------------------------------------------------------ */
 
 /* Rate limit of refusal lines, as for refused tokens (app.c). */
 static time_t	log_second;
@@ -235,7 +250,8 @@ log_allowed(void)
 	return false;
 }
 
-/* ---- the decision ---------------------------------------------------------------- */
+/* ---- the decision
+ * ---------------------------------------------------------------- */
 
 enum verdict {
 	V_GRANTED,
@@ -262,12 +278,13 @@ struct decide {
 	char				 id[STORE_ID_LEN + 1];
 	int				 found;
 	size_t				 ngroups;
-	bool				 truncated;	/* more than LIMIT_AUTHZ_GROUPS */
+	/* more than LIMIT_AUTHZ_GROUPS */
+	bool				 truncated;
 	bool				 in_rule;
 	enum verdict			 v;
 	char				 omitted[128];	/* variables not sent */
 	/* Not zeroed: gids[0..ngroups) are written before being read. */
-	char				 gids[LIMIT_AUTHZ_GROUPS][STORE_ID_LEN + 1];
+	char		 gids[LIMIT_AUTHZ_GROUPS][STORE_ID_LEN + 1];
 };
 
 /* Keeps the first id of a lookup; stops at the second. */
@@ -597,6 +614,11 @@ refuse(struct http_response *res, int status)
 	buf_printf(&res->body, "%d %s\n", status, http_reason(status));
 }
 
+/*
+ * One authorizer decision: the path cleaned, the rule for it found, the
+ * user's groups checked against it, the answer written; anything that
+ * cannot be decided is refused.
+ */
 int
 authz_serve(struct store *s, const struct conf *conf,
     const struct http_io *io, unsigned long reqno)
@@ -617,7 +639,8 @@ authz_serve(struct store *s, const struct conf *conf,
 	uri = io->getenv(io->ctx, "REQUEST_URI");
 	err_escape(euser, sizeof(euser), user ? user : "-",
 	    user ? strlen(user) : 1);
-	err_escape(epath, sizeof(epath), uri ? uri : "-", uri ? strlen(uri) : 1);
+	err_escape(epath, sizeof(epath), uri ? uri : "-",
+	    uri ? strlen(uri) : 1);
 	if (s == NULL) {
 		refuse(&res, 503);
 		why = "the store is not open (see the start-up error)";
@@ -664,11 +687,11 @@ answer:
 		log_msg(LVL_DEBUG, "authz req=%d-%lu user=%s path=%s 200",
 		    (int)getpid(), reqno, euser, epath);
 	else if (why != NULL && log_allowed())
-		log_msg(status >= 500 ? LVL_ERROR : LVL_INFO, "authz req=%d-%lu "
-		    "user=%s path=%s %d: %s%s%s", (int)getpid(), reqno, euser,
-		    epath, status, why, d != NULL && d->v == V_OUTSIDE ?
-		    " of the rule for " : "", d != NULL && d->v == V_OUTSIDE ?
-		    d->rule->prefix : "");
+		log_msg(status >= 500 ? LVL_ERROR : LVL_INFO,
+		    "authz req=%d-%lu user=%s path=%s %d: %s%s%s",
+		    (int)getpid(), reqno, euser, epath, status, why,
+		    d != NULL && d->v == V_OUTSIDE ? " of the rule for " : "",
+		    d != NULL && d->v == V_OUTSIDE ? d->rule->prefix : "");
 	http_response_send(io, &res, false);
 	http_response_free(&res);
 	return status;

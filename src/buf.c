@@ -10,6 +10,7 @@
 
 #include "buf.h"
 
+/* An empty buffer that may grow to max bytes; allocates nothing yet. */
 void
 buf_init(struct buf *b, size_t max)
 {
@@ -18,6 +19,7 @@ buf_init(struct buf *b, size_t max)
 	b->max = max;
 }
 
+/* Frees the bytes; the buffer is empty and reusable afterwards. */
 void
 buf_free(struct buf *b)
 {
@@ -26,6 +28,7 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+/* Drops the content, keeps the allocation and the maximum. */
 void
 buf_reset(struct buf *b)
 {
@@ -58,6 +61,8 @@ buf_reserve(struct buf *b, size_t n)
 	return SCIM_OK;
 }
 
+/* Appends n bytes, growing within the maximum: SCIM_ERR_TOO_LARGE past
+ * it, SCIM_ERR_NOMEM when the allocation fails; b unchanged on failure. */
 enum scim_err
 buf_append(struct buf *b, const void *p, size_t n)
 {
@@ -72,18 +77,22 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return SCIM_OK;
 }
 
+/* Appends a NUL-terminated string (buf_append's outcomes). */
 enum scim_err
 buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
 }
 
+/* Appends one byte (buf_append's outcomes). */
 enum scim_err
 buf_putc(struct buf *b, char c)
 {
 	return buf_append(b, &c, 1);
 }
 
+/* Appends printf output, measured first so it is never truncated;
+ * buf_append's outcomes. */
 enum scim_err
 buf_printf(struct buf *b, const char *fmt, ...)
 {
@@ -105,6 +114,8 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return SCIM_OK;
 }
 
+/* Appends s[0..n) escaped for the inside of a JSON string: quotes,
+ * backslashes and control characters as escapes. */
 enum scim_err
 buf_json_escape(struct buf *b, const char *s, size_t n)
 {
@@ -140,6 +151,8 @@ buf_json_escape(struct buf *b, const char *s, size_t n)
 	return buf_append(b, s + start, n - start);
 }
 
+/* Hands the bytes to the caller (a new "" when b is empty); b is left
+ * empty. */
 char *
 buf_steal(struct buf *b, size_t *len)
 {

@@ -84,7 +84,7 @@ resolve_path(const char *path, const json_t *ids)
 	const char *ref = strstr(path, "bulkId:");
 	const char *end;
 	const json_t *id;
-	char key[256], *out;
+	char key[LIMIT_BULK_ID_BYTES + 1], *out;
 	size_t n;
 
 	if (ref == NULL)
@@ -141,7 +141,7 @@ run_op(struct bulk *b, const json_t *op)
 	struct route_match m;
 	struct exchange x;
 	enum http_method hm;
-	char allow[128], status[8], loc[2048];
+	char allow[128], status[8], loc[LIMIT_URL_BYTES];
 	const char *id;
 	enum scim_err e;
 
@@ -163,7 +163,8 @@ run_op(struct bulk *b, const json_t *op)
 		return failed(method, bulk_id, &err);
 	}
 	if (path == NULL || (sub.path = resolve_path(path, b->ids)) == NULL) {
-		err_set(&err, path ? SCIM_ERR_CONFLICT : SCIM_ERR_INVALID_SYNTAX,
+		err_set(&err, path ? SCIM_ERR_CONFLICT :
+		    SCIM_ERR_INVALID_SYNTAX,
 		    path ? "The path refers to an unknown bulkId." :
 		    "path is required.");
 		return failed(method, bulk_id, &err);
@@ -177,7 +178,8 @@ run_op(struct bulk *b, const json_t *op)
 		return failed(method, bulk_id, &err);
 	}
 	if (m.has_body && !json_is_object(data)) {
-		err_set(&err, SCIM_ERR_INVALID_SYNTAX, "data must be an object.");
+		err_set(&err, SCIM_ERR_INVALID_SYNTAX,
+		    "data must be an object.");
 		free(sub.path);
 		return failed(method, bulk_id, &err);
 	}
@@ -207,7 +209,8 @@ run_op(struct bulk *b, const json_t *op)
 	    NULL;
 	meta = json_object_get(out, "meta");
 	if (json_object_get(meta, "location") != NULL)
-		json_object_set(r, "location", json_object_get(meta, "location"));
+		json_object_set(r, "location", json_object_get(meta,
+		    "location"));
 	else {
 		snprintf(loc, sizeof(loc), "%s%s/%s", sub.base_url,
 		    schema_resource_type(m.type)->endpoint, m.arg);
@@ -237,6 +240,11 @@ is_error(const json_t *r)
 	return s == NULL || s[0] >= '4';
 }
 
+/*
+ * POST /Bulk: checks the message and its limits, runs the operations in
+ * order (passes over those waiting for a bulkId), stops after failOnErrors
+ * failures, and answers one BulkResponse.
+ */
 enum scim_err
 bulk_post(struct exchange *x, struct scim_error *err)
 {
@@ -266,7 +274,8 @@ bulk_post(struct exchange *x, struct scim_error *err)
 		    LIMIT_BULK_OPERATIONS);
 	fail_on = member(x->body, "failOnErrors");
 	if (fail_on != NULL) {
-		if (!json_is_integer(fail_on) || json_integer_value(fail_on) < 0)
+		if (!json_is_integer(fail_on) ||
+		    json_integer_value(fail_on) < 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "failOnErrors must be a non-negative integer.");
 		max_errors = (size_t)json_integer_value(fail_on);

@@ -123,6 +123,8 @@ check_store(struct check *k, const struct conf *c)
 	    STORE_LAYOUT_VERSION);
 }
 
+/* Checks the settings, the schemas and the store as the running user,
+ * one line per finding, then prints the count of problems. */
 int
 check_run(const char *conf_path, const char *argv0)
 {
@@ -143,7 +145,8 @@ check_run(const char *conf_path, const char *argv0)
 		goto done;
 	}
 	if (c.file != NULL)
-		found(&k, 0, "settings read from %s by user %s", c.file, k.user);
+		found(&k, 0, "settings read from %s by user %s", c.file,
+		    k.user);
 	else
 		found(&k, 0, "no settings file found (-c, SCIMD_CONF, "
 		    "scimd.conf beside %s, %s); defaults and environment only",

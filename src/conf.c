@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "limits.h"
 #include "log.h"
 
 static char *
@@ -149,6 +150,8 @@ add_require(struct conf *c, const char *value, const char *file, int line,
 	return SCIM_OK;
 }
 
+/* Applies one "key = value" line of the settings file to c; an unknown
+ * key or a bad value is SCIM_ERR_INVALID_VALUE naming the file and line. */
 static enum scim_err
 set_key(struct conf *c, const char *key, const char *value, const char *file,
     int line, struct scim_error *err)
@@ -173,7 +176,8 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 		return SCIM_OK;
 	}
 	if (strcmp(key, "log") == 0) {
-		if (strcmp(value, "stderr") != 0 && strcmp(value, "syslog") != 0)
+		if (strcmp(value, "stderr") != 0 &&
+		    strcmp(value, "syslog") != 0)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
 			    "%s:%d: log must be stderr or syslog.", file, line);
 		c->log_syslog = strcmp(value, "syslog") == 0;
@@ -224,17 +228,19 @@ set_key(struct conf *c, const char *key, const char *value, const char *file,
 	    file, line, key);
 }
 
+/* Reads the settings file at path line by line (comments after '#',
+ * blank lines skipped); the first bad line fails the whole file. */
 static enum scim_err
 read_file(struct conf *c, const char *path, struct scim_error *err)
 {
 	FILE *f;
-	char line[4096], *p, *eq, *hash;
+	char line[LIMIT_CONF_LINE_BYTES], *p, *eq, *hash;
 	int n = 0;
 	enum scim_err e = SCIM_OK;
 
 	if ((f = fopen(path, "r")) == NULL)
-		return err_set(err, SCIM_ERR_INVALID_VALUE, "Cannot read %s: %s",
-		    path, strerror(errno));
+		return err_set(err, SCIM_ERR_INVALID_VALUE,
+		    "Cannot read %s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		n++;
 		if ((hash = strchr(line, '#')) != NULL)
@@ -256,11 +262,16 @@ read_file(struct conf *c, const char *path, struct scim_error *err)
 	return e;
 }
 
+/*
+ * Defaults, then the first settings file found (the given path,
+ * $SCIMD_CONF, scimd.conf beside the binary), then the environment's
+ * overrides.
+ */
 enum scim_err
 conf_load(struct conf *c, const char *path, const char *argv0,
     struct scim_error *err)
 {
-	char beside[4096];
+	char beside[LIMIT_FILE_PATH_BYTES];
 	const char *slash, *env;
 	enum scim_err e;
 
@@ -296,6 +307,7 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 	return SCIM_OK;
 }
 
+/* Frees the strings c owns; c is zeroed. */
 void
 conf_free(struct conf *c)
 {

@@ -13,11 +13,14 @@
  *	password	"discard" (default) or "argon2id"
  *	schemas		JSON file with extension schemas
  *	log_level	"error", "info" (default) or "debug"
- *	log		"stderr" (default: the web server's error log) or "syslog"
- *	audit_keep	entries kept in the audit trail (default 100000; 0 = all)
+ *	log		"stderr" (default: the web server's error log) or
+ *			"syslog"
+ *	audit_keep	entries kept in the audit trail (default 100000;
+ *			0 = all)
  *	sandbox		"auto" (default: seccomp when built with it and
  *			the kernel takes the filter; unconfined with a log
- *			line if the kernel refuses, silently if not built), "seccomp" (required: 503 without it),
+ *			line if the kernel refuses, silently if not built),
+ *			"seccomp" (required: 503 without it),
  *			"none", or "seccomp-selftest" (enter it, then make
  *			one forbidden call: the process must die of SIGSYS)
  *	allow_root	"no" (default) or "yes": scimd refuses to serve when
@@ -61,7 +64,8 @@ struct conf_require {
 };
 
 struct conf {
-	char			*file;		/* owned: the file read, or NULL */
+	/* owned: the file read, or NULL */
+	char			*file;
 	char			*db;		/* owned */
 	char			*base_url;	/* owned or NULL */
 	char			*mount;		/* owned or NULL */
@@ -69,7 +73,8 @@ struct conf {
 	enum conf_password	 password;
 	int			 log_level;	/* LVL_ERROR..LVL_DEBUG */
 	bool			 log_syslog;	/* log = syslog */
-	size_t			 audit_keep;	/* audit entries kept, 0 = all */
+	/* audit entries kept, 0 = all */
+	size_t			 audit_keep;
 	enum conf_sandbox	 sandbox;
 	bool			 allow_root;	/* serve even with euid 0 */
 	struct conf_require	*require;	/* owned, nrequire entries */
@@ -80,7 +85,8 @@ struct conf {
  * Loads settings: defaults, then the file (path may be NULL: then
  * $SCIMD_CONF, then scimd.conf beside argv0, then SCIMD_SYSCONF_FILE,
  * the last two only if they exist),
- * then $SCIMD_DB and $SCIMD_ALLOW_ROOT.  SCIM_OK, or SCIM_ERR_INVALID_VALUE naming the file,
+ * then $SCIMD_DB and $SCIMD_ALLOW_ROOT. SCIM_OK, or SCIM_ERR_INVALID_VALUE
+ * naming the file,
  * line and key.  conf_free() releases it in every case.
  */
 enum scim_err	conf_load(struct conf *c, const char *path, const char *argv0,

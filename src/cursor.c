@@ -16,6 +16,8 @@
 
 _Static_assert(PAYLOAD_BYTES + MAC_BYTES <= 96, "cursor fits its text");
 
+/* Eight bytes of SHA-256 over what defines the query, so a cursor is
+ * refused by any other query. */
 void
 cursor_query_hash(const char *filter, size_t len, unsigned types,
     unsigned char out[8])
@@ -32,6 +34,8 @@ cursor_query_hash(const char *filter, size_t len, unsigned types,
 	memcpy(out, h, 8);
 }
 
+/* Version, type, id, expiry and query hash, signed with HMAC-SHA-256 and
+ * written base64url. */
 void
 cursor_encode(const struct cursor *c, const unsigned char query[8],
     const unsigned char key[32], time_t now, char out[CURSOR_TEXT_BYTES])
@@ -45,13 +49,16 @@ cursor_encode(const struct cursor *c, const unsigned char query[8],
 	raw[1] = (unsigned char)c->type;
 	memcpy(raw + 2, c->id, STORE_ID_LEN);
 	for (i = 0; i < 8; i++)
-		raw[2 + STORE_ID_LEN + i] = (unsigned char)(exp >> (56 - 8 * i));
+		raw[2 + STORE_ID_LEN + i] =
+		    (unsigned char)(exp >> (56 - 8 * i));
 	memcpy(raw + 2 + STORE_ID_LEN + 8, query, 8);
 	crypto_auth_hmacsha256(raw + PAYLOAD_BYTES, raw, PAYLOAD_BYTES, key);
 	sodium_bin2base64(out, CURSOR_TEXT_BYTES, raw, sizeof(raw),
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+/* Checks length, version and signature (in constant time) before using
+ * any field, then the query hash and the expiry. */
 enum scim_err
 cursor_decode(const char *text, const unsigned char query[8],
     const unsigned char key[32], time_t now, struct cursor *c,

@@ -39,10 +39,12 @@ answer(struct exchange *x, json_t *j, struct scim_error *err)
 	return e;
 }
 
+/* GET /ServiceProviderConfig: features and limits, the limits read from
+ * limits.h so that they cannot drift. */
 enum scim_err
 discovery_spc(struct exchange *x, struct scim_error *err)
 {
-	char loc[2048];
+	char loc[LIMIT_URL_BYTES];
 	json_t *j;
 
 	snprintf(loc, sizeof(loc), "%s/ServiceProviderConfig",
@@ -83,6 +85,7 @@ discovery_me(struct exchange *x, struct scim_error *err)
 	    "tokens authenticate provisioning clients, not users.");
 }
 
+/* GET /ResourceTypes: a ListResponse of both types. */
 enum scim_err
 discovery_resource_types(struct exchange *x, struct scim_error *err)
 {
@@ -95,6 +98,7 @@ discovery_resource_types(struct exchange *x, struct scim_error *err)
 	return answer(x, list_response(a), err);
 }
 
+/* GET /ResourceTypes/{name}: one type, 404 for any other name. */
 enum scim_err
 discovery_resource_type(struct exchange *x, struct scim_error *err)
 {
@@ -107,6 +111,7 @@ discovery_resource_type(struct exchange *x, struct scim_error *err)
 	return err_set(err, SCIM_ERR_NOT_FOUND, "No such resource type.");
 }
 
+/* GET /Schemas: a ListResponse of every registered schema. */
 enum scim_err
 discovery_schemas(struct exchange *x, struct scim_error *err)
 {
@@ -119,6 +124,7 @@ discovery_schemas(struct exchange *x, struct scim_error *err)
 	return answer(x, list_response(a), err);
 }
 
+/* GET /Schemas/{urn}: one schema, 404 for an unknown URN. */
 enum scim_err
 discovery_schema(struct exchange *x, struct scim_error *err)
 {

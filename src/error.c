@@ -17,32 +17,49 @@ struct err_entry {
 
 /* Indexed by enum scim_err; the static assert below keeps them in step. */
 static const struct err_entry err_table[] = {
-	[SCIM_OK] =			{ 200, NULL, "OK" },
-	[SCIM_ERR_INVALID_SYNTAX] =	{ 400, "invalidSyntax", "The request body is not valid" },
-	[SCIM_ERR_INVALID_VALUE] =	{ 400, "invalidValue", "A value is missing or invalid" },
-	[SCIM_ERR_INVALID_FILTER] =	{ 400, "invalidFilter", "The filter is invalid" },
-	[SCIM_ERR_INVALID_PATH] =	{ 400, "invalidPath", "The path is invalid" },
-	[SCIM_ERR_NO_TARGET] =		{ 400, "noTarget", "The path matched no value" },
-	[SCIM_ERR_MUTABILITY] =		{ 400, "mutability", "The attribute cannot be modified" },
-	[SCIM_ERR_TOO_MANY] =		{ 400, "tooMany", "The query matches too many resources" },
-	[SCIM_ERR_INVALID_VERS] =	{ 400, "invalidVers", "The version is invalid" },
-	[SCIM_ERR_INVALID_CURSOR] =	{ 400, "invalidCursor", "The cursor is not valid" },
-	[SCIM_ERR_EXPIRED_CURSOR] =	{ 400, "expiredCursor", "The cursor has expired" },
-	[SCIM_ERR_BAD_REQUEST] =	{ 400, NULL, "The request is invalid" },
-	[SCIM_ERR_UNAUTHORIZED] =	{ 401, NULL, "Authorization failure: a valid bearer token is required" },
-	[SCIM_ERR_FORBIDDEN] =		{ 403, NULL, "The operation is not permitted" },
-	[SCIM_ERR_NOT_FOUND] =		{ 404, NULL, "Resource not found" },
-	[SCIM_ERR_METHOD] =		{ 405, NULL, "Method not allowed on this endpoint" },
-	[SCIM_ERR_UNIQUENESS] =		{ 409, "uniqueness", "A unique attribute value is already in use" },
-	[SCIM_ERR_CONFLICT] =		{ 409, NULL, "The request conflicts with the resource" },
-	[SCIM_ERR_PRECONDITION] =	{ 412, NULL, "The resource version does not match If-Match" },
-	[SCIM_ERR_TOO_LARGE] =		{ 413, NULL, "The request body is too large" },
-	[SCIM_ERR_MEDIA_TYPE] =		{ 415, NULL, "The request body must be application/scim+json or application/json" },
-	[SCIM_ERR_NOT_IMPLEMENTED] =	{ 501, NULL, "Not implemented" },
-	[SCIM_ERR_STORE_FULL] =		{ 507, NULL, "The store is full; nothing was written" },
-	[SCIM_ERR_UNAVAILABLE] =	{ 503, NULL, "The store is unavailable; try again" },
-	[SCIM_ERR_NOMEM] =		{ 500, NULL, "Out of memory" },
-	[SCIM_ERR_INTERNAL] =		{ 500, NULL, "Internal error" },
+	[SCIM_OK] = { 200, NULL, "OK" },
+	[SCIM_ERR_INVALID_SYNTAX] = { 400, "invalidSyntax",
+	    "The request body is not valid" },
+	[SCIM_ERR_INVALID_VALUE] = { 400, "invalidValue",
+	    "A value is missing or invalid" },
+	[SCIM_ERR_INVALID_FILTER] = { 400, "invalidFilter",
+	    "The filter is invalid" },
+	[SCIM_ERR_INVALID_PATH] = { 400, "invalidPath", "The path is invalid" },
+	[SCIM_ERR_NO_TARGET] = { 400, "noTarget", "The path matched no value" },
+	[SCIM_ERR_MUTABILITY] = { 400, "mutability",
+	    "The attribute cannot be modified" },
+	[SCIM_ERR_TOO_MANY] = { 400, "tooMany",
+	    "The query matches too many resources" },
+	[SCIM_ERR_INVALID_VERS] = { 400, "invalidVers",
+	    "The version is invalid" },
+	[SCIM_ERR_INVALID_CURSOR] = { 400, "invalidCursor",
+	    "The cursor is not valid" },
+	[SCIM_ERR_EXPIRED_CURSOR] = { 400, "expiredCursor",
+	    "The cursor has expired" },
+	[SCIM_ERR_BAD_REQUEST] = { 400, NULL, "The request is invalid" },
+	[SCIM_ERR_UNAUTHORIZED] = { 401, NULL,
+	    "Authorization failure: a valid bearer token is required" },
+	[SCIM_ERR_FORBIDDEN] = { 403, NULL, "The operation is not permitted" },
+	[SCIM_ERR_NOT_FOUND] = { 404, NULL, "Resource not found" },
+	[SCIM_ERR_METHOD] = { 405, NULL,
+	    "Method not allowed on this endpoint" },
+	[SCIM_ERR_UNIQUENESS] = { 409, "uniqueness",
+	    "A unique attribute value is already in use" },
+	[SCIM_ERR_CONFLICT] = { 409, NULL,
+	    "The request conflicts with the resource" },
+	[SCIM_ERR_PRECONDITION] = { 412, NULL,
+	    "The resource version does not match If-Match" },
+	[SCIM_ERR_TOO_LARGE] = { 413, NULL, "The request body is too large" },
+	[SCIM_ERR_MEDIA_TYPE] = { 415, NULL,
+	    "The request body must be application/scim+json or "
+	    "application/json" },
+	[SCIM_ERR_NOT_IMPLEMENTED] = { 501, NULL, "Not implemented" },
+	[SCIM_ERR_STORE_FULL] = { 507, NULL,
+	    "The store is full; nothing was written" },
+	[SCIM_ERR_UNAVAILABLE] = { 503, NULL,
+	    "The store is unavailable; try again" },
+	[SCIM_ERR_NOMEM] = { 500, NULL, "Out of memory" },
+	[SCIM_ERR_INTERNAL] = { 500, NULL, "Internal error" },
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == SCIM_ERR__COUNT,
@@ -56,6 +73,8 @@ err_entry(enum scim_err code)
 	return &err_table[code];
 }
 
+/* Formats the detail into err (truncated, never overflowed); NULL fmt
+ * keeps the default detail of code. */
 enum scim_err
 err_set(struct scim_error *err, enum scim_err code, const char *fmt, ...)
 {
@@ -73,6 +92,7 @@ err_set(struct scim_error *err, enum scim_err code, const char *fmt, ...)
 	return code;
 }
 
+/* Changes err's code, keeping its detail. */
 enum scim_err
 err_recode(struct scim_error *err, enum scim_err code)
 {
@@ -81,6 +101,7 @@ err_recode(struct scim_error *err, enum scim_err code)
 	return code;
 }
 
+/* SCIM_OK and an empty detail. */
 void
 err_clear(struct scim_error *err)
 {
@@ -90,24 +111,29 @@ err_clear(struct scim_error *err)
 	err->detail[0] = '\0';
 }
 
+/* From the table; out-of-range codes read as SCIM_ERR_INTERNAL. */
 int
 err_http_status(enum scim_err code)
 {
 	return err_entry(code)->status;
 }
 
+/* From the table; NULL where RFC 7644 3.12 defines no scimType. */
 const char *
 err_scim_type(enum scim_err code)
 {
 	return err_entry(code)->scim_type;
 }
 
+/* From the table: a sentence safe to send as it is. */
 const char *
 err_default_detail(enum scim_err code)
 {
 	return err_entry(code)->detail;
 }
 
+/* Copies untrusted bytes for a detail or a log: controls and non-ASCII
+ * become '?', a long input ends in "...", the output is NUL-terminated. */
 void
 err_escape(char *out, size_t outsz, const char *s, size_t len)
 {

@@ -13,31 +13,56 @@
 
 enum scim_err {
 	SCIM_OK = 0,
-	SCIM_ERR_INVALID_SYNTAX,	/* 400 invalidSyntax: body is not valid JSON or not the message shape */
-	SCIM_ERR_INVALID_VALUE,		/* 400 invalidValue: missing required value, wrong type */
-	SCIM_ERR_INVALID_FILTER,	/* 400 invalidFilter: filter syntax or semantics */
-	SCIM_ERR_INVALID_PATH,		/* 400 invalidPath: PATCH path malformed or unknown */
-	SCIM_ERR_NO_TARGET,		/* 400 noTarget: PATCH path matched nothing */
-	SCIM_ERR_MUTABILITY,		/* 400 mutability: readOnly or immutable attribute changed */
-	SCIM_ERR_TOO_MANY,		/* 400 tooMany: query would return or scan too much */
-	SCIM_ERR_INVALID_VERS,		/* 400 invalidVers: If-Match value malformed */
-	SCIM_ERR_INVALID_CURSOR,	/* 400 invalidCursor: cursor malformed or altered (RFC 9865) */
-	SCIM_ERR_EXPIRED_CURSOR,	/* 400 expiredCursor: cursor past its timeout (RFC 9865) */
-	SCIM_ERR_BAD_REQUEST,		/* 400 without scimType: bad query parameter, bad encoding */
-	SCIM_ERR_UNAUTHORIZED,		/* 401: no or unknown bearer token */
-	SCIM_ERR_FORBIDDEN,		/* 403: operation not permitted */
-	SCIM_ERR_NOT_FOUND,		/* 404: no such resource or route */
-	SCIM_ERR_METHOD,		/* 405: route exists, method does not */
-	SCIM_ERR_UNIQUENESS,		/* 409 uniqueness: userName taken */
-	SCIM_ERR_CONFLICT,		/* 409 without scimType: other conflict */
-	SCIM_ERR_PRECONDITION,		/* 412: If-Match does not match */
-	SCIM_ERR_TOO_LARGE,		/* 413: body over the limit */
-	SCIM_ERR_MEDIA_TYPE,		/* 415: body not JSON */
-	SCIM_ERR_NOT_IMPLEMENTED,	/* 501: feature not supported */
-	SCIM_ERR_STORE_FULL,		/* 507: map or disk full, nothing written */
-	SCIM_ERR_UNAVAILABLE,		/* 503: store busy or read-only */
-	SCIM_ERR_NOMEM,			/* 500: allocation failed */
-	SCIM_ERR_INTERNAL,		/* 500: anything else that is our fault */
+	/* 400 invalidSyntax: body is not valid JSON or not the message shape */
+	SCIM_ERR_INVALID_SYNTAX,
+	/* 400 invalidValue: missing required value, wrong type */
+	SCIM_ERR_INVALID_VALUE,
+	/* 400 invalidFilter: filter syntax or semantics */
+	SCIM_ERR_INVALID_FILTER,
+	/* 400 invalidPath: PATCH path malformed or unknown */
+	SCIM_ERR_INVALID_PATH,
+	/* 400 noTarget: PATCH path matched nothing */
+	SCIM_ERR_NO_TARGET,
+	/* 400 mutability: readOnly or immutable attribute changed */
+	SCIM_ERR_MUTABILITY,
+	/* 400 tooMany: query would return or scan too much */
+	SCIM_ERR_TOO_MANY,
+	/* 400 invalidVers: If-Match value malformed */
+	SCIM_ERR_INVALID_VERS,
+	/* 400 invalidCursor: cursor malformed or altered (RFC 9865) */
+	SCIM_ERR_INVALID_CURSOR,
+	/* 400 expiredCursor: cursor past its timeout (RFC 9865) */
+	SCIM_ERR_EXPIRED_CURSOR,
+	/* 400 without scimType: bad query parameter, bad encoding */
+	SCIM_ERR_BAD_REQUEST,
+	/* 401: no or unknown bearer token */
+	SCIM_ERR_UNAUTHORIZED,
+	/* 403: operation not permitted */
+	SCIM_ERR_FORBIDDEN,
+	/* 404: no such resource or route */
+	SCIM_ERR_NOT_FOUND,
+	/* 405: route exists, method does not */
+	SCIM_ERR_METHOD,
+	/* 409 uniqueness: userName taken */
+	SCIM_ERR_UNIQUENESS,
+	/* 409 without scimType: other conflict */
+	SCIM_ERR_CONFLICT,
+	/* 412: If-Match does not match */
+	SCIM_ERR_PRECONDITION,
+	/* 413: body over the limit */
+	SCIM_ERR_TOO_LARGE,
+	/* 415: body not JSON */
+	SCIM_ERR_MEDIA_TYPE,
+	/* 501: feature not supported */
+	SCIM_ERR_NOT_IMPLEMENTED,
+	/* 507: map or disk full, nothing written */
+	SCIM_ERR_STORE_FULL,
+	/* 503: store busy or read-only */
+	SCIM_ERR_UNAVAILABLE,
+	/* 500: allocation failed */
+	SCIM_ERR_NOMEM,
+	/* 500: anything else that is our fault */
+	SCIM_ERR_INTERNAL,
 	SCIM_ERR__COUNT
 };
 

@@ -95,12 +95,15 @@ cgi_write(void *ctx, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
+/* GATEWAY_INTERFACE set and descriptor 0 not a FastCGI socket. */
 bool
 fcgi_plain_cgi(void)
 {
 	return getenv("GATEWAY_INTERFACE") != NULL && FCGX_IsCGI();
 }
 
+/* Opens the app, then answers one CGI request or FastCGI requests until
+ * libfcgi says stop; closes the store on every path before returning. */
 int
 fcgi_run(const char *conf_path, const char *argv0)
 {

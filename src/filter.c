@@ -70,6 +70,7 @@ keyword(struct parser *p, const char *kw)
 	return true;
 }
 
+/* Frees the tree; NULL is a no-op. */
 void
 filter_free(struct filter_node *n)
 {
@@ -84,6 +85,8 @@ filter_free(struct filter_node *n)
 	free(n);
 }
 
+/* A zeroed node of op, counted against LIMIT_FILTER_TERMS; NULL with
+ * p->err set when over the limit or out of memory. */
 static struct filter_node *
 node_new(struct parser *p, enum filter_op op)
 {
@@ -138,7 +141,8 @@ parse_path(struct parser *p, struct filter_path *path)
 			dot = i;
 	if (dot != 0) {
 		if ((path->attr = strndup(p->s + start, dot - start)) == NULL ||
-		    (path->sub = strndup(p->s + dot + 1, end - dot - 1)) == NULL)
+		    (path->sub = strndup(p->s + dot + 1,
+		    end - dot - 1)) == NULL)
 			goto nomem;
 		if (*path->sub == '\0' || strchr(path->sub, '.') != NULL) {
 			p->pos = dot;
@@ -308,7 +312,8 @@ parse_attr_exp(struct parser *p, int depth, bool in_vp)
 			goto fail;
 		}
 		if (n->path.sub != NULL) {
-			fail(p, "a value path names an attribute, not a sub-attribute");
+			fail(p, "a value path names an attribute, not a "
+			    "sub-attribute");
 			goto fail;
 		}
 		p->pos++;
@@ -331,6 +336,8 @@ fail:
 	return NULL;
 }
 
+/* A factor: ["not"] "(" filter ")", or a comparison or value path;
+ * recursion bounded by LIMIT_FILTER_DEPTH. */
 static struct filter_node *
 parse_not(struct parser *p, int depth, bool in_vp)
 {
@@ -398,7 +405,8 @@ parse_chain(struct parser *p, int depth, bool in_vp, enum filter_op op)
 		save = p->pos;
 		if (!keyword(p, op_names[op]))
 			return left;
-		if (save == 0 || (p->s[save - 1] != ' ' && p->s[save - 1] != ')' &&
+		if (save == 0 || (p->s[save - 1] != ' ' &&
+		    p->s[save - 1] != ')' &&
 		    p->s[save - 1] != ']' && p->s[save - 1] != '\t')) {
 			p->pos = save;
 			return left;
@@ -430,6 +438,8 @@ parse_or(struct parser *p, int depth, bool in_vp)
 	return parse_chain(p, depth, in_vp, FILTER_OR);
 }
 
+/* Parses a whole filter: any byte left after the expression, a NUL or
+ * an over-long text is SCIM_ERR_INVALID_FILTER with the offset. */
 enum scim_err
 filter_parse(const char *text, size_t len, struct filter_node **out,
     struct scim_error *err)
@@ -486,6 +496,7 @@ print_wrapped(const struct filter_node *n, struct buf *b)
 	return buf_putc(b, ')');
 }
 
+/* The canonical text of the tree (the golden tests compare it). */
 enum scim_err
 filter_print(const struct filter_node *n, struct buf *b)
 {
@@ -534,7 +545,7 @@ filter_print(const struct filter_node *n, struct buf *b)
 static enum scim_err
 resolve(enum rtype t, const struct filter_path *path, struct attr_ref *ref)
 {
-	char text[512];
+	char text[LIMIT_ATTR_PATH_BYTES];
 	int n;
 
 	n = snprintf(text, sizeof(text), "%s%s%s%s%s",
@@ -599,16 +610,21 @@ path_name(char *name, size_t namesz, const struct filter_node *n,
 {
 	char raw[LIMIT_PATH_BYTES + 64];
 
-	snprintf(raw, sizeof(raw), "%s%s%s%s%s%s",
+	/* Cut, never overflowed: the name is for a message. */
+	snprintf(raw, sizeof(raw), "%s%s%s%s%s%s%s",
 	    outer != NULL ? outer->name : "", outer != NULL ? "." : "",
 	    n->path.urn != NULL ? n->path.urn : "",
 	    n->path.urn != NULL ? ":" : "", n->path.attr,
-	    n->path.sub != NULL ? "." : "");
-	if (n->path.sub != NULL)
-		strncat(raw, n->path.sub, sizeof(raw) - strlen(raw) - 1);
+	    n->path.sub != NULL ? "." : "",
+	    n->path.sub != NULL ? n->path.sub : "");
 	err_escape(name, namesz, raw, strlen(raw));
 }
 
+/*
+ * Checks one node against type t (inside a value path, against the
+ * sub-attributes of outer): every name known, operators and values
+ * that fit the attribute's type.
+ */
 static enum scim_err
 check_node(const struct filter_node *n, enum rtype t,
     const struct schema_attr *outer, struct scim_error *err)
@@ -656,13 +672,14 @@ check_node(const struct filter_node *n, enum rtype t,
 	return check_compare(n, value_attr(&ref), name, err);
 }
 
+/* check_node() from the root: SCIM_OK or SCIM_ERR_INVALID_FILTER. */
 enum scim_err
 filter_check(const struct filter_node *n, enum rtype t, struct scim_error *err)
 {
 	return check_node(n, t, NULL, err);
 }
 
-/* ---- matching --------------------------------------------------------------- */
+/* ---- matching ------------------------------------------------------------ */
 
 /* Folds a JSON string as attribute a compares (userName: RFC 8265);
  * NULL when not foldable. */
@@ -677,6 +694,8 @@ folded(const struct schema_attr *a, const json_t *s, size_t *len)
 	return out;
 }
 
+/* Compares two strings (already folded when case-insensitive) with op:
+ * byte order for gt/ge/lt/le, substring tests for co/sw/ew. */
 static bool
 string_compare(enum filter_op op, const char *x, size_t xl, const char *y,
     size_t yl)
@@ -945,6 +964,7 @@ match_node(const struct filter_node *n, enum rtype t,
 	}
 }
 
+/* Evaluates the tree on one resource (match_node from the root). */
 bool
 filter_match(const struct filter_node *n, enum rtype t, const json_t *resource)
 {

@@ -47,8 +47,10 @@ struct filter_path {
 struct filter_node {
 	enum filter_op		 op;
 	struct filter_path	 path;	/* comparisons, pr, valuepath */
-	json_t			*value;	/* comparison value (owned); NULL for pr and logical ops */
-	struct filter_node	*left;	/* and, or: left; not: operand; valuepath: inner filter */
+	/* comparison value (owned); NULL for pr and logical ops */
+	json_t			*value;
+	/* and, or: left; not: operand; valuepath: inner filter */
+	struct filter_node	*left;
 	struct filter_node	*right;	/* and, or: right */
 };
 

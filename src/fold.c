@@ -25,6 +25,11 @@ fold_is_ascii(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * Folds into out[outsz] without allocating when the result fits;
+ * SCIM_ERR_TOO_LARGE when it does not, SCIM_ERR_INVALID_VALUE for bad
+ * UTF-8.
+ */
 enum scim_err
 fold_into(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
 {
@@ -56,6 +61,8 @@ fold_into(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
 	return SCIM_OK;
 }
 
+/* Full Unicode case folding with NFC normalisation (libunistring), into
+ * a new NUL-terminated string. */
 enum scim_err
 fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 {
@@ -66,7 +73,8 @@ fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 	*out = NULL;
 	if (u8_check((const uint8_t *)s, len) != NULL)
 		return SCIM_ERR_INVALID_VALUE;
-	r = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFC, NULL, &rlen);
+	r = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFC, NULL,
+	    &rlen);
 	if (r == NULL)
 		return SCIM_ERR_NOMEM;
 	if ((p = malloc(rlen + 1)) == NULL) {
@@ -81,6 +89,7 @@ fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 	return SCIM_OK;
 }
 
+/* fold_utf8() of both, compared byte for byte; false if either fails. */
 bool
 fold_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -158,6 +167,8 @@ width_map_utf8(const char *s, size_t len, uint8_t **out, size_t *outlen)
 	return SCIM_OK;
 }
 
+/* fold_username() into a caller's buffer, without allocating when the
+ * result fits; SCIM_ERR_TOO_LARGE when it does not. */
 enum scim_err
 fold_username_into(const char *s, size_t len, char *out, size_t outsz,
     size_t *outlen)
@@ -179,6 +190,8 @@ fold_username_into(const char *s, size_t len, char *out, size_t outsz,
 	return e;
 }
 
+/* Width mapping, then case folding with NFC (RFC 8265 3.4), into a new
+ * NUL-terminated string. */
 enum scim_err
 fold_username(const char *s, size_t len, char **out, size_t *outlen)
 {
@@ -198,6 +211,7 @@ fold_username(const char *s, size_t len, char **out, size_t *outlen)
 	return e;
 }
 
+/* fold_username() of both, compared byte for byte. */
 bool
 fold_username_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -215,6 +229,8 @@ done:
 	return eq;
 }
 
+/* Walks s as UTF-8 and names the first reason it cannot be a userName
+ * (code points only, never request bytes); false when it can be one. */
 bool
 fold_username_refused(const char *s, size_t len, char *why, size_t whysz)
 {
@@ -236,8 +252,9 @@ fold_username_refused(const char *s, size_t len, char *why, size_t whysz)
 		if (uc_is_general_category(uc, UC_CATEGORY_Cc) ||
 		    uc_is_general_category(uc, UC_CATEGORY_Cf)) {
 			snprintf(why, whysz, "holds the %s character U+%04X at "
-			    "byte %zu", uc_is_general_category(uc,
-			    UC_CATEGORY_Cc) ? "control" : "invisible format",
+			    "byte %zu",
+			    uc_is_general_category(uc, UC_CATEGORY_Cc) ?
+			    "control" : "invisible format",
 			    (unsigned)uc, (size_t)(p - (const uint8_t *)s));
 			return true;
 		}
@@ -252,6 +269,8 @@ fold_username_refused(const char *s, size_t len, char *why, size_t whysz)
 	return false;
 }
 
+/* Copies s for an administrator's message: valid UTF-8 kept, controls,
+ * format characters and bad bytes as '?', cut at a character boundary. */
 void
 fold_printable(char *out, size_t outsz, const char *s, size_t len)
 {
@@ -264,7 +283,8 @@ fold_printable(char *out, size_t outsz, const char *s, size_t len)
 		return;
 	while (p < end) {
 		k = u8_mbtouc(&uc, p, (size_t)(end - p));
-		if (uc == 0xFFFD || uc_is_general_category(uc, UC_CATEGORY_Cc) ||
+		if (uc == 0xFFFD ||
+		    uc_is_general_category(uc, UC_CATEGORY_Cc) ||
 		    uc_is_general_category(uc, UC_CATEGORY_Cf)) {
 			if (n + 1 >= outsz)
 				break;

@@ -19,10 +19,12 @@
  * *out (caller owns, free()) of length *outlen.  SCIM_OK, SCIM_ERR_NOMEM,
  * or SCIM_ERR_INVALID_VALUE when s is not valid UTF-8.
  */
-enum scim_err	fold_utf8(const char *s, size_t len, char **out, size_t *outlen);
+enum scim_err	fold_utf8(const char *s, size_t len, char **out,
+    size_t *outlen);
 
 /* Whether a and b are equal after folding (false if either is invalid). */
-bool		fold_equal(const char *a, size_t alen, const char *b, size_t blen);
+bool		fold_equal(const char *a, size_t alen, const char *b,
+    size_t blen);
 
 /*
  * Folds into a caller's buffer: fills out[0..*outlen) when the folded form

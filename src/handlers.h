@@ -20,7 +20,8 @@ struct exchange {
 	struct app		*app;
 	struct http_request	*req;
 	struct http_response	*res;
-	json_t			*body;	/* parsed request body or NULL (borrowed) */
+	/* parsed request body or NULL (borrowed) */
+	json_t			*body;
 	const char		*arg;	/* route argument (id, URN), borrowed */
 	enum rtype		 type;	/* resource type of the route */
 	const char		*token;	/* name of the bearer token (audit) */
@@ -47,8 +48,10 @@ enum scim_err	bulk_post(struct exchange *x, struct scim_error *err);
 /* discovery.c: ServiceProviderConfig, ResourceTypes, Schemas. */
 enum scim_err	discovery_spc(struct exchange *x, struct scim_error *err);
 enum scim_err	discovery_me(struct exchange *x, struct scim_error *err);
-enum scim_err	discovery_resource_types(struct exchange *x, struct scim_error *err);
-enum scim_err	discovery_resource_type(struct exchange *x, struct scim_error *err);
+enum scim_err	discovery_resource_types(struct exchange *x,
+    struct scim_error *err);
+enum scim_err	discovery_resource_type(struct exchange *x,
+    struct scim_error *err);
 enum scim_err	discovery_schemas(struct exchange *x, struct scim_error *err);
 enum scim_err	discovery_schema(struct exchange *x, struct scim_error *err);
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "limits.h"
 
 /* The first path segments of SCIM endpoints; the mount point ends where
  * one of these begins. */
@@ -31,6 +32,7 @@ hexval(int c)
 	return -1;
 }
 
+/* Percent-decodes into a new string; NULL for a bad escape or a NUL. */
 char *
 http_decode(const char *s, size_t len, bool plus)
 {
@@ -171,7 +173,18 @@ host_ok(const char *h)
 	return true;
 }
 
-/* Builds scheme://host + mount. */
+/* Whether port (may be NULL) is a SERVER_PORT to put in a URL: digits
+ * only, at most LIMIT_PORT_DIGITS of them. */
+static bool
+port_ok(const char *port)
+{
+	return port != NULL && *port != '\0' &&
+	    strlen(port) <= LIMIT_PORT_DIGITS &&
+	    strspn(port, "0123456789") == strlen(port);
+}
+
+/* scheme://host[:port]/mount from the request, Host checked and bounded,
+ * the mount percent-encoded: the base of every URL in an answer. */
 static enum scim_err
 make_base_url(const struct http_io *io, const char *mount, size_t mlen,
     struct http_request *req, struct scim_error *err)
@@ -189,24 +202,23 @@ make_base_url(const struct http_io *io, const char *mount, size_t mlen,
 	    strcmp(scheme, "https") != 0))
 		scheme = "http";
 	buf_init(&b, LIMIT_HEADER_BYTES * 2);
-	if (host != NULL && strlen(host) < 256 && host_ok(host)) {
+	if (host != NULL && strlen(host) <= LIMIT_HOST_BYTES && host_ok(host)) {
 		/* nginx's stock fastcgi_params send $host, which drops the
 		 * port the client used: take it from SERVER_PORT then. */
 		const char *rb = strrchr(host, ']');
 
-		if (strchr(rb ? rb : host, ':') == NULL && port != NULL &&
-		    strlen(port) < 6 && strspn(port, "0123456789") ==
-		    strlen(port) && strcmp(port, strcmp(scheme, "https") == 0 ?
-		    "443" : "80") != 0)
+		if (strchr(rb ? rb : host, ':') == NULL && port_ok(port) &&
+		    strcmp(port, strcmp(scheme, "https") == 0 ? "443" :
+		    "80") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
 		else
 			buf_printf(&b, "%s://%s", scheme, host);
 	} else {
 		host = io->getenv(io->ctx, "SERVER_NAME");
-		if (host == NULL || strlen(host) >= 256 || !host_ok(host))
+		if (host == NULL || strlen(host) > LIMIT_HOST_BYTES ||
+		    !host_ok(host))
 			host = "localhost";
-		if (port != NULL && strlen(port) < 6 && strspn(port,
-		    "0123456789") == strlen(port) && strcmp(port, "80") != 0 &&
+		if (port_ok(port) && strcmp(port, "80") != 0 &&
 		    strcmp(port, "443") != 0)
 			buf_printf(&b, "%s://%s:%s", scheme, host, port);
 		else
@@ -273,6 +285,8 @@ take_authorization(const struct http_io *io, struct http_request *req)
 	}
 }
 
+/* Copies and checks every CGI variable used, each bounded by
+ * limits.h; reads no body byte. */
 enum scim_err
 http_request_parse(const struct http_io *io, const char *mount,
     const char *base_url, struct http_request *req, struct scim_error *err)
@@ -392,6 +406,8 @@ http_request_parse(const struct http_io *io, const char *mount,
 	return SCIM_OK;
 }
 
+/* Reads CONTENT_LENGTH bytes, or to EOF when none was given, refusing
+ * more than LIMIT_BODY_BYTES with SCIM_ERR_TOO_LARGE. */
 enum scim_err
 http_read_body(const struct http_io *io, struct http_request *req,
     struct scim_error *err)
@@ -400,6 +416,7 @@ http_read_body(const struct http_io *io, struct http_request *req,
 	char chunk[16384];
 	ssize_t n;
 	size_t want;
+	long long left;
 
 	if (req->content_length > LIMIT_BODY_BYTES)
 		return err_set(err, SCIM_ERR_TOO_LARGE,
@@ -411,8 +428,9 @@ http_read_body(const struct http_io *io, struct http_request *req,
 		if (req->content_length >= 0) {
 			if ((long long)b.len >= req->content_length)
 				break;
-			if ((long long)want > req->content_length - (long long)b.len)
-				want = (size_t)(req->content_length - (long long)b.len);
+			left = req->content_length - (long long)b.len;
+			if ((long long)want > left)
+				want = (size_t)left;
 		}
 		n = io->read(io->ctx, chunk, want);
 		if (n < 0) {
@@ -435,6 +453,7 @@ http_read_body(const struct http_io *io, struct http_request *req,
 	return SCIM_OK;
 }
 
+/* Frees what req owns; req is zeroed. */
 void
 http_request_free(struct http_request *req)
 {
@@ -456,6 +475,7 @@ http_request_free(struct http_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* Looks a query parameter up by name, case-insensitively. */
 const char *
 http_param(const struct http_request *req, const char *name)
 {
@@ -468,6 +488,7 @@ http_param(const struct http_request *req, const char *name)
 	return NULL;
 }
 
+/* An empty 200 response with bounded header and body buffers. */
 void
 http_response_init(struct http_response *res)
 {
@@ -476,6 +497,7 @@ http_response_init(struct http_response *res)
 	buf_init(&res->body, 256 * 1024 * 1024);
 }
 
+/* Frees the response's buffers. */
 void
 http_response_free(struct http_response *res)
 {
@@ -483,6 +505,8 @@ http_response_free(struct http_response *res)
 	buf_free(&res->body);
 }
 
+/* Appends "name: value"; a value holding CR or LF is dropped, so a
+ * header can never be injected. */
 enum scim_err
 http_response_header(struct http_response *res, const char *name,
     const char *value)
@@ -492,6 +516,7 @@ http_response_header(struct http_response *res, const char *name,
 	return buf_printf(&res->headers, "%s: %s\r\n", name, value);
 }
 
+/* The reason phrase of the statuses scimd sends; that of 500 otherwise. */
 const char *
 http_reason(int status)
 {
@@ -516,6 +541,8 @@ http_reason(int status)
 	}
 }
 
+/* Writes the Status line, the headers and the body (none for HEAD, 204
+ * and 304) to io. */
 int
 http_response_send(const struct http_io *io, const struct http_response *res,
     bool head)

@@ -52,8 +52,10 @@ enum http_method {
 struct http_request {
 	enum http_method	 method;
 	char			 method_name[16];
-	char			*path;		/* route path after the mount point, decoded, owned ("/Users/x") */
-	char			*base_url;	/* scheme://host/mount, no trailing slash, owned */
+	/* route path after the mount point, decoded, owned ("/Users/x") */
+	char			*path;
+	/* scheme://host/mount, no trailing slash, owned */
+	char			*base_url;
 	struct http_param	 params[LIMIT_QUERY_PARAMS];
 	size_t			 nparams;
 	char			*authorization;	/* owned or NULL */
@@ -61,7 +63,8 @@ struct http_request {
 	char			*if_match;	/* owned or NULL */
 	char			*if_none_match;	/* owned or NULL */
 	long long		 content_length;	/* -1 when not given */
-	char			*body;		/* owned, NUL-terminated, after http_read_body */
+	/* owned, NUL-terminated, after http_read_body */
+	char			*body;
 	size_t			 body_len;
 };
 

@@ -54,6 +54,8 @@ check(const json_t *j, int depth, struct scim_error *err)
 	}
 }
 
+/* jansson's parse with duplicate keys refused, then the depth, member
+ * and string limits checked over the whole tree. */
 enum scim_err
 jsonx_parse(const char *text, size_t len, json_t **out, struct scim_error *err)
 {
@@ -109,6 +111,8 @@ utf8_repair(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+/* The RFC 7644 Error message of err: status as a string, scimType when
+ * there is one, the detail (or the default one). */
 json_t *
 jsonx_error(const struct scim_error *err)
 {
@@ -172,12 +176,15 @@ dump_flags(const json_t *j, struct buf *b, size_t flags)
 	return SCIM_OK;
 }
 
+/* Serialises j into b through dump_cb, which records any allocation
+ * failure; b is as it was on failure. */
 enum scim_err
 jsonx_dump(const json_t *j, struct buf *b)
 {
 	return dump_flags(j, b, JSON_COMPACT);
 }
 
+/* jsonx_dump into a new NUL-terminated string. */
 char *
 jsonx_dumps(const json_t *j)
 {
@@ -252,6 +259,8 @@ skip_value(const char *p, const char *end)
 	return NULL;
 }
 
+/* Walks the top-level members of a stored object without parsing it,
+ * every step bounds-checked; malformed input is "not found". */
 bool
 jsonx_find_member(const char *text, size_t len, const char *name,
     const char **val, size_t *vlen)
@@ -288,6 +297,8 @@ jsonx_find_member(const char *text, size_t len, const char *name,
 	}
 }
 
+/* Steps over one array element from *pos, bounds-checked; false at the
+ * end or at anything malformed. */
 bool
 jsonx_next_element(const char *text, size_t len, size_t *pos,
     const char **val, size_t *vlen)
@@ -312,6 +323,8 @@ jsonx_next_element(const char *text, size_t len, size_t *pos,
 	return true;
 }
 
+/* One bounds-checked pass over the top-level members, filling the value
+ * of each name asked for; returns how many were found. */
 size_t
 jsonx_find_members(const char *text, size_t len, const char *const *names,
     size_t n, const char **vals, size_t *vlens)
@@ -339,7 +352,8 @@ jsonx_find_members(const char *text, size_t len, const char *const *names,
 		if ((p = skip_value(p, end)) == NULL || p == v)
 			break;
 		for (i = 0; i < n; i++)
-			if (vals[i] == NULL && strncmp(k, names[i], klen) == 0 &&
+			if (vals[i] == NULL &&
+			    strncmp(k, names[i], klen) == 0 &&
 			    names[i][klen] == '\0') {
 				vals[i] = v;
 				vlens[i] = (size_t)(p - v);

@@ -105,6 +105,54 @@
 /* Token names: printable, short. */
 #define LIMIT_TOKEN_NAME_BYTES		64
 
+/* Longest Host (or SERVER_NAME) taken into the base URL: a DNS name is
+ * at most 253 bytes; a longer one is replaced by "localhost". */
+#define LIMIT_HOST_BYTES		255
+
+/* Digits of a SERVER_PORT taken into the base URL (65535). */
+#define LIMIT_PORT_DIGITS		5
+
+/* Longest URL made for meta.location, $ref and Location: the base URL
+ * (scheme, Host, port, mount point), an endpoint and a 36-byte id. */
+#define LIMIT_URL_BYTES			2048
+
+/* Largest startIndex or count in a SearchRequest body, either sign:
+ * far below LONG_MAX, so the paging arithmetic cannot overflow. */
+#define LIMIT_SEARCH_INTEGER		1000000000
+
+/* Longest attribute path resolved ("urn:...:User:name.givenName"): the
+ * longest schema URN is about 100 bytes, attribute names a few dozen;
+ * longer paths name nothing. */
+#define LIMIT_ATTR_PATH_BYTES		512
+
+/* Longest bulkId a Bulk path may refer to ("bulkId:x" in a path). */
+#define LIMIT_BULK_ID_BYTES		255
+
+/* Schemas registered at once (the built-in four and the site's
+ * extensions), and attributes in one extension (a site's schema file is
+ * the admin's, but a typo must not make a huge table). */
+#define LIMIT_SCHEMAS			16
+#define LIMIT_EXT_ATTRS			128
+
+/* Index lookups one query plan combines (filters or-ing equalities on
+ * indexed attributes); a filter with more scans instead. */
+#define LIMIT_PLAN_LOOKUPS		16
+
+/* Records per write transaction of `scimctl import` (without --atomic):
+ * bounds its memory and how long it holds the write lock at a time. */
+#define LIMIT_IMPORT_BATCH		10000
+
+/* Longest file path scimd builds (the settings file beside the binary,
+ * data.mdb in the store's directory): Linux's PATH_MAX.  (<limits.h>
+ * itself is shadowed by this file on the include path.) */
+#define LIMIT_FILE_PATH_BYTES		4096
+
+/* Longest line of the settings file (paths and a few words). */
+#define LIMIT_CONF_LINE_BYTES		4096
+
+/* Longest log message; longer ones are cut (a log line must stay one
+ * line a syslog relay keeps whole). */
+#define LIMIT_LOG_LINE_BYTES		1024
 /* ---- the authorizer role (authz.c, docs/access.md) ---- */
 
 /* Most `require` rules in scimd.conf: one per guarded area of a site;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "log.h"
 
 static const char	*log_ident = "scimd";
@@ -17,6 +18,7 @@ static int		 log_level = LVL_INFO;
 static int		 log_syslog;
 static const char *const level_names[] = { "error", "info", "debug" };
 
+/* Sets the program name, level and destination for every later line. */
 void
 log_init(const char *ident, int level, int use_syslog)
 {
@@ -27,6 +29,7 @@ log_init(const char *ident, int level, int use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/* A level from its name; -1 when unknown. */
 int
 log_level_parse(const char *s)
 {
@@ -38,10 +41,15 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/*
+ * One line: UTC time, level, the message (bounded by
+ * LIMIT_LOG_LINE_BYTES), to stderr or syslog; levels above the set one
+ * are dropped.
+ */
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char when[32], text[1024];
+	char when[32], text[LIMIT_LOG_LINE_BYTES];
 	struct tm tm;
 	time_t now;
 	va_list ap;

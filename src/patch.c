@@ -29,6 +29,7 @@ get_ci(const json_t *o, const char *key, const char **real)
 	return NULL;
 }
 
+/* Frees what a parsed path owns; out is zeroed. */
 void
 patch_path_clear(struct patch_path *p)
 {
@@ -36,6 +37,8 @@ patch_path_clear(struct patch_path *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* attrPath ["[" valFilter "]" ["." subAttr]]: the attribute resolved
+ * against t's schemas, the filter parsed and checked. */
 enum scim_err
 patch_path_parse(enum rtype t, const char *text, size_t len,
     struct patch_path *out, struct scim_error *err)
@@ -78,11 +81,13 @@ patch_path_parse(enum rtype t, const char *text, size_t len,
 	if (rb == NULL)
 		return err_set(err, SCIM_ERR_INVALID_PATH,
 		    "The path \"%s\" has no closing ']'.", esc);
-	if (schema_resolve(t, text, (size_t)(lb - text), &out->ref) != SCIM_OK ||
+	if (schema_resolve(t, text, (size_t)(lb - text),
+	    &out->ref) != SCIM_OK ||
 	    out->ref.attr == NULL || out->ref.sub != NULL ||
 	    out->ref.attr->type != AT_COMPLEX)
 		return err_set(err, SCIM_ERR_INVALID_PATH,
-		    "The path \"%s\" needs a complex attribute before '['.", esc);
+		    "The path \"%s\" needs a complex attribute before '['.",
+		    esc);
 	if (rb + 1 < text + len) {
 		size_t sl = (size_t)(text + len - rb - 2);
 		char sub[128];
@@ -227,7 +232,8 @@ fix_primary(json_t *arr, const json_t *added)
 
 /* Checks that op may touch attribute a at all. */
 static enum scim_err
-check_mutability(struct ctx *c, enum patch_opcode op, const struct attr_ref *ref,
+check_mutability(struct ctx *c, enum patch_opcode op,
+    const struct attr_ref *ref,
     const json_t *value)
 {
 	const struct schema_attr *a = ref->sub ? ref->sub : ref->attr;
@@ -235,7 +241,8 @@ check_mutability(struct ctx *c, enum patch_opcode op, const struct attr_ref *ref
 
 	if (a == NULL)
 		return SCIM_OK;
-	if (ref->attr->mutability == MUT_READONLY || a->mutability == MUT_READONLY) {
+	if (ref->attr->mutability == MUT_READONLY ||
+	    a->mutability == MUT_READONLY) {
 		/* Okta's rename repeats the resource's own id. */
 		if (strcmp(ref->attr->name, "id") == 0 && ref->sub == NULL &&
 		    op != PATCH_REMOVE && json_equal(value,
@@ -495,7 +502,8 @@ apply_filtered(struct ctx *c, enum patch_opcode op, const struct patch_path *pp,
 	box = container(c, ref, op != PATCH_REMOVE);
 	cur = box ? json_object_get(box, ref->attr->name) : NULL;
 	if (json_is_object(cur) && !ref->attr->multi_valued) {
-		/* A single complex attribute with a filter: itself or nothing. */
+		/* A single complex attribute with a filter: itself or
+		 * nothing. */
 		if (!element_matches(c, ref, pp->filter, cur))
 			cur = NULL;
 	}
@@ -523,7 +531,8 @@ apply_filtered(struct ctx *c, enum patch_opcode op, const struct patch_path *pp,
 		    "The operation needs a value.");
 	if (pp->filter_sub == NULL && !json_is_object(value))
 		return err_set(c->err, SCIM_ERR_INVALID_VALUE,
-		    "The value for %s[...] must be an object.", ref->attr->name);
+		    "The value for %s[...] must be an object.",
+		    ref->attr->name);
 	json_array_foreach(cur, i, el) {
 		if (!json_is_object(el) ||
 		    !element_matches(c, ref, pp->filter, el))
@@ -569,7 +578,8 @@ apply_filtered(struct ctx *c, enum patch_opcode op, const struct patch_path *pp,
 static bool
 is_external(const struct ctx *c, const struct attr_ref *ref)
 {
-	return c->hooks != NULL && c->hooks->attr != NULL && ref->attr != NULL &&
+	return c->hooks != NULL && c->hooks->attr != NULL &&
+	    ref->attr != NULL &&
 	    !ref->is_ext && strcasecmp(ref->attr->name, c->hooks->attr) == 0;
 }
 
@@ -626,7 +636,7 @@ apply_object(struct ctx *c, enum patch_opcode op, const struct schema *ext,
 	const struct schema *s;
 	const char *key;
 	json_t *v;
-	char name[512];
+	char name[LIMIT_ATTR_PATH_BYTES];
 	enum scim_err e;
 
 	json_object_foreach(value, key, v) {
@@ -635,7 +645,8 @@ apply_object(struct ctx *c, enum patch_opcode op, const struct schema *ext,
 		if (ext == NULL && strcasecmp(key, "meta") == 0)
 			continue;
 		if (ext == NULL && (s = schema_find(key)) != NULL &&
-		    schema_allowed(c->t, s) && s != schema_resource_type(c->t)->core) {
+		    schema_allowed(c->t, s) &&
+		    s != schema_resource_type(c->t)->core) {
 			if (json_is_null(v)) {
 				json_object_del(c->res, s->urn);
 				continue;
@@ -693,6 +704,8 @@ opcode(const char *s, enum patch_opcode *op)
 	return true;
 }
 
+/* Applies every operation to resource in order; the first failure stops
+ * and is returned, and the caller drops the copy (all or nothing). */
 enum scim_err
 patch_apply(enum rtype t, json_t *resource, const json_t *body,
     const struct patch_hooks *hooks, struct scim_error *err)
@@ -725,7 +738,8 @@ patch_apply(enum rtype t, json_t *resource, const json_t *body,
 			return err_set(err, SCIM_ERR_INVALID_SYNTAX,
 			    "Operation %zu is not an object.", i + 1);
 		opv = get_ci(o, "op", NULL);
-		if (!json_is_string(opv) || !opcode(json_string_value(opv), &op))
+		if (!json_is_string(opv) || !opcode(json_string_value(opv),
+		    &op))
 			return err_set(err, SCIM_ERR_INVALID_SYNTAX,
 			    "Operation %zu: op must be add, remove or replace.",
 			    i + 1);

@@ -46,8 +46,10 @@ enum patch_opcode { PATCH_ADD, PATCH_REMOVE, PATCH_REPLACE };
  */
 struct patch_path {
 	struct attr_ref		 ref;
-	struct filter_node	*filter;	/* value filter, owned; NULL if none */
-	const struct schema_attr *filter_sub;	/* sub-attribute after "]", or NULL */
+	/* value filter, owned; NULL if none */
+	struct filter_node	*filter;
+	/* sub-attribute after "]", or NULL */
+	const struct schema_attr *filter_sub;
 };
 
 /*

@@ -83,7 +83,8 @@ reap(struct worker *ws, int n, int stopping)
 			continue;
 		if (WIFSIGNALED(status))
 			log_msg(LVL_ERROR, "pool: worker %ld ended by signal "
-			    "%d; starting another", (long)pid, WTERMSIG(status));
+			    "%d; starting another", (long)pid,
+			    WTERMSIG(status));
 		else
 			log_msg(LVL_INFO, "pool: worker %ld exited with status "
 			    "%d; starting another", (long)pid,
@@ -91,6 +92,8 @@ reap(struct worker *ws, int n, int stopping)
 	}
 }
 
+/* Starts the workers on descriptor 0's socket, starts again those that
+ * exit (when due), and stops them all on SIGTERM, SIGINT or SIGHUP. */
 int
 pool_run(int workers, const char *conf_path, const char *argv0)
 {

@@ -5,7 +5,8 @@
  * Plan: an equality on an indexed attribute (userName, emails.value,
  * externalId, displayName, id) or `userName sw`, alone or under "and",
  * takes its candidates from the index; "or" of indexed terms takes the
- * union of their lookups; anything else scans the records in id order.  Candidates are re-checked with filter_match(), so the index
+ * union of their lookups; anything else scans the records in id order.
+ * Candidates are re-checked with filter_match(), so the index
  * only narrows, except when the filter is that one equality: the index
  * key then is the comparison itself.  Without sortBy, results are in id
  * order, which is stable across pages.
@@ -39,15 +40,19 @@ struct query {
 	long			 count;
 	char			*sort_by;	/* owned or NULL */
 	bool			 descending;
-	const json_t		*proj_attrs;	/* SearchRequest lists (borrowed) */
+	/* SearchRequest lists (borrowed) */
+	const json_t		*proj_attrs;
 	const json_t		*proj_excluded;
-	const char		*attrs_param;	/* query parameters (borrowed) */
+	/* query parameters (borrowed) */
+	const char		*attrs_param;
 	const char		*excluded_param;
-	const char		*cursor_text;	/* RFC 9865 cursor (borrowed), "" = first page */
+	/* RFC 9865 cursor (borrowed), "" = first page */
+	const char		*cursor_text;
 	bool			 has_after;	/* resume after this resource */
 	struct cursor		 after;
 	unsigned char		 query_hash[8];
-	char			 next[CURSOR_TEXT_BYTES];	/* nextCursor or "" */
+	/* nextCursor or "" */
+	char			 next[CURSOR_TEXT_BYTES];
 };
 
 /* One matching resource. */
@@ -66,8 +71,10 @@ struct run {
 	size_t			 total;		/* totalResults */
 	size_t			 scanned;
 	enum rtype		 type;		/* type being collected */
-	bool			 links;		/* filter needs members/groups */
-	bool			 exact;		/* the index lookup is the filter */
+	/* filter needs members/groups */
+	bool			 links;
+	/* the index lookup is the filter */
+	bool			 exact;
 	struct attr_ref		 sort_ref;
 	bool			 has_sort;
 	struct scim_error	*err;
@@ -102,7 +109,7 @@ clamp_paging(struct query *q)
 		q->count = LIMIT_PAGE_COUNT;
 }
 
-/* ---- plan ------------------------------------------------------------------ */
+/* ---- plan ---------------------------------------------------------------- */
 
 /* Whether path p names attr (and sub) of the core schema of t. */
 static bool
@@ -127,18 +134,17 @@ struct lookup {
 	const json_t	*value;
 };
 
-#define PLAN_LOOKUPS	16	/* or-ed lookups one plan may combine */
 
 /* The lookups whose union holds every resource the filter can match. */
 struct plan {
 	size_t		 n;
-	struct lookup	 l[PLAN_LOOKUPS];
+	struct lookup	 l[LIMIT_PLAN_LOOKUPS];
 };
 
 static bool
 plan_add(struct plan *pl, const struct lookup *l)
 {
-	if (pl->n == PLAN_LOOKUPS)
+	if (pl->n == LIMIT_PLAN_LOOKUPS)
 		return false;
 	pl->l[pl->n++] = *l;
 	return true;
@@ -237,7 +243,7 @@ needs_links(const struct filter_node *n)
 	    (needs_links(n->left) || needs_links(n->right));
 }
 
-/* ---- collection --------------------------------------------------------------- */
+/* ---- collection ---------------------------------------------------------- */
 
 /* A sortable value of attribute ref in rec: for a multi-valued one, the
  * primary value or else the first. */
@@ -252,16 +258,20 @@ sort_value(const json_t *rec, const struct attr_ref *ref)
 	if (!json_is_array(v))
 		return json_incref(v);
 	json_array_foreach(v, i, el) {
-		if (pick == NULL || json_is_true(json_object_get(el, "primary")))
+		if (pick == NULL ||
+		    json_is_true(json_object_get(el, "primary")))
 			pick = el;
 		if (json_is_true(json_object_get(el, "primary")))
 			break;
 	}
 	if (json_is_object(pick))
-		pick = json_object_get(pick, ref->sub ? ref->sub->name : "value");
+		pick = json_object_get(pick,
+		    ref->sub ? ref->sub->name : "value");
 	return pick != NULL ? json_incref(pick) : NULL;
 }
 
+/* Appends id (and its sort key) to the run's hits, doubling the array;
+ * false with r->e set when out of memory. */
 static bool
 add_hit(struct run *r, const char *id, const json_t *rec)
 {
@@ -306,6 +316,11 @@ struct collect {
 	struct store_txn	*txn;
 };
 
+/*
+ * Store callback: one candidate id, re-checked with the full filter unless
+ * the index lookup was the filter; false stops the walk (error or scan
+ * budget spent).
+ */
 static bool
 collect_one(const char *id, void *ctx)
 {
@@ -318,8 +333,13 @@ collect_one(const char *id, void *ctx)
 		return false;
 	if ((r->q->filter == NULL || r->exact) && !r->has_sort)
 		return add_hit(r, id, NULL);
-	if (store_get(c->txn, r->type, id, &rec, NULL) != SCIM_OK)
+	if ((r->e = store_get(c->txn, r->type, id, &rec, r->err)) ==
+	    SCIM_ERR_NOT_FOUND) {
+		r->e = SCIM_OK;
 		return true;	/* an index entry without record: skip */
+	}
+	if (r->e != SCIM_OK)
+		return false;
 	if (r->links && resource_add_links(c->txn, r->type,
 	    r->x->req->base_url, rec, NULL) != SCIM_OK) {
 		json_decref(rec);
@@ -349,9 +369,11 @@ hit_compare(const struct hit *a, const struct hit *b)
 			size_t lx, ly;
 
 			if (a->sort_attr != NULL && !a->sort_attr->case_exact &&
-			    fold_utf8(json_string_value(x), json_string_length(x),
+			    fold_utf8(json_string_value(x),
+			    json_string_length(x),
 			    &fx, &lx) == SCIM_OK &&
-			    fold_utf8(json_string_value(y), json_string_length(y),
+			    fold_utf8(json_string_value(y),
+			    json_string_length(y),
 			    &fy, &ly) == SCIM_OK)
 				c = strcmp(fx, fy);
 			else
@@ -360,7 +382,8 @@ hit_compare(const struct hit *a, const struct hit *b)
 			free(fx);
 			free(fy);
 		} else if (json_is_number(x) && json_is_number(y)) {
-			double dx = json_number_value(x), dy = json_number_value(y);
+			double dx = json_number_value(x),
+			    dy = json_number_value(y);
 
 			c = dx < dy ? -1 : dx > dy;
 		} else if (json_is_boolean(x) && json_is_boolean(y))
@@ -398,10 +421,12 @@ hits_sort_unique(struct run *r, size_t from)
 	size_t i, out = from;
 
 	if (r->nhits - from < 2)
-		return;	/* nothing to order; hits may be NULL (qsort would be UB) */
+		/* nothing to order; hits may be NULL (qsort would be UB) */
+		return;
 	qsort(r->hits + from, r->nhits - from, sizeof(*r->hits), hit_cmp_id);
 	for (i = from; i < r->nhits; i++) {
-		if (out > from && strcmp(r->hits[out - 1].id, r->hits[i].id) == 0) {
+		if (out > from && strcmp(r->hits[out - 1].id,
+		    r->hits[i].id) == 0) {
 			json_decref(r->hits[i].sort_value);
 			continue;
 		}
@@ -439,7 +464,8 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	 * key is the comparison (same folding, never truncated: store.h), so
 	 * the record need not be read to re-check it. */
 	r->exact = pl.n == 1 && !pl.l[0].by_id && !pl.l[0].prefix &&
-	    r->q->filter->op == FILTER_EQ && r->q->filter->value == pl.l[0].value;
+	    r->q->filter->op == FILTER_EQ &&
+	    r->q->filter->value == pl.l[0].value;
 	from = r->nhits;
 	for (i = 0; i < pl.n && r->e == SCIM_OK; i++) {
 		const struct lookup *l = &pl.l[i];
@@ -464,9 +490,12 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 				collect_one(key, &c);
 			continue;
 		}
-		e = l->prefix ?
-		    store_lookup_prefix(txn, l->idx, v, n, collect_one, &c, err) :
-		    store_lookup(txn, l->idx, v, n, collect_one, &c, err);
+		if (l->prefix)
+			e = store_lookup_prefix(txn, l->idx, v, n, collect_one,
+			    &c, err);
+		else
+			e = store_lookup(txn, l->idx, v, n, collect_one, &c,
+			    err);
 		if (e != SCIM_OK)
 			return e;
 	}
@@ -518,7 +547,8 @@ write_page(struct store_txn *txn, struct run *r, size_t first, size_t last,
 	enum scim_err e;
 
 	if ((e = buf_printf(b, "{\"schemas\":[\"%s\"],\"totalResults\":%zu,"
-	    "\"itemsPerPage\":%zu,", SCHEMA_URN_LIST, r->total, last - first)) !=
+	    "\"itemsPerPage\":%zu,", SCHEMA_URN_LIST, r->total,
+	    last - first)) !=
 	    SCIM_OK || (r->q->cursor_text == NULL && (e = buf_printf(b,
 	    "\"startIndex\":%ld,", r->q->start)) != SCIM_OK) ||
 	    (e = buf_puts(b, "\"Resources\":[")) != SCIM_OK)
@@ -528,9 +558,11 @@ write_page(struct store_txn *txn, struct run *r, size_t first, size_t last,
 		struct projection *p = &proj[h->type];
 
 		if (!parsed[h->type]) {
-			if (r->q->proj_attrs != NULL || r->q->proj_excluded != NULL)
+			if (r->q->proj_attrs != NULL ||
+			    r->q->proj_excluded != NULL)
 				e = projection_parse_json(h->type,
-				    r->q->proj_attrs, r->q->proj_excluded, p, err);
+				    r->q->proj_attrs, r->q->proj_excluded, p,
+				    err);
 			else
 				e = projection_parse(h->type, r->q->attrs_param,
 				    r->q->excluded_param, p, err);
@@ -577,6 +609,11 @@ fail:
 	    "ask for fewer resources with count.");
 }
 
+/*
+ * The query in one read transaction: counts and seeks when unfiltered,
+ * otherwise collects, sorts and pages the hits, then writes the
+ * ListResponse.
+ */
 static enum scim_err
 run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -603,7 +640,8 @@ run_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			r->type = t;
 			if (left > 0 && (e = store_scan(txn, t,
 			    r->q->has_after && t == r->q->after.type ?
-			    r->q->after.id : NULL, page_one, &p, err)) != SCIM_OK)
+			    r->q->after.id : NULL, page_one, &p,
+			    err)) != SCIM_OK)
 				return e;
 			if (r->e != SCIM_OK)
 				return r->e;
@@ -832,12 +870,14 @@ fail:
 	return e;
 }
 
+/* GET /Users, /Groups: the list with the request's parameters. */
 enum scim_err
 query_list(struct exchange *x, struct scim_error *err)
 {
 	return list_types(x, &x->type, 1, err);
 }
 
+/* GET / (the root): both types in one list. */
 enum scim_err
 query_list_all(struct exchange *x, struct scim_error *err)
 {
@@ -877,8 +917,8 @@ search_request(struct exchange *x, struct query *q, struct scim_error *err)
 			if (!json_is_integer(v))
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "%s must be an integer.", key);
-			if (json_integer_value(v) > 1000000000 ||
-			    json_integer_value(v) < -1000000000)
+			if (json_integer_value(v) > LIMIT_SEARCH_INTEGER ||
+			    json_integer_value(v) < -LIMIT_SEARCH_INTEGER)
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "%s is out of range.", key);
 			if (strcasecmp(key, "count") == 0)
@@ -903,6 +943,7 @@ search_request(struct exchange *x, struct query *q, struct scim_error *err)
 	    json_string_value(json_object_get(b, "sortOrder")), err);
 }
 
+/* POST /Users/.search, /Groups/.search: parameters from a SearchRequest. */
 enum scim_err
 query_search(struct exchange *x, struct scim_error *err)
 {
@@ -918,6 +959,7 @@ query_search(struct exchange *x, struct scim_error *err)
 	return e;
 }
 
+/* POST /.search: a SearchRequest over both types. */
 enum scim_err
 query_search_all(struct exchange *x, struct scim_error *err)
 {

@@ -25,8 +25,10 @@
 #include "patch.h"
 #include "resource.h"
 
-/* ---- projection ----------------------------------------------------------- */
+/* ---- projection ---------------------------------------------------------- */
 
+/* Adds one attribute name (blanks trimmed) to p; names that resolve to
+ * nothing are ignored, as RFC 7644 3.9 allows. */
 static enum scim_err
 projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
     struct scim_error *err)
@@ -47,6 +49,7 @@ projection_add(enum rtype t, const char *name, size_t len, struct projection *p,
 	return SCIM_OK;
 }
 
+/* Fills p from the attributes or excludedAttributes parameter. */
 enum scim_err
 projection_parse(enum rtype t, const char *attributes, const char *excluded,
     struct projection *p, struct scim_error *err)
@@ -71,6 +74,8 @@ projection_parse(enum rtype t, const char *attributes, const char *excluded,
 	return SCIM_OK;
 }
 
+/* Fills p from a SearchRequest's attributes or excludedAttributes
+ * arrays; an element that is not a string is SCIM_ERR_INVALID_VALUE. */
 enum scim_err
 projection_parse_json(enum rtype t, const json_t *attributes,
     const json_t *excluded, struct projection *p, struct scim_error *err)
@@ -99,6 +104,7 @@ projection_parse_json(enum rtype t, const json_t *attributes,
 	return SCIM_OK;
 }
 
+/* Applies RFC 7643's returned rules and p to one top-level name. */
 bool
 projection_wants(enum rtype t, const struct projection *p, const char *name)
 {
@@ -181,7 +187,8 @@ drop_ref(const struct attr_ref *r, json_t *obj)
 	json_t *at = obj, *v, *el;
 	size_t i;
 
-	if (r->attr != NULL && r->sub == NULL && r->attr->returned == RET_ALWAYS)
+	if (r->attr != NULL && r->sub == NULL &&
+	    r->attr->returned == RET_ALWAYS)
 		return;
 	if (r->sub != NULL && r->sub->returned == RET_ALWAYS)
 		return;
@@ -240,7 +247,7 @@ project(enum rtype t, const struct projection *p, json_t *full)
 	return out;
 }
 
-/* ---- rendering ------------------------------------------------------------ */
+/* ---- rendering ----------------------------------------------------------- */
 
 struct link_ctx {
 	struct store_txn	*txn;
@@ -256,7 +263,7 @@ member_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
 	bool user;
-	char ref[2048];
+	char ref[LIMIT_URL_BYTES];
 	json_t *m;
 
 	if ((c->e = store_exists(c->txn, RT_USER, id, &user, c->err)) !=
@@ -278,7 +285,7 @@ static bool
 group_link(const char *id, void *vctx)
 {
 	struct link_ctx *c = vctx;
-	char ref[2048];
+	char ref[LIMIT_URL_BYTES];
 	json_t *m, *display = NULL;
 	const char *raw, *v;
 	size_t len, vlen;
@@ -316,6 +323,8 @@ set_before_meta(json_t *obj, const char *key, json_t *value)
 		json_object_set_new(obj, "meta", meta);
 }
 
+/* Reads the links of rec's id from the membership databases and puts
+ * them before meta; a store error is returned, never an empty list. */
 enum scim_err
 resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
     json_t *rec, struct scim_error *err)
@@ -348,6 +357,8 @@ resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
 	return SCIM_OK;
 }
 
+/* The answer for a stored record: a copy with meta.location, the links
+ * when p wants them, projected by p. */
 enum scim_err
 resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
     const json_t *rec, const struct projection *p, json_t **out,
@@ -356,7 +367,7 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 	const char *links = t == RT_GROUP ? "members" : "groups";
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *full, *meta;
-	char loc[2048];
+	char loc[LIMIT_URL_BYTES];
 	enum scim_err e;
 
 	*out = NULL;
@@ -377,8 +388,9 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
 	return *out != NULL ? SCIM_OK : err_set(err, SCIM_ERR_NOMEM, NULL);
 }
 
-/* ---- responses ------------------------------------------------------------ */
+/* ---- responses ----------------------------------------------------------- */
 
+/* Serialises j as the response body with the SCIM content type. */
 enum scim_err
 respond_json(struct exchange *x, int status, const json_t *j,
     struct scim_error *err)
@@ -416,7 +428,7 @@ respond_resource(struct exchange *x, int status, const json_t *rendered,
 	return respond_json(x, status, rendered, err);
 }
 
-/* ---- preconditions (RFC 7644 3.14) ------------------------------------------ */
+/* ---- preconditions (RFC 7644 3.14) --------------------------------------- */
 
 /* The opaque part of an entity tag: without W/ and quotes. */
 static void
@@ -478,7 +490,7 @@ check_if_match(const struct exchange *x, const json_t *rec,
 	    "If-Match does not match the current version %s.", v ? v : "");
 }
 
-/* ---- building records ------------------------------------------------------ */
+/* ---- building records ---------------------------------------------------- */
 
 /*
  * The stored form of a validated resource: schemas, id, the attributes,
@@ -505,7 +517,8 @@ build_record(enum rtype t, const char *id, const json_t *valid,
 	    json_object_set_new(rec, "id", json_string(id)) != 0)
 		goto fail;
 	json_object_foreach((json_t *)valid, key, v)
-		if (strcmp(key, "schemas") != 0 && strcmp(key, "members") != 0 &&
+		if (strcmp(key, "schemas") != 0 &&
+		    strcmp(key, "members") != 0 &&
 		    json_object_set(rec, key, v) != 0)
 			goto fail;
 	meta = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
@@ -519,7 +532,7 @@ fail:
 	return NULL;
 }
 
-/* ---- group members ---------------------------------------------------------- */
+/* ---- group members ------------------------------------------------------- */
 
 /* The id named by a member object {"value": id}, checked to exist. */
 static enum scim_err
@@ -724,7 +737,8 @@ members_hook(void *ctx, enum patch_opcode op, const struct filter_node *filter,
 				e = err_set(err, SCIM_ERR_INVALID_VALUE,
 				    "Each member needs a string \"value\".");
 			else
-				e = store_member_remove(h->txn, h->gid, id, err);
+				e = store_member_remove(h->txn, h->gid, id,
+				    err);
 			if (e != SCIM_OK)
 				break;
 		}
@@ -734,7 +748,7 @@ members_hook(void *ctx, enum patch_opcode op, const struct filter_node *filter,
 	return err_set(err, SCIM_ERR_INTERNAL, "Unknown PATCH op.");
 }
 
-/* ---- passwords --------------------------------------------------------------- */
+/* ---- passwords ----------------------------------------------------------- */
 
 /*
  * Hashes password with Argon2id when the site asked for it; otherwise
@@ -764,25 +778,30 @@ password_hash(const struct app *app, char *password, char **hash,
 	return SCIM_OK;
 }
 
-/* ---- handlers ----------------------------------------------------------------- */
+/* ---- handlers ------------------------------------------------------------ */
 
 /* Records the change in the audit trail, in the change's transaction. */
 static enum scim_err
 audit(struct store_txn *txn, const struct exchange *x, const char *op,
     const char *id, const char *version, struct scim_error *err)
 {
-	return store_audit(txn, x->token, op, schema_resource_type(x->type)->name,
+	return store_audit(txn, x->token, op,
+	    schema_resource_type(x->type)->name,
 	    id, version, x->app->conf.audit_keep, err);
 }
 
 /* What a write callback needs, and what it produces. */
 struct change {
 	struct exchange		*x;
-	const json_t		*valid;		/* validated body (create, replace) */
-	const json_t		*members;	/* Group.members of the body, or NULL */
+	/* validated body (create, replace) */
+	const json_t		*valid;
+	/* Group.members of the body, or NULL */
+	const json_t		*members;
 	const char		*pwhash;	/* Argon2id string or NULL */
-	char			*pre_password;	/* a PATCH's, seen before the */
-	char			*pre_hash;	/* write, and its hash (owned) */
+	/* A PATCH's clear password seen before the write, and its hash
+	 * (both owned). */
+	char			*pre_password;
+	char			*pre_hash;
 	struct projection	 proj;
 	json_t			*out;		/* rendered result (owned) */
 	int			 status;
@@ -812,6 +831,11 @@ change_respond(struct change *c, int status, enum scim_err e,
 	return respond_resource(c->x, status, c->out, err);
 }
 
+/*
+ * Write callback of POST: a new id and version, the record and its
+ * indexes, password hash and members, the audit entry, the 201 answer;
+ * any failure aborts it all.
+ */
 static enum scim_err
 create_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -870,6 +894,8 @@ prepare_body(struct exchange *x, enum schema_mode mode, json_t **valid,
 	return e;
 }
 
+/* POST /Users, /Groups: validates and hashes outside the transaction,
+ * then writes in one. */
 enum scim_err
 resource_create(struct exchange *x, struct scim_error *err)
 {
@@ -972,6 +998,8 @@ member_write(const char *id, void *ctx)
 	return m->e == SCIM_OK;
 }
 
+/* Whether the stored bytes can be sent as they are under p (only the
+ * links may be excluded); *links says whether they are wanted. */
 bool
 projection_splice(enum rtype t, const struct projection *p, bool *links)
 {
@@ -1064,6 +1092,8 @@ fail:
 	    SCIM_ERR_NOMEM : e, NULL);
 }
 
+/* Read callback of GET: splices the stored bytes when the projection
+ * allows, renders a parsed copy otherwise. */
 static enum scim_err
 get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1094,6 +1124,7 @@ get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return e;
 }
 
+/* GET /Users/{id}, /Groups/{id}, with If-None-Match and projection. */
 enum scim_err
 resource_get(struct exchange *x, struct scim_error *err)
 {
@@ -1129,6 +1160,8 @@ resource_get(struct exchange *x, struct scim_error *err)
 	return e;
 }
 
+/* Write callback of PUT: If-Match, immutables, the record replaced with
+ * its indexes, the group's members replaced, the audit entry, the answer. */
 static enum scim_err
 replace_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1181,6 +1214,8 @@ fail:
 	return e;
 }
 
+/* PUT /Users/{id}, /Groups/{id}: validates and hashes outside the
+ * transaction, then writes in one. */
 enum scim_err
 resource_replace(struct exchange *x, struct scim_error *err)
 {
@@ -1304,6 +1339,11 @@ patch_password(struct change *c, char *password, char **own,
 	return e;
 }
 
+/*
+ * Write callback of PATCH: the operations on a copy of the stored
+ * record, validated, immutables checked, written with its indexes, the
+ * audit entry, the answer.
+ */
 static enum scim_err
 patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -1364,6 +1404,8 @@ fail:
 	return e;
 }
 
+/* PATCH /Users/{id}, /Groups/{id}: a password it sets is hashed before
+ * the transaction (patch_prehash), the change made in one. */
 enum scim_err
 resource_patch(struct exchange *x, struct scim_error *err)
 {
@@ -1400,6 +1442,8 @@ delete_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return e;
 }
 
+/* DELETE /Users/{id}, /Groups/{id}: record, indexes, memberships and
+ * password hash in one transaction; 204. */
 enum scim_err
 resource_delete(struct exchange *x, struct scim_error *err)
 {

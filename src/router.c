@@ -44,10 +44,14 @@ static const struct route {
 	{ "/Me", P_EXACT, HTTP_PUT, discovery_me, RT_USER, false },
 	{ "/Me", P_EXACT, HTTP_PATCH, discovery_me, RT_USER, false },
 	{ "/Me", P_EXACT, HTTP_DELETE, discovery_me, RT_USER, false },
-	{ "/ServiceProviderConfig", P_EXACT, HTTP_GET, discovery_spc, RT_USER, false },
-	{ "/ServiceProviderConfigs", P_EXACT, HTTP_GET, discovery_spc, RT_USER, false },
-	{ "/ResourceTypes", P_EXACT, HTTP_GET, discovery_resource_types, RT_USER, false },
-	{ "/ResourceTypes", P_ARG, HTTP_GET, discovery_resource_type, RT_USER, false },
+	{ "/ServiceProviderConfig", P_EXACT, HTTP_GET, discovery_spc, RT_USER,
+	    false },
+	{ "/ServiceProviderConfigs", P_EXACT, HTTP_GET, discovery_spc, RT_USER,
+	    false },
+	{ "/ResourceTypes", P_EXACT, HTTP_GET, discovery_resource_types,
+	    RT_USER, false },
+	{ "/ResourceTypes", P_ARG, HTTP_GET, discovery_resource_type, RT_USER,
+	    false },
 	{ "/Schemas", P_EXACT, HTTP_GET, discovery_schemas, RT_USER, false },
 	{ "/Schemas", P_ARG, HTTP_GET, discovery_schema, RT_USER, false },
 };
@@ -85,6 +89,8 @@ path_matches(const struct route *r, const char *path, char *arg, size_t argsz)
 	return true;
 }
 
+/* Matches the route table in order; the Allow list is built from every
+ * route of the path when the method is not among them. */
 enum scim_err
 router_match(enum http_method method, const char *path, struct route_match *m,
     char *allow, size_t allowsz, struct scim_error *err)
@@ -113,7 +119,7 @@ router_match(enum http_method method, const char *path, struct route_match *m,
 	if (known)
 		return err_set(err, SCIM_ERR_METHOD,
 		    "%s is not allowed here; allowed: %s.",
-		    method_names[method][0] ? method_names[method] : "This method",
-		    allow);
+		    method_names[method][0] ? method_names[method] :
+		    "This method", allow);
 	return err_set(err, SCIM_ERR_NOT_FOUND, "No such endpoint.");
 }

@@ -58,12 +58,14 @@ static struct resource_type table[RT__COUNT] = {
 /* What rtype_derive_unique() made, owned here (the table borrows). */
 static struct rtype_unique	*derived[RT__COUNT];
 
+/* The entry of t (rtype.h). */
 const struct resource_type *
 rtype_get(enum rtype t)
 {
 	return &table[(unsigned)t < RT__COUNT ? t : RT_USER];
 }
 
+/* The type named name, case-insensitive (rtype.h). */
 bool
 rtype_by_name(const char *name, enum rtype *t)
 {
@@ -77,6 +79,7 @@ rtype_by_name(const char *name, enum rtype *t)
 	return false;
 }
 
+/* The index idx and its type (rtype.h). */
 const struct rtype_index *
 rtype_index_get(enum store_index idx, enum rtype *t)
 {
@@ -95,6 +98,7 @@ rtype_index_get(enum store_index idx, enum rtype *t)
 	return &user_indexes[0];
 }
 
+/* Adds extension s to type t, up to RTYPE_EXTENSIONS - 1 (rtype.h). */
 enum scim_err
 rtype_add_extension(enum rtype t, const struct schema *s, bool required,
     struct scim_error *err)
@@ -227,6 +231,7 @@ derive_free(struct rtype_unique *u, size_t n)
 	free(u);
 }
 
+/* Each type's unique attributes from its schemas (rtype.h). */
 enum scim_err
 rtype_derive_unique(struct scim_error *err)
 {

@@ -111,6 +111,8 @@ forbidden_call(int sig, siginfo_t *si, void *context)
 }
 #endif
 
+/* RLIMIT_CORE 0 and PR_SET_DUMPABLE 0; failures are ignored (a best
+ * effort that cannot make things worse). */
 void
 sandbox_no_core_dumps(void)
 {
@@ -120,6 +122,7 @@ sandbox_no_core_dumps(void)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* Whether the seccomp filter was built in. */
 bool
 sandbox_available(void)
 {
@@ -130,6 +133,8 @@ sandbox_available(void)
 #endif
 }
 
+/* Loads the allow-list filter (kill on anything else), with the SIGSYS
+ * handler that logs the refused call first. */
 enum scim_err
 sandbox_enter(struct scim_error *err)
 {

@@ -14,10 +14,7 @@
 #include "schema.h"
 #include "schema_tables.h"
 
-#define SCHEMA_MAX		16	/* registered schemas, built-in included */
-#define SCHEMA_EXT_ATTRS	128	/* attributes of one loaded extension */
-
-static const struct schema	*registry[SCHEMA_MAX] = {
+static const struct schema	*registry[LIMIT_SCHEMAS] = {
 	&schema_user, &schema_enterprise, &schema_group
 };
 static size_t			 nregistry = 3;
@@ -37,7 +34,8 @@ static const char *const returned_names[] = {
 	[RET_NEVER] = "never", [RET_REQUEST] = "request",
 };
 static const char *const uniqueness_names[] = {
-	[UNIQ_NONE] = "none", [UNIQ_SERVER] = "server", [UNIQ_GLOBAL] = "global",
+	[UNIQ_NONE] = "none", [UNIQ_SERVER] = "server",
+	    [UNIQ_GLOBAL] = "global",
 };
 
 /* Index of s in names[0..n), case-insensitive, or -1. */
@@ -98,10 +96,11 @@ load_attr(const json_t *j, struct schema_attr *a, bool is_sub,
 		struct schema_attr *sub;
 		size_t k, n = json_array_size(subs);
 
-		if (is_sub || n == 0 || n > SCHEMA_EXT_ATTRS)
+		if (is_sub || n == 0 || n > LIMIT_EXT_ATTRS)
 			return err_set(err, SCIM_ERR_INVALID_VALUE,
-			    "extension attribute %s: complex needs 1 to %d simple sub-attributes",
-			    a->name, SCHEMA_EXT_ATTRS);
+			    "extension attribute %s: complex needs 1 to %d "
+			    "simple sub-attributes",
+			    a->name, LIMIT_EXT_ATTRS);
 		if ((sub = calloc(n, sizeof(*sub))) == NULL)
 			return err_set(err, SCIM_ERR_NOMEM, NULL);
 		a->sub = sub;
@@ -128,7 +127,7 @@ load_schema(const json_t *doc, struct scim_error *err)
 	enum scim_err rc;
 	size_t i, n;
 
-	if (nregistry >= SCHEMA_MAX)
+	if (nregistry >= LIMIT_SCHEMAS)
 		return err_set(err, SCIM_ERR_INVALID_VALUE, "too many schemas");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
@@ -143,10 +142,10 @@ load_schema(const json_t *doc, struct scim_error *err)
 		s->name = strdup(s->urn);
 	ja = json_object_get(doc, "attributes");
 	n = json_array_size(ja);
-	if (n == 0 || n > SCHEMA_EXT_ATTRS)
+	if (n == 0 || n > LIMIT_EXT_ATTRS)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "extension schema %s needs 1 to %d attributes", s->urn,
-		    SCHEMA_EXT_ATTRS);
+		    LIMIT_EXT_ATTRS);
 	if ((attrs = calloc(n, sizeof(*attrs))) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	s->attrs = attrs;
@@ -167,6 +166,8 @@ load_schema(const json_t *doc, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Registers the built-in schemas, then the site's extensions from
+ * ext_path, each checked before it is added. */
 enum scim_err
 schema_init(const char *ext_path, struct scim_error *err)
 {
@@ -177,11 +178,14 @@ schema_init(const char *ext_path, struct scim_error *err)
 
 	if (ext_path == NULL || *ext_path == '\0')
 		return rtype_derive_unique(err);
-	if ((root = json_load_file(ext_path, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+	if ((root = json_load_file(ext_path, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "schema file %s: line %d: %s", ext_path, jerr.line, jerr.text);
+		    "schema file %s: line %d: %s", ext_path, jerr.line,
+		    jerr.text);
 	list = root;
-	if (json_is_object(root) && json_is_array(json_object_get(root, "Resources")))
+	if (json_is_object(root) && json_is_array(json_object_get(root,
+	    "Resources")))
 		list = json_object_get(root, "Resources");
 	if (json_is_object(list)) {
 		rc = load_schema(list, err);
@@ -190,7 +194,8 @@ schema_init(const char *ext_path, struct scim_error *err)
 			rc = load_schema(json_array_get(list, i), err);
 	} else
 		rc = err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "schema file %s: expected a schema or an array of them", ext_path);
+		    "schema file %s: expected a schema or an array of them",
+		    ext_path);
 	json_decref(root);
 	/* The unique attributes the schemas declare (rtype.h). */
 	return rc == SCIM_OK ? rtype_derive_unique(err) : rc;
@@ -198,12 +203,14 @@ schema_init(const char *ext_path, struct scim_error *err)
 
 /* ---- lookups ------------------------------------------------------------ */
 
+/* Index into the resource type table. */
 const struct resource_type *
 schema_resource_type(enum rtype t)
 {
 	return rtype_get(t);
 }
 
+/* Linear search of the registry by URN, case-insensitively. */
 const struct schema *
 schema_find(const char *urn)
 {
@@ -215,18 +222,21 @@ schema_find(const char *urn)
 	return NULL;
 }
 
+/* The number of registered schemas. */
 size_t
 schema_count(void)
 {
 	return nregistry;
 }
 
+/* The i-th registered schema (i < schema_count()). */
 const struct schema *
 schema_at(size_t i)
 {
 	return i < nregistry ? registry[i] : NULL;
 }
 
+/* Linear search of s's attributes by name, case-insensitively. */
 const struct schema_attr *
 schema_attr_find(const struct schema *s, const char *name)
 {
@@ -238,6 +248,7 @@ schema_attr_find(const struct schema *s, const char *name)
 	return NULL;
 }
 
+/* Linear search of a's sub-attributes by name, case-insensitively. */
 const struct schema_attr *
 schema_sub_find(const struct schema_attr *a, const char *name)
 {
@@ -249,6 +260,7 @@ schema_sub_find(const struct schema_attr *a, const char *name)
 	return NULL;
 }
 
+/* The core schema of t or one of its extensions. */
 bool
 schema_allowed(enum rtype t, const struct schema *s)
 {
@@ -276,12 +288,14 @@ find_core_attr(enum rtype t, const char *name, const struct schema **in)
 	return schema_attr_find(&schema_common, name);
 }
 
+/* The longest registered URN prefix first, then attr[.sub] in that
+ * schema, or in t's core, extensions and common attributes. */
 enum scim_err
 schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 {
 	const struct resource_type *r = schema_resource_type(t);
 	const struct schema *s = NULL;
-	char name[256], *dot;
+	char name[LIMIT_ATTR_PATH_BYTES], *dot;
 	size_t i, ulen = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -289,8 +303,10 @@ schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 	for (i = 0; i < nregistry; i++) {
 		size_t l = strlen(registry[i]->urn);
 
-		if (l > ulen && l <= len && strncasecmp(text, registry[i]->urn, l) == 0 &&
-		    (l == len || text[l] == ':') && schema_allowed(t, registry[i])) {
+		if (l > ulen && l <= len && strncasecmp(text, registry[i]->urn,
+		    l) == 0 &&
+		    (l == len || text[l] == ':') &&
+		    schema_allowed(t, registry[i])) {
 			s = registry[i];
 			ulen = l;
 		}
@@ -340,6 +356,8 @@ schema_resolve(enum rtype t, const char *text, size_t len, struct attr_ref *out)
 	return SCIM_OK;
 }
 
+/* Looks the attribute of ref up in resource (under the extension's URN
+ * for extension attributes). */
 json_t *
 schema_value_get(const json_t *resource, const struct attr_ref *ref)
 {
@@ -350,7 +368,8 @@ schema_value_get(const json_t *resource, const struct attr_ref *ref)
 		if (ref->attr == NULL)
 			return (json_t *)resource;
 	}
-	if (ref->attr == NULL || (v = json_object_get(resource, ref->attr->name)) == NULL)
+	if (ref->attr == NULL || (v = json_object_get(resource,
+	    ref->attr->name)) == NULL)
 		return NULL;
 	if (ref->sub != NULL && json_is_object(v))
 		return json_object_get(v, ref->sub->name);
@@ -487,18 +506,23 @@ schema_parse_datetime(const char *s, long long *ms)
 	return true;
 }
 
+/* Strings by the attribute's caseExact (userName by RFC 8265), dateTimes
+ * as instants, numbers numerically, anything else by json_equal. */
 bool
-schema_value_equal(const struct schema_attr *a, const json_t *x, const json_t *y)
+schema_value_equal(const struct schema_attr *a, const json_t *x,
+    const json_t *y)
 {
 	if (x == NULL || y == NULL)
 		return x == y;
 	if (json_is_string(x) && json_is_string(y)) {
-		const char *xs = json_string_value(x), *ys = json_string_value(y);
+		const char *xs = json_string_value(x),
+		    *ys = json_string_value(y);
 		size_t xl = json_string_length(x), yl = json_string_length(y);
 		long long xt, yt;
 
 		if (a != NULL && a->type == AT_DATETIME &&
-		    schema_parse_datetime(xs, &xt) && schema_parse_datetime(ys, &yt))
+		    schema_parse_datetime(xs, &xt) && schema_parse_datetime(ys,
+		    &yt))
 			return xt == yt;
 		if (a == NULL || a->case_exact)
 			return xl == yl && memcmp(xs, ys, xl) == 0;
@@ -581,7 +605,8 @@ validate_simple(const struct schema_attr *a, const char *where, json_t *v,
 
 			if (json_string_length(v) > LIMIT_STRING_BYTES)
 				return err_set(err, SCIM_ERR_INVALID_VALUE,
-				    "attribute %s is longer than %d bytes", where,
+				    "attribute %s is longer than %d bytes",
+				    where,
 				    LIMIT_STRING_BYTES);
 			if (a->username && fold_username_refused(
 			    json_string_value(v), json_string_length(v), why,
@@ -623,7 +648,8 @@ validate_complex(const struct schema_attr *a, const char *where, json_t *v,
 	}
 	if (!json_is_object(v))
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "attribute %s must be a complex value (JSON object)", where);
+		    "attribute %s must be a complex value (JSON object)",
+		    where);
 	if ((o = json_object()) == NULL)
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	json_object_foreach(v, key, val) {
@@ -636,7 +662,8 @@ validate_complex(const struct schema_attr *a, const char *where, json_t *v,
 			    "attribute %s.%s is given twice", where, s->name);
 		}
 		snprintf(sub_where, sizeof(sub_where), "%s.%s", where, s->name);
-		if ((rc = validate_simple(s, sub_where, val, &nv, err)) != SCIM_OK) {
+		if ((rc = validate_simple(s, sub_where, val, &nv,
+		    err)) != SCIM_OK) {
 			json_decref(o);
 			return rc;
 		}
@@ -673,7 +700,8 @@ validate_attr(const struct schema_attr *a, const char *where, json_t *v,
 	if (!json_is_array(v))
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "attribute %s is multi-valued and must be an array", where);
-	max = strcmp(a->name, "members") == 0 ? LIMIT_JSON_MEMBERS : LIMIT_MULTI_VALUES;
+	max = strcmp(a->name, "members") == 0 ? LIMIT_JSON_MEMBERS :
+	    LIMIT_MULTI_VALUES;
 	if (json_array_size(v) > max)
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
 		    "attribute %s has more than %zu values", where, max);
@@ -730,8 +758,10 @@ validate_object(enum rtype t, const struct schema *s, bool core,
 				    "attribute password must be a string");
 			if (password != NULL) {
 				free(*password);
-				if ((*password = strdup(json_string_value(val))) == NULL)
-					return err_set(err, SCIM_ERR_NOMEM, NULL);
+				*password = strdup(json_string_value(val));
+				if (*password == NULL)
+					return err_set(err, SCIM_ERR_NOMEM,
+					    NULL);
 			}
 			continue;
 		}
@@ -753,6 +783,8 @@ validate_object(enum rtype t, const struct schema *s, bool core,
 	return SCIM_OK;
 }
 
+/* Checks schemas, then every attribute against its definition,
+ * normalising names and Entra's shapes; *out is the new resource. */
 enum scim_err
 schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
     json_t **out, char **password, struct scim_error *err)
@@ -776,7 +808,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 	schemas = json_object_get(in, "schemas");
 	if (!json_is_array(schemas))
 		return err_set(err, SCIM_ERR_INVALID_VALUE,
-		    "attribute schemas must be an array naming %s", r->core->urn);
+		    "attribute schemas must be an array naming %s",
+		    r->core->urn);
 	json_array_foreach(schemas, i, v) {
 		const char *urn = json_string_value(v);
 
@@ -787,7 +820,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 			has_core |= s == r->core;
 			continue;
 		}
-		if (t == RT_GROUP && strcasecmp(urn, SCHEMA_URN_ADSCIM_GROUP) == 0)
+		if (t == RT_GROUP && strcasecmp(urn,
+		    SCHEMA_URN_ADSCIM_GROUP) == 0)
 			continue;
 		{
 			char esc[96];
@@ -809,9 +843,11 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 		rc = err_set(err, SCIM_ERR_NOMEM, NULL);
 		goto fail;
 	}
-	if ((rc = validate_object(t, r->core, true, in, res, password, err)) != SCIM_OK)
+	if ((rc = validate_object(t, r->core, true, in, res, password,
+	    err)) != SCIM_OK)
 		goto fail;
-	/* Common attributes: only externalId is writable; id, meta are readOnly. */
+	/* Common attributes: only externalId is writable; id, meta are
+	 * readOnly. */
 	for (i = 0; r->ext[i] != NULL; i++) {
 		s = r->ext[i];
 		v = NULL;
@@ -838,7 +874,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 			rc = err_set(err, SCIM_ERR_NOMEM, NULL);
 			goto fail;
 		}
-		if ((rc = validate_object(t, s, false, v, ext, NULL, err)) != SCIM_OK) {
+		if ((rc = validate_object(t, s, false, v, ext, NULL,
+		    err)) != SCIM_OK) {
 			json_decref(ext);
 			goto fail;
 		}
@@ -885,6 +922,8 @@ check_immutable_in(const struct schema *s, const json_t *old, const json_t *new,
 	return SCIM_OK;
 }
 
+/* Compares each immutable attribute of old with new; the first that
+ * differs is SCIM_ERR_MUTABILITY. */
 enum scim_err
 schema_check_immutable(enum rtype t, const json_t *old, const json_t *new,
     struct scim_error *err)
@@ -920,6 +959,8 @@ string_list(const char *const *l)
 	return a;
 }
 
+/* The /Schemas form of one attribute definition, sub-attributes
+ * included; NULL when out of memory. */
 static json_t *
 attr_to_json(const struct schema_attr *a)
 {
@@ -939,7 +980,8 @@ attr_to_json(const struct schema_attr *a)
 	if (o == NULL)
 		return NULL;
 	if (a->canonical != NULL)
-		json_object_set_new(o, "canonicalValues", string_list(a->canonical));
+		json_object_set_new(o, "canonicalValues",
+		    string_list(a->canonical));
 	if (a->type == AT_REFERENCE)
 		json_object_set_new(o, "referenceTypes", a->ref_types != NULL ?
 		    string_list(a->ref_types) : json_pack("[s]", "external"));
@@ -952,6 +994,7 @@ attr_to_json(const struct schema_attr *a)
 	return o;
 }
 
+/* The /Schemas form of s, with meta.location under base_url. */
 json_t *
 schema_to_json(const struct schema *s, const char *base_url)
 {
@@ -970,11 +1013,13 @@ schema_to_json(const struct schema *s, const char *base_url)
 	    "name", s->name,
 	    "description", s->description != NULL ? s->description : "",
 	    "attributes", attrs,
-	    "meta", "resourceType", "Schema", "location", loc != NULL ? loc : "");
+	    "meta", "resourceType", "Schema", "location",
+	    loc != NULL ? loc : "");
 	free(loc);
 	return o;
 }
 
+/* The /ResourceTypes form of t, with its extensions and meta.location. */
 json_t *
 schema_resource_type_json(enum rtype t, const char *base_url)
 {
@@ -997,7 +1042,8 @@ schema_resource_type_json(enum rtype t, const char *base_url)
 	    "description", r->description,
 	    "schema", r->core->urn,
 	    "schemaExtensions", exts,
-	    "meta", "resourceType", "ResourceType", "location", loc != NULL ? loc : "");
+	    "meta", "resourceType", "ResourceType", "location",
+	    loc != NULL ? loc : "");
 	free(loc);
 	return o;
 }

@@ -25,18 +25,27 @@
 
 #define SCHEMA_URN_USER		"urn:ietf:params:scim:schemas:core:2.0:User"
 #define SCHEMA_URN_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
-#define SCHEMA_URN_ENTERPRISE	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define SCHEMA_URN_ENTERPRISE \
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 /* Sent by Microsoft Entra ID on groups; accepted and not stored. */
-#define SCHEMA_URN_ADSCIM_GROUP	"http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+#define SCHEMA_URN_ADSCIM_GROUP \
+	"http://schemas.microsoft.com/2006/11/ResourceManagement/" \
+	"ADSCIM/2.0/Group"
 
-#define SCHEMA_URN_LIST		"urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define SCHEMA_URN_LIST \
+	"urn:ietf:params:scim:api:messages:2.0:ListResponse"
 #define SCHEMA_URN_ERROR	"urn:ietf:params:scim:api:messages:2.0:Error"
 #define SCHEMA_URN_PATCHOP	"urn:ietf:params:scim:api:messages:2.0:PatchOp"
-#define SCHEMA_URN_SEARCH	"urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-#define SCHEMA_URN_BULKREQ	"urn:ietf:params:scim:api:messages:2.0:BulkRequest"
-#define SCHEMA_URN_BULKRESP	"urn:ietf:params:scim:api:messages:2.0:BulkResponse"
-#define SCHEMA_URN_SPC		"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-#define SCHEMA_URN_RT		"urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+#define SCHEMA_URN_SEARCH \
+	"urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+#define SCHEMA_URN_BULKREQ \
+	"urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+#define SCHEMA_URN_BULKRESP \
+	"urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+#define SCHEMA_URN_SPC \
+	"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+#define SCHEMA_URN_RT \
+	"urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 #define SCHEMA_URN_SCHEMA	"urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 enum attr_type {
@@ -44,7 +53,8 @@ enum attr_type {
 	AT_BINARY, AT_REFERENCE, AT_COMPLEX
 };
 
-enum attr_mutability { MUT_READWRITE, MUT_READONLY, MUT_IMMUTABLE, MUT_WRITEONLY };
+enum attr_mutability { MUT_READWRITE, MUT_READONLY, MUT_IMMUTABLE,
+    MUT_WRITEONLY };
 enum attr_returned { RET_DEFAULT, RET_ALWAYS, RET_NEVER, RET_REQUEST };
 enum attr_uniqueness { UNIQ_NONE, UNIQ_SERVER, UNIQ_GLOBAL };
 
@@ -59,9 +69,12 @@ struct schema_attr {
 	enum attr_returned		 returned;
 	enum attr_uniqueness		 uniqueness;
 	const char			*description;
-	const char *const		*canonical;	/* NULL-terminated, or NULL */
-	const char *const		*ref_types;	/* NULL-terminated, or NULL */
-	const struct schema_attr	*sub;		/* sub-attributes of a complex */
+	/* NULL-terminated, or NULL */
+	const char *const		*canonical;
+	/* NULL-terminated, or NULL */
+	const char *const		*ref_types;
+	/* sub-attributes of a complex */
+	const struct schema_attr	*sub;
 	size_t				 nsub;
 	/* User.userName: refused when empty, blank or holding Cc/Cf
 	 * characters, compared as RFC 8265's UsernameCaseMapped profile
@@ -84,8 +97,10 @@ struct schema {
 struct attr_ref {
 	const struct schema		*schema;
 	const struct schema_attr	*attr;
-	const struct schema_attr	*sub;	/* NULL when the path names attr itself */
-	bool				 is_ext;	/* schema is an extension: value lives under its URN */
+	/* NULL when the path names attr itself */
+	const struct schema_attr	*sub;
+	/* schema is an extension: value lives under its URN */
+	bool				 is_ext;
 };
 
 /*
@@ -150,8 +165,10 @@ bool			 schema_value_equal(const struct schema_attr *a,
 
 enum schema_mode {
 	SCHEMA_CREATE,		/* POST: required attributes must be present */
-	SCHEMA_REPLACE,		/* PUT: same, and immutable values are compared */
-	SCHEMA_CHECK		/* after PATCH: required, types; nothing removed */
+	/* PUT: same, and immutable values are compared */
+	SCHEMA_REPLACE,
+	/* after PATCH: required, types; nothing removed */
+	SCHEMA_CHECK
 };
 
 /*

@@ -27,6 +27,8 @@
 
 #include "auth.h"
 #include "fold.h"
+#include "jsonx.h"
+#include "limits.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
@@ -37,30 +39,43 @@ static const struct {
 	const char	*cmd;
 	const char	*text;
 } synopses[] = {
-	{ "init",	"  init                  create the store\n" },
-	{ "token",	"  token add NAME [--expires WHEN]\n"
-			"                        make a bearer token; prints it last\n"
-			"                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
-			"  token list            list tokens: name, created, expires\n"
-			"  token revoke NAME     remove a token\n" },
-	{ "backup",	"  backup DEST-DIR       consistent, compacted copy of a live store\n" },
-	{ "verify",	"  verify                check indexes against records\n" },
-	{ "reindex",	"  reindex               rebuild every index from the records\n" },
-	{ "stats",	"  stats                 counts, file and map size, readers\n" },
-	{ "export",	"  export [users|groups] [FILE]   NDJSON, one resource per line\n" },
-	{ "import",	"  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
-	{ "restore",	"  restore [--with-tokens] SRC-DIR\n"
-			"                        replace the content with a backup; the\n"
-			"                        current tokens stay unless --with-tokens\n" },
-	{ "user",	"  user get ID | user find NAME-OR-EMAIL | user list\n"
-			"  user rename ID NEW-NAME   change a userName (also in a\n"
-			"                        store that does not migrate yet)\n" },
-	{ "migrate",	"  migrate               bring the store to the current layout;\n"
-			"                        lists every problem that stops it\n" },
-	{ "group",	"  group get ID | group list\n" },
-	{ "audit",	"  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
-			"                        the change trail, one JSON entry a line\n"
-			"                        (WHEN: 2h, 7d, 2026-11-01, ...: ago/since)\n" },
+	{ "init",
+	    "  init                  create the store\n" },
+	{ "token",
+	    "  token add NAME [--expires WHEN]\n"
+	    "                        make a bearer token; prints it last\n"
+	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31...)\n"
+	    "  token list            list tokens: name, created, expires\n"
+	    "  token revoke NAME     remove a token\n" },
+	{ "backup",
+	    "  backup DEST-DIR       consistent copy of a live store\n" },
+	{ "verify",
+	    "  verify                check indexes against records\n" },
+	{ "reindex",
+	    "  reindex               rebuild every index from the records\n" },
+	{ "stats",
+	    "  stats                 counts, file and map size, readers\n" },
+	{ "export",
+	    "  export [users|groups] [FILE]   NDJSON, one resource a line\n" },
+	{ "import",
+	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
+	{ "restore",
+	    "  restore [--with-tokens] SRC-DIR\n"
+	    "                        replace the content with a backup;\n"
+	    "                        tokens kept unless --with-tokens\n" },
+	{ "user",
+	    "  user get ID | user find NAME-OR-EMAIL | user list\n"
+	    "  user rename ID NEW-NAME   change a userName (also in a\n"
+	    "                        store that does not migrate yet)\n" },
+	{ "migrate",
+	    "  migrate               bring the store to the current layout;\n"
+	    "                        lists every problem that stops it\n" },
+	{ "group",
+	    "  group get ID | group list\n" },
+	{ "audit",
+	    "  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
+	    "                        the change trail, one JSON entry a line\n"
+	    "                        (WHEN: 2h, 7d, 2026-11-01...: since)\n" },
 };
 
 /* Prints the usage of cmd (every command when cmd is NULL or unknown). */
@@ -98,7 +113,8 @@ wants_help(int argc, char **argv)
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
@@ -165,7 +181,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	if (*when >= '0' && *when <= '9' && strchr(when, '-') == NULL) {
 		errno = 0;
 		n = strtoul(when, &end, 10);
-		if (errno != 0 || end == when || end[0] == '\0' || end[1] != '\0' ||
+		if (errno != 0 || end == when || end[0] == '\0' ||
+		    end[1] != '\0' ||
 		    n == 0 || n > 100UL * 366)
 			return false;
 		switch (*end) {
@@ -178,7 +195,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	} else {
 		if ((rest = strptime(when, "%Y-%m-%d", &tm)) == NULL)
 			return false;
-		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S", &tm)) ==
+		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S",
+		    &tm)) ==
 		    NULL)
 			return false;
 		if (*rest == 'Z')
@@ -223,6 +241,8 @@ token_name_ok(const char *s)
 	return true;
 }
 
+/* token add | list | revoke: add prints the new token last, after the
+ * write committed; the clear token is wiped. */
 static int
 cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -232,13 +252,14 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	char expires[40];
 
 	if (argc >= 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ? 0 : 1;
+		return store_read(s, token_list_fn, NULL, err) == SCIM_OK ?
+		    0 : 1;
 	memset(&t, 0, sizeof(t));
 	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
 	    strcmp(argv[2], "--expires") == 0) {
 		if (!parse_expiry(argv[3], expires, sizeof(expires))) {
-			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes a "
-			    "lifetime (90d, 12h, 30m) or a future date "
+			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires "
+			    "takes a lifetime (90d, 12h, 30m) or a future date "
 			    "(2027-01-31 or 2027-01-31T12:00:00Z)");
 			return 1;
 		}
@@ -263,18 +284,20 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 			return 1;
 		fprintf(stderr, "Token %s created%s%s. It is shown once; the "
 		    "store keeps only its hash.\n", t.name,
-		    t.expires ? ", valid until " : "", t.expires ? t.expires : "");
+		    t.expires ? ", valid until " : "",
+		    t.expires ? t.expires : "");
 		printf("%s\n", token);
 		sodium_memzero(token, sizeof(token));
 		return 0;
 	}
 	if (strcmp(argv[0], "revoke") == 0)
-		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ? 0 : 1;
+		return store_write(s, token_revoke_fn, &t, err) == SCIM_OK ?
+		    0 : 1;
 	usage();
 	return 2;
 }
 
-/* ---- maintenance ---------------------------------------------------------- */
+/* ---- maintenance --------------------------------------------------------- */
 
 /* Prints one problem of verify or reindex on stdout. */
 static void
@@ -338,7 +361,8 @@ cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
 	}
 	if (tokens)
 		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
-		    "backup's tokens REPLACE the current ones. Tokens made since "
+		    "backup's tokens REPLACE the current ones. Tokens made "
+		    "since "
 		    "the backup stop working; tokens revoked since the backup "
 		    "WORK AGAIN. Revoke what should stay revoked now.\n");
 	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
@@ -375,6 +399,8 @@ count_active(const char *id, void *ctx)
 	return true;
 }
 
+/* Prints the counts of users, active users and groups, then the entries
+ * of every database, from one snapshot. */
 static enum scim_err
 stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -396,6 +422,7 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_stats(txn, stat_print, NULL, err);
 }
 
+/* stats: the environment's facts, then stats_fn's counts. */
 static int
 cmd_stats(struct store *s, struct scim_error *err)
 {
@@ -420,16 +447,19 @@ struct export_ctx {
 	struct store_txn	*txn;
 	enum rtype		 type;
 	FILE			*out;
+	enum scim_err		 e;	/* first failure; stops the scan */
+	struct scim_error	*err;
 };
 
+/* Appends {"value": id} to the members array of holder ctx; false (and
+ * the walk stops) when out of memory. */
 static bool
 member_value(const char *id, void *ctx)
 {
 	json_t *list = ctx;
 
-	json_array_append_new(json_object_get(list, "members"),
-	    json_pack("{s:s}", "value", id));
-	return true;
+	return json_array_append_new(json_object_get(list, "members"),
+	    json_pack("{s:s}", "value", id)) == 0;
 }
 
 /* Writes one resource as a line; groups carry their members. */
@@ -441,8 +471,11 @@ export_one(const char *id, void *vctx)
 	size_t len;
 	json_t *rec, *holder;
 
-	if (store_get_raw(x->txn, x->type, id, &data, &len, NULL) != SCIM_OK)
-		return true;
+	char *text;
+
+	if ((x->e = store_get_raw(x->txn, x->type, id, &data, &len,
+	    x->err)) != SCIM_OK)
+		return false;
 	if (x->type == RT_USER) {
 		fwrite(data, 1, len, x->out);
 		fputc('\n', x->out);
@@ -450,22 +483,32 @@ export_one(const char *id, void *vctx)
 	}
 	rec = json_loadb(data, len, 0, NULL);
 	holder = json_pack("{s:[]}", "members");
-	if (rec != NULL && holder != NULL) {
-		store_members(x->txn, id, member_value, holder, NULL);
+	if (rec == NULL || holder == NULL)
+		x->e = err_set(x->err, rec == NULL && holder != NULL ?
+		    SCIM_ERR_INTERNAL : SCIM_ERR_NOMEM, "Cannot export %s.",
+		    id);
+	else if ((x->e = store_members(x->txn, id, member_value, holder,
+	    x->err)) == SCIM_OK) {
 		if (json_array_size(json_object_get(holder, "members")) > 0) {
-			json_t *meta = json_incref(json_object_get(rec, "meta"));
+			json_t *meta = json_incref(json_object_get(rec,
+			    "meta"));
 
 			json_object_del(rec, "meta");
 			json_object_set(rec, "members",
 			    json_object_get(holder, "members"));
 			json_object_set_new(rec, "meta", meta);
 		}
-		json_dumpf(rec, x->out, JSON_COMPACT);
-		fputc('\n', x->out);
+		if ((text = jsonx_dumps(rec)) == NULL)
+			x->e = err_set(x->err, SCIM_ERR_NOMEM, NULL);
+		else {
+			fputs(text, x->out);
+			fputc('\n', x->out);
+			free(text);
+		}
 	}
 	json_decref(rec);
 	json_decref(holder);
-	return true;
+	return x->e == SCIM_OK;
 }
 
 struct export_args {
@@ -477,17 +520,19 @@ static enum scim_err
 export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
 	struct export_args *a = ctx;
-	struct export_ctx x = { txn, RT_USER, a->out };
+	struct export_ctx x = { txn, RT_USER, a->out, SCIM_OK, err };
 	enum scim_err e = SCIM_OK;
 
 	if (a->which == NULL || strcmp(a->which, "users") == 0)
 		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
 	x.type = RT_GROUP;
-	if (e == SCIM_OK && (a->which == NULL || strcmp(a->which, "groups") == 0))
+	if (e == SCIM_OK && x.e == SCIM_OK &&
+	    (a->which == NULL || strcmp(a->which, "groups") == 0))
 		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
-	return e;
+	return e != SCIM_OK ? e : x.e;
 }
 
+/* export [users|groups] [FILE]: one consistent snapshot as NDJSON. */
 static int
 cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -495,11 +540,13 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "users") == 0 || strcmp(argv[i], "groups") == 0)
+		if (strcmp(argv[i], "users") == 0 ||
+		    strcmp(argv[i], "groups") == 0)
 			a.which = argv[i];
-		else if (a.out == stdout && (a.out = fopen(argv[i], "w")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot write %s: %s",
-			    argv[i], strerror(errno));
+		else if (a.out == stdout &&
+		    (a.out = fopen(argv[i], "w")) == NULL) {
+			err_set(err, SCIM_ERR_UNAVAILABLE,
+			    "cannot write %s: %s", argv[i], strerror(errno));
 			return 1;
 		}
 	}
@@ -509,7 +556,7 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	return rc;
 }
 
-/* ---- import ------------------------------------------------------------------ */
+/* ---- import -------------------------------------------------------------- */
 
 struct import_item {
 	enum rtype	 type;
@@ -592,13 +639,12 @@ import_prepare(json_t *in, size_t line, struct import_item *item)
 
 /*
  * The import streams: records are read, validated and written a batch at
- * a time (IMPORT_BATCH per transaction), so memory stays bounded by a
+ * a time (LIMIT_IMPORT_BATCH per transaction), so memory stays bounded by a
  * batch whatever the size of the input.  Memberships are written after
  * every record, because a member may come later in the input than its
  * group; only the groups' member lists are kept until then.  With
  * --atomic everything is held and written in one transaction.
  */
-#define IMPORT_BATCH	10000
 
 struct import_batch {
 	struct import_item	*items;		/* owned, with their records */
@@ -611,7 +657,8 @@ struct import_state {
 	struct store		*store;
 	bool			 atomic;
 	struct import_batch	 batch;		/* records not yet written */
-	struct import_batch	 groups;	/* groups with members, for later */
+	/* groups with members, for later */
+	struct import_batch	 groups;
 	size_t			 imported, rejected;
 };
 
@@ -633,13 +680,15 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			return e;
 		json_object_set_new(json_object_get(it->rec, "meta"), "version",
 		    json_string(version));
-		if ((e = store_put(txn, it->type, NULL, it->rec, err)) != SCIM_OK) {
+		if ((e = store_put(txn, it->type, NULL, it->rec,
+		    err)) != SCIM_OK) {
 			char line[64];
 
 			snprintf(line, sizeof(line), "line %zu: ", it->line);
 			return err_set(err, e, "%s%s", line, err->detail);
 		}
-		if ((e = store_audit(txn, "scimctl", "import", it->type == RT_USER ?
+		if ((e = store_audit(txn, "scimctl", "import",
+		    it->type == RT_USER ?
 		    "User" : "Group", json_string_value(json_object_get(it->rec,
 		    "id")), version, 0, err)) != SCIM_OK)
 			return e;
@@ -756,12 +805,12 @@ import_one(struct import_state *st, json_t *doc, size_t line,
 		json_decref(item.members);
 		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 	}
-	if (!st->atomic && st->batch.n >= IMPORT_BATCH)
+	if (!st->atomic && st->batch.n >= LIMIT_IMPORT_BATCH)
 		return import_flush(st, err);
 	return SCIM_OK;
 }
 
-/* Writes the kept groups' memberships, IMPORT_BATCH groups at a time. */
+/* Writes the kept groups' memberships, LIMIT_IMPORT_BATCH groups at a time. */
 static enum scim_err
 import_memberships(struct import_state *st, struct scim_error *err)
 {
@@ -769,14 +818,15 @@ import_memberships(struct import_state *st, struct scim_error *err)
 	size_t start;
 	enum scim_err e;
 
-	for (start = 0; start < st->groups.n; start += IMPORT_BATCH) {
+	for (start = 0; start < st->groups.n; start += LIMIT_IMPORT_BATCH) {
 		part = st->groups;
 		part.items = st->groups.items + start;
-		part.n = st->groups.n - start < IMPORT_BATCH ?
-		    st->groups.n - start : IMPORT_BATCH;
+		part.n = st->groups.n - start < LIMIT_IMPORT_BATCH ?
+		    st->groups.n - start : LIMIT_IMPORT_BATCH;
 		part.records = false;
 		part.members = true;
-		if ((e = store_write(st->store, import_fn, &part, err)) != SCIM_OK)
+		if ((e = store_write(st->store, import_fn, &part,
+		    err)) != SCIM_OK)
 			return e;
 	}
 	return SCIM_OK;
@@ -814,11 +864,13 @@ cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
 		if (strspn(buf, " \t\r\n") == (size_t)n)
 			continue;
 		doc = json_loadb(buf, (size_t)n, 0, &je);
-		if (doc == NULL && st.imported + st.batch.n + st.rejected == 0) {
+		if (doc == NULL &&
+		    st.imported + st.batch.n + st.rejected == 0) {
 			/* Maybe a multi-line ListResponse: read it whole. */
 			rewind(in);
 			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: %s\n",
+				fprintf(stderr,
+				    "scimctl: import: line %d: %s\n",
 				    je.line, je.text);
 				rc = 1;
 				goto done;
@@ -878,7 +930,7 @@ done:
 	return rc;
 }
 
-/* ---- read access ---------------------------------------------------------- */
+/* ---- read access --------------------------------------------------------- */
 
 struct show_ctx {
 	enum rtype	 type;
@@ -928,6 +980,7 @@ find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    c, err);
 }
 
+/* user/group get, find and list: stored records as JSON lines. */
 static int
 cmd_show(struct store *s, enum rtype t, int argc, char **argv,
     struct scim_error *err)
@@ -954,7 +1007,8 @@ cmd_show(struct store *s, enum rtype t, int argc, char **argv,
 	return c.found ? 0 : 1;
 }
 
-/* ---- migrate and rename ------------------------------------------------------ */
+/* ---- migrate and rename
+ * ------------------------------------------------------ */
 
 /* Prints one problem the migration found. */
 static void
@@ -1020,9 +1074,12 @@ cmd_migrate(struct store *s, struct scim_error *err)
 	}
 	if (store_migrate(s, migrate_line, &problems, err) != SCIM_OK) {
 		if (problems > 0)
-			printf("%zu problem%s; nothing changed.  Rename users with "
-			    "`scimctl --db DIR user rename ID NEW-NAME`, then run "
-			    "migrate again.\n", problems, problems == 1 ? "" : "s");
+			printf("%zu problem%s; nothing changed.  Rename users "
+			    "with "
+			    "`scimctl --db DIR user rename ID NEW-NAME`, then "
+			    "run "
+			    "migrate again.\n", problems,
+			    problems == 1 ? "" : "s");
 		return 1;
 	}
 	printf("store migrated from layout %d to %d\n", from,
@@ -1078,7 +1135,8 @@ cmd_rename(struct store *s, const char *id, const char *name,
 	char why[96];
 
 	if (fold_username_refused(name, strlen(name), why, sizeof(why))) {
-		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s", why);
+		err_set(err, SCIM_ERR_INVALID_VALUE, "the new userName %s",
+		    why);
 		return 1;
 	}
 	if (store_write(s, rename_fn, &r, err) != SCIM_OK)
@@ -1092,9 +1150,12 @@ cmd_rename(struct store *s, const char *id, const char *name,
 struct audit_ctx {
 	unsigned long long	 after;
 	const char		*id;
-	const char		*since;	/* RFC 3339 in store_now()'s form, or NULL */
+	/* RFC 3339 in store_now()'s form, or NULL */
+	const char		*since;
 };
 
+/* Prints one audit entry that passes the --id and --since filters and
+ * remembers its sequence number for --follow. */
 static bool
 audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
 {
@@ -1127,6 +1188,8 @@ audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_audit_list(txn, a->after, audit_print, a, err);
 }
 
+/* audit [--after SEQ] [--since WHEN] [--id ID] [--follow]: the trail,
+ * polled five times a second with --follow. */
 static int
 cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -1139,9 +1202,19 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--follow") == 0)
 			follow = true;
-		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
-			a.after = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+			char *end;
+
+			errno = 0;
+			a.after = strtoull(argv[++i], &end, 10);
+			if (errno != 0 || end == argv[i] || *end != '\0' ||
+			    argv[i][0] == '-') {
+				err_set(err, SCIM_ERR_INVALID_VALUE, "--after "
+				    "takes a sequence number (scimctl audit "
+				    "prints them)");
+				return 1;
+			}
+		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			a.id = argv[++i];
 		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
 			if (!parse_when(argv[++i], -1, &at, since,
@@ -1167,6 +1240,8 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	return 0;
 }
 
+/* A linear main: options, the store, one command, the store closed on
+ * every path; exit 0 done, 1 failed, 2 usage. */
 int
 main(int argc, char *argv[])
 {
@@ -1177,7 +1252,8 @@ main(int argc, char *argv[])
 	bool create, as_is;
 
 	err_clear(&err);
-	sandbox_no_core_dumps();	/* it prints new tokens, reads the store */
+	/* it prints new tokens, reads the store */
+	sandbox_no_core_dumps();
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("scimctl %s\n", PACKAGE_VERSION);

@@ -23,11 +23,13 @@ usage(FILE *out)
 	    "       scimd --version\n"
 	    "Run by a web server as a FastCGI or CGI program; see scimd(8).\n"
 	    "  -c FILE        the settings file\n"
-	    "  -w N           a pool of N workers on the socket on descriptor 0\n"
+	    "  -w N           a pool of N workers on the socket on descriptor "
+	    "0\n"
 	    "  --check        check the settings and the store as this user\n"
 	    "  -V, --version  print the version\n");
 }
 
+/* Options (-c FILE, -V, -h), then the FastCGI or CGI loop of fcgi_run. */
 int
 main(int argc, char *argv[])
 {

@@ -15,6 +15,7 @@ struct scimstore {
 	struct store	*store;
 };
 
+/* Opens an existing store (it never creates one); -1 on any failure. */
 int
 scimstore_open(const char *dir, struct scimstore **out)
 {
@@ -36,6 +37,7 @@ scimstore_open(const char *dir, struct scimstore **out)
 	return 0;
 }
 
+/* Closes the store; NULL is a no-op. */
 void
 scimstore_close(struct scimstore *s)
 {
@@ -66,6 +68,8 @@ copy_first(const char *id, void *vctx)
 	return false;
 }
 
+/* Read callback: finds the id (by index when asked) and copies its
+ * record out of the map into g->out. */
 static enum scim_err
 get_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -99,24 +103,28 @@ get(struct scimstore *s, enum rtype t, const char *key, bool by_index,
 	return g.out;
 }
 
+/* A copy of the user's record, or NULL. */
 char *
 scimstore_user_by_id(struct scimstore *s, const char *id)
 {
 	return get(s, RT_USER, id, false, IDX_USERNAME);
 }
 
+/* The user whose userName folds to name's folding, or NULL. */
 char *
 scimstore_user_by_username(struct scimstore *s, const char *name)
 {
 	return get(s, RT_USER, name, true, IDX_USERNAME);
 }
 
+/* The first user (in id order) with this email, or NULL. */
 char *
 scimstore_user_by_email(struct scimstore *s, const char *email)
 {
 	return get(s, RT_USER, email, true, IDX_EMAIL);
 }
 
+/* A copy of the group's record, or NULL. */
 char *
 scimstore_group_by_id(struct scimstore *s, const char *id)
 {
@@ -136,6 +144,8 @@ struct each_ctx {
 	int			 stopped;
 };
 
+/* Scan callback: copies one record out of the map, NUL-terminated, for
+ * the caller's fn; its nonzero answer stops the scan. */
 static bool
 each_record(const char *id, void *vctx)
 {
@@ -186,6 +196,7 @@ struct each_req {
 	struct each_ctx	 c;
 };
 
+/* Read callback: the walk the request asks for, in one snapshot. */
 static enum scim_err
 each_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -194,7 +205,8 @@ each_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	r->c.txn = txn;
 	switch (r->kind) {
 	case EACH_RECORDS:
-		return store_scan(txn, r->c.type, NULL, each_record, &r->c, err);
+		return store_scan(txn, r->c.type, NULL, each_record, &r->c,
+		    err);
 	case EACH_GROUPS_OF:
 		return store_memberof(txn, r->c.key, each_id, &r->c, err);
 	case EACH_MEMBERS_OF:
@@ -213,6 +225,7 @@ run(struct scimstore *s, struct each_req *r)
 	return store_read(s->store, each_fn, r, &err) == SCIM_OK ? 0 : -1;
 }
 
+/* Each user record in id order. */
 int
 scimstore_users(struct scimstore *s, int (*fn)(const char *, void *), void *ctx)
 {
@@ -222,6 +235,7 @@ scimstore_users(struct scimstore *s, int (*fn)(const char *, void *), void *ctx)
 	return run(s, &r);
 }
 
+/* Each group record in id order. */
 int
 scimstore_groups(struct scimstore *s, int (*fn)(const char *, void *),
     void *ctx)
@@ -232,6 +246,7 @@ scimstore_groups(struct scimstore *s, int (*fn)(const char *, void *),
 	return run(s, &r);
 }
 
+/* Each group id user_id belongs to directly. */
 int
 scimstore_groups_of(struct scimstore *s, const char *user_id,
     int (*fn)(const char *, void *), void *ctx)
@@ -242,6 +257,7 @@ scimstore_groups_of(struct scimstore *s, const char *user_id,
 	return run(s, &r);
 }
 
+/* Each member id of group_id. */
 int
 scimstore_members_of(struct scimstore *s, const char *group_id,
     int (*fn)(const char *, void *), void *ctx)
@@ -252,6 +268,7 @@ scimstore_members_of(struct scimstore *s, const char *group_id,
 	return run(s, &r);
 }
 
+/* Each audit entry after seq `after`, in order. */
 int
 scimstore_changes_since(struct scimstore *s, unsigned long long after,
     int (*fn)(unsigned long long, const char *, void *), void *ctx)

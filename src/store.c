@@ -110,6 +110,11 @@ struct store_txn {
 	bool		 map_full;
 };
 
+/*
+ * Maps an LMDB error to ours (507 for a full map or disk, 503 for a
+ * read-only or broken store...), marking the transaction failed so that
+ * store_write() aborts it.
+ */
 static enum scim_err
 mdb_error(struct store_txn *t, int rc, const char *what,
     struct scim_error *err)
@@ -183,6 +188,7 @@ resolve_tables(struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* The database name from the index table. */
 const char *
 store_index_name(enum store_index idx)
 {
@@ -333,6 +339,7 @@ create_store(struct store *s, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* store_open_flags with STORE_CREATE when create is true. */
 enum scim_err
 store_open(const char *path, bool create, struct store **out,
     struct scim_error *err)
@@ -340,6 +347,12 @@ store_open(const char *path, bool create, struct store **out,
 	return store_open_flags(path, create ? STORE_CREATE : 0, out, err);
 }
 
+/*
+ * Opens or creates the environment and its databases, checks the
+ * layout version (an older one opened as it is with STORE_NO_MIGRATE,
+ * read-only with STORE_READ_ONLY), refuses network filesystems and
+ * clears the reader slots of dead processes.
+ */
 enum scim_err
 store_open_flags(const char *path, unsigned flags, struct store **out,
     struct scim_error *err)
@@ -455,12 +468,14 @@ fail:
 	return e;
 }
 
+/* The layout read at open. */
 int
 store_layout(const struct store *s)
 {
 	return s->layout;
 }
 
+/* mdb_env_close and free; NULL is a no-op. */
 void
 store_close(struct store *s)
 {
@@ -518,10 +533,12 @@ disk_nearly_full(const char *path)
 
 	if (statfs(path, &sf) != 0)
 		return false;
-	return (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize <
-	    4ULL * LIMIT_BODY_BYTES;
+	return (unsigned long long)sf.f_bavail *
+	    (unsigned long long)sf.f_bsize < 4ULL * LIMIT_BODY_BYTES;
 }
 
+/* One write transaction: committed when fn and every store call in it
+ * succeeded, aborted otherwise; a full map is grown and fn run again. */
 enum scim_err
 store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -559,6 +576,7 @@ store_write(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 	    "The store is full and cannot grow.");
 }
 
+/* One read-only transaction around fn: a consistent snapshot. */
 enum scim_err
 store_read(struct store *s, store_fn fn, void *ctx, struct scim_error *err)
 {
@@ -700,7 +718,8 @@ each_key(struct store_txn *t, enum rtype type, const json_t *rec, key_fn fn,
 		return err_set(err, SCIM_ERR_INTERNAL, "Record without id.");
 	for (i = 0; i < r->nindexes; i++) {
 		if (r->indexes[i].attr != NULL)
-			e = index_keys(t, &r->indexes[i], rec, id, fn, ctx, err);
+			e = index_keys(t, &r->indexes[i], rec, id, fn, ctx,
+			    err);
 		else
 			e = t != NULL ? unique_keys(t, type, rec, id, fn, ctx,
 			    err) : SCIM_OK;
@@ -767,7 +786,7 @@ key_add(struct store_txn *t, const struct index_key *k, const char *id,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "index", err);
 }
 
-/* ---- unique attributes (rtype.h) ------------------------------------------ */
+/* ---- unique attributes (rtype.h) -------------------------------------- */
 
 /*
  * The unique attributes of the schemas (rtype.h) live in one unique
@@ -873,7 +892,8 @@ unique_read_entry(const json_t *o, struct rtype_unique *u)
 	u->fold = f < 0 ? FOLD_EXACT : (enum index_fold)f;
 	return f >= 0 && u->path != NULL && u->attr != NULL &&
 	    strlen(u->path) <= LIMIT_UNIQUE_PATH_BYTES &&
-	    (sch == NULL || u->schema != NULL) && (sub == NULL || u->sub != NULL);
+	    (sch == NULL || u->schema != NULL) &&
+	    (sub == NULL || u->sub != NULL);
 }
 
 /*
@@ -1064,8 +1084,8 @@ unique_set_keys(const struct unique_set *set, struct store_txn *t,
 		v = json_object_get(c, u->attr);
 		if (!json_is_array(v)) {
 			if ((e = unique_value(t, idx, u, u->sub != NULL ?
-			    json_object_get(v, u->sub) : v, id, fn, ctx, err)) !=
-			    SCIM_OK)
+			    json_object_get(v, u->sub) : v, id, fn, ctx,
+			    err)) != SCIM_OK)
 				return e;
 			continue;
 		}
@@ -1256,6 +1276,7 @@ unique_look(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Rebuilds the unique indexes when the schemas' list differs (store.h). */
 enum scim_err
 store_unique_sync(struct store *s, store_report_fn report, void *ctx,
     bool *rebuilt, struct scim_error *err)
@@ -1300,6 +1321,7 @@ store_unique_sync(struct store *s, store_report_fn report, void *ctx,
 	return e;
 }
 
+/* Whether the store's list is the schemas' (store.h). */
 bool
 store_unique_current(struct store *s)
 {
@@ -1316,7 +1338,8 @@ store_unique_current(struct store *s)
 	return same;
 }
 
-/* ---- id counts ------------------------------------------------------------ */
+/* ---- id counts
+ * ------------------------------------------------------------ */
 
 /*
  * id_counts makes startIndex paging cost the same at any offset.  Ids
@@ -1444,7 +1467,8 @@ counts_load(struct store_txn *t, enum rtype type, uint32_t *cnt, size_t total)
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 &&
 	    k.mv_size >= 1 && ((char *)k.mv_data)[0] == key[0];
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 2 || (d = hexval(((char *)k.mv_data)[1])) < 0 ||
+		if (k.mv_size != 2 ||
+		    (d = hexval(((char *)k.mv_data)[1])) < 0 ||
 		    v.mv_size != COUNTS_VALUE)
 			continue;
 		for (i = 0; i < COUNTS_SLOTS; i++) {
@@ -1498,6 +1522,8 @@ counts_write(struct store_txn *t, enum rtype type, const uint32_t *cnt,
 	return SCIM_OK;
 }
 
+/* Recounts each id_counts bucket from the records; with repair, writes
+ * the counts found. */
 enum scim_err
 store_counts_verify(struct store_txn *t, bool repair, size_t *problems,
     struct scim_error *err)
@@ -1533,6 +1559,8 @@ done:
 	return e;
 }
 
+/* Creates id_counts when missing and fills it from the records, in the
+ * caller's transaction. */
 enum scim_err
 store_migrate_counts(struct store_txn *t, struct scim_error *err)
 {
@@ -1567,6 +1595,8 @@ seek_bucket(MDB_cursor *c, int b, MDB_val *k, MDB_val *v)
 	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
 }
 
+/* Seeks to the bucket of the pos-th id through id_counts when they add
+ * up to the records, else walks from the first id. */
 enum scim_err
 store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
     store_id_fn fn, void *ctx, struct scim_error *err)
@@ -1589,7 +1619,8 @@ store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
 		/* The bucket holding position pos, then into it.  Only
 		 * counted ids are stepped over: the counts say where they
 		 * are. */
-		for (b = 0; b < COUNTS_BUCKETS - 1 && before + cnt[b] <= pos; b++)
+		for (b = 0; b < COUNTS_BUCKETS - 1 &&
+		    before + cnt[b] <= pos; b++)
 			before += cnt[b];
 		rc = seek_bucket(c, b, &k, &v);
 	} else
@@ -1620,6 +1651,8 @@ id_ok(const char *id)
 	return id != NULL && strlen(id) == STORE_ID_LEN;
 }
 
+/* The record's bytes in the map (valid until the transaction ends);
+ * SCIM_ERR_NOT_FOUND, or a store error. */
 enum scim_err
 store_get_raw(struct store_txn *t, enum rtype type, const char *id,
     const char **data, size_t *len, struct scim_error *err)
@@ -1643,6 +1676,7 @@ store_get_raw(struct store_txn *t, enum rtype type, const char *id,
 	return SCIM_OK;
 }
 
+/* store_get_raw, parsed into a new object. */
 enum scim_err
 store_get(struct store_txn *t, enum rtype type, const char *id, json_t **out,
     struct scim_error *err)
@@ -1689,6 +1723,7 @@ struct key_set {
 	size_t		  n, cap;
 };
 
+/* each_key() callback: appends a copy of k to the key set, doubling it. */
 static enum scim_err
 key_collect(struct store_txn *t, const struct index_key *k, const char *id,
     void *ctx, struct scim_error *err)
@@ -1755,6 +1790,8 @@ done:
 	return e;
 }
 
+/* The record and its index keys in one step: the old keys deleted, the
+ * new ones added with MDB_NOOVERWRITE where unique (409). */
 enum scim_err
 store_put(struct store_txn *t, enum rtype type, const json_t *old,
     const json_t *rec, struct scim_error *err)
@@ -1901,7 +1938,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 		if (v.mv_size == STORE_ID_LEN) {
 			memcpy(other, v.mv_data, STORE_ID_LEN);
 			other[STORE_ID_LEN] = '\0';
-			if ((e = del_pair(t, mirror, other, id, err)) != SCIM_OK)
+			if ((e = del_pair(t, mirror, other, id,
+			    err)) != SCIM_OK)
 				break;
 			if (from == DB_MEMBEROF &&
 			    (e = store_touch(t, RT_GROUP, other, true, err)) !=
@@ -1918,6 +1956,8 @@ unlink_all(struct store_txn *t, enum db from, enum db mirror, const char *id,
 	return del_pair(t, from, id, NULL, err);
 }
 
+/* Deletes the record, its index keys, its memberships both ways and its
+ * password hash. */
 enum scim_err
 store_delete(struct store_txn *t, enum rtype type, const json_t *old,
     struct scim_error *err)
@@ -2001,6 +2041,7 @@ scan_keys(struct store_txn *t, MDB_dbi d, const char *after, store_id_fn fn,
 	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
 }
 
+/* Walks the type's database in id order from after. */
 enum scim_err
 store_scan(struct store_txn *t, enum rtype type, const char *after,
     store_id_fn fn, void *ctx, struct scim_error *err)
@@ -2041,6 +2082,7 @@ scan_dups(struct store_txn *t, MDB_dbi d, const void *key, size_t keylen,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
+/* Folds key as the index does and walks its duplicates in id order. */
 enum scim_err
 store_lookup(struct store_txn *t, enum store_index idx, const char *key,
     size_t keylen, store_id_fn fn, void *ctx, struct scim_error *err)
@@ -2053,6 +2095,7 @@ store_lookup(struct store_txn *t, enum store_index idx, const char *key,
 	    ctx, err);
 }
 
+/* Walks the index keys that start with the folded prefix. */
 enum scim_err
 store_lookup_prefix(struct store_txn *t, enum store_index idx,
     const char *prefix, size_t len, store_id_fn fn, void *ctx,
@@ -2070,9 +2113,11 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 		return mdb_error(NULL, rc, "cursor", err);
 	key.mv_size = k.len;
 	key.mv_data = k.key;
-	for (rc = mdb_cursor_get(c, &key, &v, k.len ? MDB_SET_RANGE : MDB_FIRST);
+	for (rc = mdb_cursor_get(c, &key, &v,
+	    k.len ? MDB_SET_RANGE : MDB_FIRST);
 	    rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-		if (key.mv_size < k.len || memcmp(key.mv_data, k.key, k.len) != 0)
+		if (key.mv_size < k.len || memcmp(key.mv_data, k.key,
+		    k.len) != 0)
 			break;
 		if (v.mv_size != STORE_ID_LEN)
 			continue;
@@ -2086,6 +2131,7 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
+/* Increments meta "seq" in the transaction and formats W/"<seq>". */
 enum scim_err
 store_next_version(struct store_txn *t, char *buf, size_t bufsz,
     struct scim_error *err)
@@ -2112,7 +2158,7 @@ store_next_version(struct store_txn *t, char *buf, size_t bufsz,
 	return SCIM_OK;
 }
 
-/* ---- membership ----------------------------------------------------------- */
+/* ---- membership ---------------------------------------------------------- */
 
 static enum scim_err
 put_pair(struct store_txn *t, enum db d, const char *k, const char *v,
@@ -2128,6 +2174,7 @@ put_pair(struct store_txn *t, enum db d, const char *k, const char *v,
 	return SCIM_OK;
 }
 
+/* Puts the pair in members and memberof; an existing pair is no error. */
 enum scim_err
 store_member_add(struct store_txn *t, const char *gid, const char *mid,
     struct scim_error *err)
@@ -2141,6 +2188,8 @@ store_member_add(struct store_txn *t, const char *gid, const char *mid,
 	return put_pair(t, DB_MEMBEROF, mid, gid, err);
 }
 
+/* Deletes the pair from members and memberof; an absent pair is no
+ * error. */
 enum scim_err
 store_member_remove(struct store_txn *t, const char *gid, const char *mid,
     struct scim_error *err)
@@ -2154,6 +2203,7 @@ store_member_remove(struct store_txn *t, const char *gid, const char *mid,
 	return del_pair(t, DB_MEMBEROF, mid, gid, err);
 }
 
+/* Deletes every member of gid, both directions. */
 enum scim_err
 store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 {
@@ -2162,15 +2212,18 @@ store_member_clear(struct store_txn *t, const char *gid, struct scim_error *err)
 	return unlink_all(t, DB_MEMBERS, DB_MEMBEROF, gid, err);
 }
 
+/* Walks gid's duplicates in members. */
 enum scim_err
 store_members(struct store_txn *t, const char *gid, store_id_fn fn, void *ctx,
     struct scim_error *err)
 {
 	if (!id_ok(gid))
 		return SCIM_OK;
-	return scan_dups(t, dbi(t, DB_MEMBERS), gid, STORE_ID_LEN, fn, ctx, err);
+	return scan_dups(t, dbi(t, DB_MEMBERS), gid, STORE_ID_LEN, fn, ctx,
+	    err);
 }
 
+/* Walks the member's duplicates in memberof. */
 enum scim_err
 store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
     struct scim_error *err)
@@ -2181,8 +2234,9 @@ store_memberof(struct store_txn *t, const char *mid, store_id_fn fn, void *ctx,
 	    err);
 }
 
-/* ---- passwords and tokens ------------------------------------------------- */
+/* ---- passwords and tokens ------------------------------------------------ */
 
+/* Puts or deletes the user's entry in passwords. */
 enum scim_err
 store_password_put(struct store_txn *t, const char *id, const char *hash,
     struct scim_error *err)
@@ -2200,6 +2254,8 @@ store_password_put(struct store_txn *t, const char *id, const char *hash,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "password", err);
 }
 
+/* The token record and its hash key, both with MDB_NOOVERWRITE (409
+ * for a taken name). */
 enum scim_err
 store_token_put(struct store_txn *t, const char *name,
     const unsigned char hash[STORE_HASH_LEN], const char *expires,
@@ -2244,6 +2300,7 @@ store_token_put(struct store_txn *t, const char *name,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "token", err);
 }
 
+/* Deletes the token record and its hash key. */
 enum scim_err
 store_token_delete(struct store_txn *t, const char *name,
     struct scim_error *err)
@@ -2321,6 +2378,7 @@ store_token_find(struct store_txn *t, const unsigned char hash[STORE_HASH_LEN],
 	return SCIM_OK;
 }
 
+/* Walks tokens in name order, reading each record's fields. */
 enum scim_err
 store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
     struct scim_error *err)
@@ -2343,7 +2401,8 @@ store_token_list(struct store_txn *t, store_token_fn fn, void *ctx,
 		json_decref(doc);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens", err);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "tokens",
+	    err);
 }
 
 /* Reads (or, in a write transaction, makes) the cursor key. */
@@ -2375,6 +2434,8 @@ cursor_key_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Reads meta "cursor_key", making it in its own write transaction
+ * the first time; cached for the process. */
 enum scim_err
 store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 {
@@ -2390,7 +2451,7 @@ store_cursor_key(struct store *s, unsigned char key[32], struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* ---- audit trail ----------------------------------------------------------- */
+/* ---- audit trail --------------------------------------------------------- */
 
 static void
 be64(unsigned char out[8], unsigned long long n)
@@ -2412,6 +2473,8 @@ from_be64(const unsigned char *p)
 	return n;
 }
 
+/* Appends the entry under the next audit sequence; past keep + keep/64
+ * entries, drops the oldest down to keep in the same transaction. */
 enum scim_err
 store_audit(struct store_txn *t, const char *who, const char *op,
     const char *type, const char *id, const char *version, size_t keep,
@@ -2469,6 +2532,7 @@ store_audit(struct store_txn *t, const char *who, const char *op,
 	return rc == 0 ? SCIM_OK : mdb_error(t, rc, "audit", err);
 }
 
+/* Walks audit from after + 1 in sequence order. */
 enum scim_err
 store_audit_list(struct store_txn *t, unsigned long long after,
     store_audit_fn fn, void *ctx, struct scim_error *err)
@@ -2493,7 +2557,8 @@ store_audit_list(struct store_txn *t, unsigned long long after,
 	    mdb_error(NULL, rc, "audit", err);
 }
 
-/* ---- layout migrations ----------------------------------------------------- */
+/* ---- layout migrations
+ * ----------------------------------------------------- */
 
 /*
  * A store made by an older scimd is brought to STORE_LAYOUT_VERSION by
@@ -2594,7 +2659,8 @@ migrate_username_keys(struct store_txn *t, struct migration *m,
 				snprintf(n1, sizeof(n1), "?");
 			if (m->problems == before) {
 				snprintf(first[0], sizeof(first[0]), "%.*s",
-				    (int)STORE_ID_LEN, (const char *)other.mv_data);
+				    (int)STORE_ID_LEN,
+				    (const char *)other.mv_data);
 				memcpy(first[1], id, sizeof(first[1]));
 			}
 			migration_problem(m, "users %.*s (userName \"%s\") and "
@@ -2707,6 +2773,8 @@ migrate_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return migrate_txn(t, m, err);
 }
 
+/* The migration steps from the store's layout on, and the new layout
+ * written last, in one write transaction: all of it or nothing. */
 enum scim_err
 store_migrate(struct store *s, store_report_fn report, void *ctx,
     struct scim_error *err)
@@ -2720,11 +2788,13 @@ store_migrate(struct store *s, store_report_fn report, void *ctx,
 	return SCIM_OK;
 }
 
-/* ---- maintenance ------------------------------------------------------------ */
+/* ---- maintenance
+ * ------------------------------------------------------------ */
 
 struct restore_ctx {
 	struct store	*src;
-	const char	*from;		/* the backup's directory, for the trail */
+	/* the backup's directory, for the trail */
+	const char	*from;
 	bool		 tokens;	/* take the backup's tokens too */
 };
 
@@ -2868,6 +2938,7 @@ restore_fn(struct store_txn *t, void *ctx, struct scim_error *err)
 	return store_counts_verify(t, true, &problems, err);
 }
 
+/* Opens src read-only and copies it over s in one write transaction. */
 enum scim_err
 store_restore(struct store *s, const char *src, bool tokens,
     struct scim_error *err)
@@ -2886,13 +2957,14 @@ store_restore(struct store *s, const char *src, bool tokens,
 	return e;
 }
 
+/* Map, file and reader facts; clears stale readers and counts them. */
 void
 store_info(struct store *s, struct store_info *info)
 {
 	MDB_envinfo ei;
 	MDB_stat st;
 	struct stat fs;
-	char path[4096];
+	char path[LIMIT_FILE_PATH_BYTES];
 
 	memset(info, 0, sizeof(*info));
 	mdb_reader_check(s->env, &info->stale_readers);
@@ -2907,6 +2979,7 @@ store_info(struct store *s, struct store_info *info)
 		info->file_size = (size_t)fs.st_size;
 }
 
+/* mdb_env_copy2 with compaction: consistent while writers run. */
 enum scim_err
 store_backup(struct store *s, const char *dir, struct scim_error *err)
 {
@@ -2919,7 +2992,8 @@ store_backup(struct store *s, const char *dir, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* ---- raw access, for verify.c ------------------------------------------------ */
+/* ---- raw access, for verify.c
+ * ------------------------------------------------ */
 
 /* The database named name (docs/storage.md), or -1. */
 static int
@@ -2933,6 +3007,8 @@ db_by_name(const char *name)
 	return -1;
 }
 
+/* Checks indexes both ways; with repair, drops and rebuilds them from
+ * the records, all in the caller's transaction. */
 enum scim_err
 store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
     void *ctx, struct scim_error *err)
@@ -2954,6 +3030,8 @@ store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
 	    mdb_error(t, rc, db, err);
 }
 
+/* mdb_get of the first value under key (borrowed until the transaction
+ * ends). */
 enum scim_err
 store_raw_get(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void **val, size_t *vlen, struct scim_error *err)
@@ -2975,6 +3053,8 @@ store_raw_get(struct store_txn *t, const char *db, const void *key,
 	return SCIM_OK;
 }
 
+/* mdb_get and a compare, or MDB_GET_BOTH where duplicates are sorted;
+ * false on any failure. */
 bool
 store_raw_has(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen)
@@ -2997,6 +3077,8 @@ store_raw_has(struct store_txn *t, const char *db, const void *key,
 	return rc == 0;
 }
 
+/* mdb_put (MDB_NODUPDATA where duplicates are sorted); a pair already
+ * there is no error. */
 enum scim_err
 store_raw_put(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -3012,6 +3094,8 @@ store_raw_put(struct store_txn *t, const char *db, const void *key,
 	    mdb_error(t, rc, db, err);
 }
 
+/* Deletes exactly the pair (compared first where there are no
+ * duplicates); an absent pair is no error. */
 enum scim_err
 store_raw_del(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -3052,6 +3136,8 @@ record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
 	return SCIM_OK;
 }
 
+/* each_key() over rec with fn called for each key, as store_put()
+ * would write them. */
 enum scim_err
 store_record_keys(struct store_txn *txn, enum rtype type, const json_t *rec,
     store_key_fn fn, void *ctx, struct scim_error *err)
@@ -3061,6 +3147,7 @@ store_record_keys(struct store_txn *txn, enum rtype type, const json_t *rec,
 	return each_key(txn, type, rec, record_key_one, &r, err);
 }
 
+/* From the index table. */
 enum rtype
 store_index_type(enum store_index idx)
 {
@@ -3070,18 +3157,21 @@ store_index_type(enum store_index idx)
 	return t;
 }
 
+/* From the index table. */
 bool
 store_index_unique(enum store_index idx)
 {
 	return rtype_index_get(idx, NULL)->unique;
 }
 
+/* From the index table. */
 const char *
 store_index_attr(enum store_index idx)
 {
 	return rtype_index_get(idx, NULL)->path;
 }
 
+/* Calls fn with each database's entry count. */
 enum scim_err
 store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
     struct scim_error *err)
@@ -3099,8 +3189,10 @@ store_stats(struct store_txn *t, store_stat_fn fn, void *ctx,
 	return SCIM_OK;
 }
 
-/* ---- ids and time ----------------------------------------------------------- */
+/* ---- ids and time -------------------------------------------------------- */
 
+/* The current UTC time, milliseconds, in the fixed form that compares
+ * as text. */
 void
 store_now(char *buf, size_t bufsz)
 {
@@ -3114,6 +3206,7 @@ store_now(char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "%s.%03ldZ", s, ts.tv_nsec / 1000000);
 }
 
+/* A version 4 UUID from the kernel's CSPRNG (bytes drawn in batches). */
 void
 store_new_id(char buf[STORE_ID_LEN + 1])
 {
@@ -3143,6 +3236,7 @@ store_new_id(char buf[STORE_ID_LEN + 1])
 	buf[j] = '\0';
 }
 
+/* 8-4-4-4-12 hexadecimal digits, either case. */
 bool
 store_id_valid(const char *s, size_t len)
 {
@@ -3155,7 +3249,8 @@ store_id_valid(const char *s, size_t len)
 			if (s[i] != '-')
 				return false;
 		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' &&
+		    s[i] <= 'F')))
 			return false;
 	}
 	return true;

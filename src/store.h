@@ -2,7 +2,8 @@
  * store.h: the LMDB store, the one source of truth of scimd.
  *
  * One LMDB environment (a directory) holds named databases:
- *	meta		"layout" -> "2", "seq" -> 8-byte big-endian write counter
+ *	meta		"layout" -> "2", "seq" -> 8-byte big-endian write
+ *			counter
  *	users, groups	id (36-char lower-case UUID) -> canonical SCIM JSON
  *	idx_username	userName folded per RFC 8265 -> user id (unique)
  *	idx_email	case-folded emails[].value -> user id (dupsort)
@@ -46,7 +47,8 @@
 #include "error.h"
 #include "schema.h"
 
-#define STORE_LAYOUT_VERSION	3	/* docs/storage.md; migrations: store.c */
+/* docs/storage.md; migrations: store.c */
+#define STORE_LAYOUT_VERSION	3
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
 
@@ -347,7 +349,8 @@ enum scim_err	store_audit(struct store_txn *txn, const char *who,
  * order, until fn returns false.  json is borrowed for the call. */
 typedef bool (*store_audit_fn)(unsigned long long seq, const char *json,
 		    size_t len, void *ctx);
-enum scim_err	store_audit_list(struct store_txn *txn, unsigned long long after,
+enum scim_err	store_audit_list(struct store_txn *txn,
+    unsigned long long after,
 		    store_audit_fn fn, void *ctx, struct scim_error *err);
 
 /* ---- maintenance (scimctl) -------------------------------------------- */

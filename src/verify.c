@@ -35,6 +35,7 @@ static const char *const kind_names[VERIFY__COUNT] = {
 	[VERIFY_COUNTS] = "id count wrong",
 };
 
+/* From the names table. */
 const char *
 verify_kind_name(enum verify_kind kind)
 {
@@ -87,7 +88,8 @@ escape(const void *p, size_t n, char *out, size_t outsz)
 			out[o++] = '\\';
 			out[o++] = (char)s[i];
 		} else if (s[i] < 0x20 || s[i] == 0x7f)
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", s[i]);
+			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x",
+			    s[i]);
 		else
 			out[o++] = (char)s[i];
 	}
@@ -226,6 +228,8 @@ struct keyset {
 	bool		 overflow;
 };
 
+/* Adds a key once (duplicates ignored); past the set's size it only
+ * notes the overflow. */
 static void
 keyset_add(enum store_index idx, const char *key, size_t len, void *ctx)
 {
@@ -483,9 +487,9 @@ check_members(const void *k, size_t klen, const void *val, size_t vlen,
 	gok = record_exists(v, RT_GROUP, gid);
 	mok = member_exists(v, mid);
 	if (!gok || !mok) {
-		p = add_problem(v, VERIFY_DANGLING_MEMBER, "members", "group %s "
-		    "-> member %s: no such %s", gid, mid, !gok ? "group" :
-		    "user or group");
+		p = add_problem(v, VERIFY_DANGLING_MEMBER, "members",
+		    "group %s -> member %s: no such %s", gid, mid,
+		    !gok ? "group" : "user or group");
 		add_fix(v, p, false, "members", gid, STORE_ID_LEN, mid,
 		    STORE_ID_LEN);
 		add_fix(v, p, false, "memberof", mid, STORE_ID_LEN, gid,
@@ -494,7 +498,8 @@ check_members(const void *k, size_t klen, const void *val, size_t vlen,
 	    STORE_ID_LEN)) {
 		p = add_problem(v, VERIFY_ONE_WAY_MEMBER, "members", "group %s "
 		    "lists member %s, whose memberof does not name the group "
-		    "(members is authoritative: the mirror is added)", gid, mid);
+		    "(members is authoritative: the mirror is added)", gid,
+		    mid);
 		add_fix(v, p, true, "memberof", mid, STORE_ID_LEN, gid,
 		    STORE_ID_LEN);
 	}
@@ -667,10 +672,14 @@ apply(struct vstate *v, struct scim_error *err)
 
 				if (f->put != (pass == 1))
 					continue;
-				e = f->put ? store_raw_put(v->txn, f->db, f->key,
-				    f->klen, f->val, f->vlen, err) :
-				    store_raw_del(v->txn, f->db, f->key, f->klen,
-				    f->val, f->vlen, err);
+				if (f->put)
+					e = store_raw_put(v->txn, f->db,
+					    f->key, f->klen, f->val, f->vlen,
+					    err);
+				else
+					e = store_raw_del(v->txn, f->db,
+					    f->key, f->klen, f->val, f->vlen,
+					    err);
 				if (e != SCIM_OK)
 					return e;
 			}
@@ -735,6 +744,8 @@ checks(struct vstate *v, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* Every check of verify.h in one pass over the transaction, repairs
+ * made as found when asked; problems reported after the repairs. */
 enum scim_err
 verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
     struct verify_result *res, struct scim_error *err)

@@ -47,8 +47,10 @@
 
 enum verify_kind {
 	VERIFY_UNREADABLE,		/* a record that is not a record */
-	VERIFY_UNINDEXABLE,		/* a record value that cannot be a key */
-	VERIFY_MISSING_KEY,		/* a record's key absent from its index */
+	/* a record value that cannot be a key */
+	VERIFY_UNINDEXABLE,
+	/* a record's key absent from its index */
+	VERIFY_MISSING_KEY,
 	VERIFY_DUPLICATE_KEY,		/* two records, one unique key */
 	VERIFY_DANGLING_KEY,		/* an index entry without its record */
 	VERIFY_STALE_KEY,		/* an index entry its record lacks */
