@@ -151,6 +151,63 @@ plan_add(struct plan *pl, const struct lookup *l)
 }
 
 /*
+ * The index of type t (its table, rtype.c) over the attribute path p
+ * names, one `sw` may use when prefix: true and *idx, or false.  The
+ * type's unique index is not one (its keys need the attribute's rule).
+ */
+static bool
+index_for(const struct filter_path *p, enum rtype t, bool prefix,
+    enum store_index *idx)
+{
+	const struct resource_type *r = rtype_get(t);
+	size_t i;
+
+	for (i = 0; i < r->nindexes; i++)
+		if (r->indexes[i].attr != NULL &&
+		    (!prefix || r->indexes[i].prefix) && path_is(p, t,
+		    r->indexes[i].attr, r->indexes[i].sub)) {
+			*idx = r->indexes[i].idx;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * For a value path ATTR[SUB eq "x" and ...] over an index of ATTR.SUB:
+ * true with l's index and value, else false.
+ */
+static bool
+valuepath_lookup(const struct filter_node *n, enum rtype t, struct lookup *l)
+{
+	const struct resource_type *r = rtype_get(t);
+	const struct filter_node *in;
+	const char *sub;
+	size_t i;
+
+	for (i = 0; i < r->nindexes; i++) {
+		if (r->indexes[i].attr == NULL ||
+		    (sub = r->indexes[i].sub) == NULL ||
+		    !path_is(&n->path, t, r->indexes[i].attr, NULL))
+			continue;
+		in = n->left;
+		while (in != NULL && in->op == FILTER_AND &&
+		    !(in->left->op == FILTER_EQ &&
+		    strcasecmp(in->left->path.attr, sub) == 0))
+			in = in->right;
+		if (in != NULL && in->op == FILTER_AND)
+			in = in->left;
+		if (in == NULL || in->op != FILTER_EQ ||
+		    strcasecmp(in->path.attr, sub) != 0 ||
+		    !json_is_string(in->value))
+			continue;
+		l->idx = r->indexes[i].idx;
+		l->value = in->value;
+		return true;
+	}
+	return false;
+}
+
+/*
  * Adds to pl the index lookups that narrow n; false (pl as it was) when a
  * scan is needed.  and: either side's lookups suffice; or: both sides
  * must be indexed, and the union of their lookups is the candidate set.
@@ -180,31 +237,12 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 		return false;
 	case FILTER_VALUEPATH:
 		/* emails[value eq "x"], or with "and" inside. */
-		if (t != RT_USER || !path_is(&n->path, t, "emails", NULL))
-			return false;
-		{
-			const struct filter_node *in = n->left;
-
-			while (in != NULL && in->op == FILTER_AND &&
-			    !(in->left->op == FILTER_EQ &&
-			    strcasecmp(in->left->path.attr, "value") == 0))
-				in = in->right;
-			if (in != NULL && in->op == FILTER_AND)
-				in = in->left;
-			if (in == NULL || in->op != FILTER_EQ ||
-			    strcasecmp(in->path.attr, "value") != 0 ||
-			    !json_is_string(in->value))
-				return false;
-			l.idx = IDX_EMAIL;
-			l.value = in->value;
-			return plan_add(pl, &l);
-		}
+		return valuepath_lookup(n, t, &l) && plan_add(pl, &l);
 	case FILTER_SW:
-		if (t != RT_USER || !path_is(&n->path, t, "userName", NULL) ||
-		    !json_is_string(n->value))
+		if (!json_is_string(n->value) ||
+		    !index_for(&n->path, t, true, &l.idx))
 			return false;
 		l.prefix = true;
-		l.idx = IDX_USERNAME;
 		l.value = n->value;
 		return plan_add(pl, &l);
 	case FILTER_EQ:
@@ -217,15 +255,7 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 	l.value = n->value;
 	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
 		l.by_id = true;
-	else if (path_is(&n->path, t, "externalId", NULL))
-		l.idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
-	else if (t == RT_USER && path_is(&n->path, t, "userName", NULL))
-		l.idx = IDX_USERNAME;
-	else if (t == RT_USER && path_is(&n->path, t, "emails", "value"))
-		l.idx = IDX_EMAIL;
-	else if (t == RT_GROUP && path_is(&n->path, t, "displayName", NULL))
-		l.idx = IDX_GROUP_NAME;
-	else
+	else if (!index_for(&n->path, t, false, &l.idx))
 		return false;
 	return plan_add(pl, &l);
 }

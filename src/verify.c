@@ -206,13 +206,13 @@ record_exists(struct vstate *v, enum rtype t, const char *id)
 static const char *
 record_db_name(enum rtype t)
 {
-	return t == RT_USER ? "users" : "groups";
+	return rtype_get(t)->records;
 }
 
 static const char *
 type_word(enum rtype t)
 {
-	return t == RT_USER ? "user" : "group";
+	return rtype_get(t)->word;
 }
 
 /* ---- the keys of one record ------------------------------------------- */
@@ -709,7 +709,7 @@ checks(struct vstate *v, struct scim_error *err)
 	enum scim_err e;
 	int i;
 
-	for (i = 0; i <= (int)RT_GROUP; i++) {
+	for (i = 0; i < RT__COUNT; i++) {
 		v->type = (enum rtype)i;
 		if ((e = store_raw_scan(v->txn, record_db_name(v->type),
 		    check_record, v, err)) != SCIM_OK)
