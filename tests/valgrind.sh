@@ -12,7 +12,7 @@ OUT=$(mktemp -d /tmp/scimd-valgrind.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
 # Unit tests: the program's own checks and memcheck's verdict.
-for t in t_store t_schema t_filter t_patch t_http t_jsonx t_alloc t_scimstore t_username; do
+for t in t_store t_schema t_filter t_patch t_http t_jsonx t_alloc t_scimstore t_username t_unique; do
 	(cd "$top_builddir" && "${VG[@]}" "tests/$t") > "$OUT/$t.log" 2>&1
 	rc=$?
 	ok $([ $rc -eq 0 ] && ! grep -q '^not ok' "$OUT/$t.log"; echo $?) "$t under memcheck"
