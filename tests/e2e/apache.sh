@@ -43,7 +43,7 @@ cp "$WORK/bin/scimd.conf" "$WORK/www/site/scimd.conf"
 cp "$top_srcdir/deploy/apache/htaccess" "$WORK/www/site/.htaccess"
 chown -R "$RUNAS" "$WORK"
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 cat > "$WORK/httpd.conf" <<CONF
 ServerRoot "$WORK"
 ServerName 127.0.0.1

@@ -49,7 +49,7 @@ cp "$SCIMD" "$WORK/broken/scimd-authz.fcgi"
 cp "$WORK/broken.conf" "$WORK/broken/scimd.conf"
 chown -R "$RUNAS" "$WORK"
 
-pick_port() { echo $((20000 + (RANDOM % 20000))); }
+pick_port() { free_port; }
 port=$(pick_port)
 pool=$(pick_port)
 bpool=$(pick_port)

@@ -33,7 +33,7 @@ authorizer() {
 ENTRY
 }
 for try in 1 2 3 4 5; do
-	port=$((20000 + (RANDOM % 20000)))
+	port=$(free_port)
 	cat > "$WORK/lighttpd.conf" <<CONF
 server.document-root = "$WORK/www"
 server.bind = "127.0.0.1"

@@ -59,7 +59,7 @@ sed "s|unix:$WORK/scimd.sock|unix:$WORK/broken.sock|; s|/_scimd/authz|/_scimd/br
 cp "$top_srcdir/deploy/nginx/scimd-authz-guard.conf" "$WORK/guard.conf"
 sed 's|/_scimd/authz|/_scimd/broken|' "$WORK/guard.conf" > "$WORK/broken-guard.conf"
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 cat > "$WORK/nginx.conf" <<CONF
 daemon on;
 pid $WORK/nginx.pid;

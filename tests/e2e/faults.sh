@@ -60,12 +60,20 @@ ok $([ "$created" -gt 10 ]; echo $?) "the store took $created users before its d
 is "$status" 507 "a create on a full disk: 507"
 is "$(j '.schemas[0]')" "$E" "...a SCIM Error"
 ok $(j .detail | grep -q 'disk holding the store is full'; echo $?) "...saying the disk is full"
-req POST /Users '{"schemas":["'$U'"],"userName":"one-more","title":"'$big'"}'
+# The next create is refused again.  Pages freed by the failed commits
+# become reusable once no reader holds an older snapshot (LMDB's MVCC),
+# so on a busy machine one more create can fit after all: then it is
+# acknowledged and counted, and the next one is tried (at most 5).
+for ((k = 1; k <= 5; k++)); do
+	req POST /Users '{"schemas":["'$U'"],"userName":"one-more'$k'","title":"'$big'"}'
+	[ "$STATUS" = 201 ] || break
+	created=$((created + 1))
+done
 is "$STATUS" 507 "the next create: 507 again, not a crash"
 req GET '/Users?count=0'
 is "$STATUS" 200 "reads still work on the full disk"
 is "$(j .totalResults)" "$created" "every acknowledged create is there and nothing else"
-req GET '/Users?filter=userName%20eq%20%22one-more%22'
+req GET '/Users?filter=userName%20eq%20%22one-more'$k'%22'
 is "$(j .totalResults)" 0 "the refused create left no trace in the index"
 "$SCIMCTL" --db "$WORK/db" verify > "$WORK/verify" 2>&1
 ok $? "scimctl verify is clean on the full disk"

@@ -87,6 +87,20 @@ need() {
 	"$@" || skip_all "$name is not installed" "$name"
 }
 
+# free_port: a loopback TCP port for a test's server: below Linux's
+# ephemeral range (32768 and up, where curl's, wrk's and the servers' own
+# outgoing connections take theirs, so a random port there can be busy),
+# and not listening now.  Two tests may still draw the same one; the
+# servers' start-up retries (start_lighttpd) or the test fails loudly.
+free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + (RANDOM % 12000)))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break
+	done
+	echo "$p"
+}
+
 # jq over the last body.
 j() { jq -r "$@" < "$BODY"; }
 
@@ -156,7 +170,7 @@ start_lighttpd() {
 	TOKEN=$("$SCIMCTL" --db "$WORK/db" token add e2e 2>/dev/null | tail -n 1)
 	[ -n "$TOKEN" ] || { echo "Bail out! scimctl token add failed"; exit 1; }
 	while :; do
-		port=$((20000 + (RANDOM % 20000)))
+		port=$(free_port)
 		cat > "$WORK/lighttpd.conf" <<CONF
 server.document-root = "$WORK/www"
 server.bind = "127.0.0.1"

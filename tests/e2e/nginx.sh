@@ -27,7 +27,7 @@ printf 'db = %s\nmount = /scim/v2\n' "$WORK/db" > "$WORK/scimd.conf"
 "$SPAWN" -s "$WORK/scimd.sock" -M 0666 -F 2 -- "$SCIMD" -c "$WORK/scimd.conf" > "$WORK/spawn.out" 2>&1
 POOL_PIDS=$(grep -o 'PID: [0-9]*' "$WORK/spawn.out" | awk '{print $2}' | tr '\n' ' ')
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 sed "s|unix:/run/scimd/scimd.sock|unix:$WORK/scimd.sock|; s|include fastcgi_params;|include /etc/nginx/fastcgi_params;|" \
 	"$top_srcdir/deploy/nginx/scimd.conf" > "$WORK/scimd-location.conf"
 cat > "$WORK/nginx.conf" <<CONF

@@ -48,7 +48,7 @@ for i in $(seq 1 50); do
 done
 is "$(children "$PPID_POOL" | wc -l)" 3 "three workers"
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 cat > "$WORK/lighttpd.conf" <<CONF
 server.document-root = "$WORK/www"
 server.bind = "127.0.0.1"

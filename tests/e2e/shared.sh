@@ -51,7 +51,7 @@ for c in good bad flat; do
 done
 chown -R "$RUNAS" "$WORK"
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 # httpd_conf OVERRIDE: the server, customers' directories allowed OVERRIDE.
 httpd_conf() {
 	cat <<CONF

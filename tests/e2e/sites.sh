@@ -23,7 +23,7 @@ TA=$(cat "$WORK/a/token")
 TB=$(cat "$WORK/b/token")
 TE=$(cat "$WORK/evil/token")
 
-port=$((20000 + (RANDOM % 20000)))
+port=$(free_port)
 cat > "$WORK/lighttpd.conf" <<CONF
 server.document-root = "$WORK/www"
 server.bind = "127.0.0.1"

@@ -143,7 +143,7 @@ sed 's/^/# /' "$T/check.log"
 [ "$had_fcgid" = yes ] || a2enmod -q fcgid > /dev/null
 a2enconf -q scimd > /dev/null
 ok $? "a2enconf scimd"
-port=$((20000 + (RANDOM % 20000)))
+port=$((20000 + (RANDOM % 12000)))	# below the ephemeral range
 mkdir -p "$T/apache/run" "$T/apache/lock" "$T/apache/log"
 # The system's configuration, with its Listen lines replaced by one on
 # loopback (ports.conf would bind port 80 on every address).
