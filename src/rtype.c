@@ -50,6 +50,7 @@ static struct resource_type table[RT__COUNT] = {
 		.name = "Group", .endpoint = "/Groups", .description = "Group",
 		.core = &schema_group, .word = "group", .records = "groups",
 		.counts = 'g', .links = "members", .has_members = true,
+		.ignored_schema = SCHEMA_URN_ADSCIM_GROUP,
 		.indexes = group_indexes, .nindexes = NELEM(group_indexes),
 		.unique_index = IDX_GROUP_UNIQUE,
 	},

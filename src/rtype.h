@@ -113,6 +113,9 @@ struct resource_type {
 	const char		*links;		/* "groups" or "members" */
 	bool			 has_members;	/* a Group: members to unlink */
 	bool			 has_password;	/* a User: a password hash */
+	/* A schema URN clients send on this type that is accepted in
+	 * "schemas" and not stored (Entra's ADSCIM Group), or NULL. */
+	const char		*ignored_schema;
 	const struct rtype_index *indexes;	/* in key order of a record */
 	size_t			 nindexes;
 	enum store_index	 unique_index;	/* holds `unique` */

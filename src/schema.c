@@ -750,7 +750,8 @@ validate_object(enum rtype t, const struct schema *s, bool core,
 			a = schema_attr_find(s, key);
 		if (a == NULL || a->mutability == MUT_READONLY)
 			continue;	/* unknown or readOnly: ignored */
-		if (t == RT_USER && core && strcmp(a->name, "password") == 0) {
+		if (rtype_get(t)->has_password && core &&
+		    strcmp(a->name, "password") == 0) {
 			if (json_is_null(val))
 				continue;
 			if (!json_is_string(val))
@@ -820,8 +821,8 @@ schema_validate(enum rtype t, const json_t *in, enum schema_mode mode,
 			has_core |= s == r->core;
 			continue;
 		}
-		if (t == RT_GROUP && strcasecmp(urn,
-		    SCHEMA_URN_ADSCIM_GROUP) == 0)
+		if (r->ignored_schema != NULL &&
+		    strcasecmp(urn, r->ignored_schema) == 0)
 			continue;
 		{
 			char esc[96];
