@@ -23,6 +23,7 @@
 #include "router.h"
 #include "sandbox.h"
 #include "schema.h"
+#include "work.h"
 
 /* ---- the store and the document root ------------------------------------ */
 
@@ -42,8 +43,8 @@ store_locate(struct app *app, struct scim_error *err)
 	size_t n = 1;
 
 	if ((app->store_real = realpath(app->conf.db, NULL)) == NULL)
-		/* opened, yet unnamed: nothing to compare */
-		return SCIM_OK;
+		return SCIM_OK;		/* opened, yet unnamed: nothing to
+					 * compare with */
 	for (p = app->store_real; *p != '\0'; p++)
 		n += *p == '/';
 	if ((app->store_dirs = calloc(n, sizeof(*app->store_dirs))) == NULL)
@@ -303,8 +304,8 @@ static void
 start_failed(struct app *app, bool retried, struct scim_error *err)
 {
 	const struct passwd *pw = getpwuid(geteuid());
-	const char *conf_env = getenv("SCIMD_CONF"),
-	    *db_env = getenv("SCIMD_DB");
+	const char *conf_env = getenv("SCIMD_CONF");
+	const char *db_env = getenv("SCIMD_DB");
 
 	log_msg(LVL_ERROR, "cannot start: %s (store %s, running as uid %ld "
 	    "(%s)%s)", err->detail, app->conf.db ? app->conf.db : "not set",
@@ -319,8 +320,7 @@ start_failed(struct app *app, bool retried, struct scim_error *err)
 	redact_words(err->detail);
 }
 
-/* app_open() then app_confine(); on failure start_failed() logs the
- * reason with the paths and leaves err without any of them. */
+/* app_open() and app_confine(), and on failure start_failed() (app.h). */
 enum scim_err
 app_start(struct app *app, const char *conf_path, const char *argv0,
     bool retried, struct scim_error *err)
@@ -334,8 +334,7 @@ app_start(struct app *app, const char *conf_path, const char *argv0,
 	return e;
 }
 
-/* Tries app_start() again once LIMIT_OPEN_RETRY_SECONDS have passed since
- * the last attempt; true when the process is now started. */
+/* Starts again when LIMIT_OPEN_RETRY_SECONDS have passed (app.h). */
 enum scim_err
 app_retry(struct app *app, struct scim_error *err)
 {
@@ -535,8 +534,10 @@ app_serve(struct app *app, const struct http_io *io)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err_clear(&err);
 	http_response_init(&res);
+	work_begin(LIMIT_WORK_UNITS);	/* work.h */
 	e = dispatch(app, io, &req, &res, allow, sizeof(allow), &body, token,
 	    sizeof(token), &err);
+	work_end();
 	if (e != SCIM_OK) {
 		if (err.code == SCIM_OK)
 			err.code = e;

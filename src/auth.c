@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -93,4 +94,23 @@ auth_check(struct store *s, const char *header, char *name, size_t namesz,
 			    "The bearer token has expired.");
 	}
 	return SCIM_OK;
+}
+
+/* auth.h: crypto_pwhash_str() with the interactive limits. */
+enum scim_err
+auth_password_hash(char *password, char **hash, struct scim_error *err)
+{
+	enum scim_err e = SCIM_OK;
+
+	if ((*hash = malloc(crypto_pwhash_STRBYTES)) == NULL ||
+	    crypto_pwhash_str(*hash, password, strlen(password),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		free(*hash);
+		*hash = NULL;
+		e = err_set(err, SCIM_ERR_NOMEM,
+		    "Hashing the password failed.");
+	}
+	sodium_memzero(password, strlen(password));
+	return e;
 }

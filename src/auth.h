@@ -32,4 +32,13 @@ void		auth_hash(const char *token, size_t len,
 /* A new token: 32 random bytes as 43 base64url characters + NUL. */
 void		auth_new_token(char out[64]);
 
+/*
+ * Hashes a user's password with Argon2id (libsodium's interactive
+ * limits) into *hash (caller owns, free()), for `password = argon2id`;
+ * the clear text is wiped in every case.  SCIM_OK or SCIM_ERR_NOMEM
+ * (*hash NULL).
+ */
+enum scim_err	auth_password_hash(char *password, char **hash,
+		    struct scim_error *err);
+
 #endif

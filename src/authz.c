@@ -17,10 +17,9 @@
 #include "jsonx.h"
 #include "log.h"
 
-/* ---- the role
- * ------------------------------------------------------------- */
+/* ---- the role ------------------------------------------------------------ */
 
-/* FCGI_ROLE (libfcgi's own) or SCIMD_ROLE is AUTHORIZER. */
+/* Whether FCGI_ROLE or SCIMD_ROLE is exactly AUTHORIZER (authz.h). */
 bool
 authz_requested(const struct http_io *io)
 {
@@ -36,9 +35,9 @@ authz_requested(const struct http_io *io)
 	    strcmp(r, "AUTHORIZER") == 0;
 }
 
-/* ---- paths and rules
- * -------------------------------------------------------- */
+/* ---- paths and rules ----------------------------------------------------- */
 
+/* The value of hex digit c, or -1. */
 static int
 hexval(int c)
 {
@@ -54,7 +53,7 @@ hexval(int c)
 /*
  * Normalises REQUEST_URI as the web servers map it to files (decode
  * once, drop empty and "." segments, resolve ".." never above /);
- * false for what cannot be judged.
+ * SCIM_ERR_BAD_REQUEST for what cannot be judged (authz.h).
  */
 enum scim_err
 authz_path_clean(const char *uri, char *out, size_t outsz)
@@ -149,8 +148,7 @@ authz_rule_for(const struct conf *conf, const char *path)
 	return best;
 }
 
-/* ---- header values
- * ---------------------------------------------------------- */
+/* ---- header values ------------------------------------------------------- */
 
 /* Whether code point uc is a C0 or C1 control or DEL. */
 static bool
@@ -218,8 +216,7 @@ authz_list_append(struct buf *b, const char *s, size_t len)
 	return e;
 }
 
-/* ---- the log
- * ------------------------------------------------------------------ */
+/* ---- the log ------------------------------------------------------------- */
 
 /* Rate limit of refusal lines, as for refused tokens (app.c). */
 static time_t	log_second;
@@ -250,8 +247,7 @@ log_allowed(void)
 	return false;
 }
 
-/* ---- the decision
- * ---------------------------------------------------------------- */
+/* ---- the decision -------------------------------------------------------- */
 
 enum verdict {
 	V_GRANTED,
@@ -269,6 +265,8 @@ static const char *const verdict_text[] = {
 	[V_OUTSIDE] = "in none of the required groups"
 };
 
+/* One decision: its inputs, the user found, the user's groups (direct,
+ * then through nesting, each once), the verdict and the answer. */
 struct decide {
 	/* Zeroed per request: everything before gids. */
 	const char			*user;
@@ -298,6 +296,7 @@ found_id(const char *id, void *ctx)
 	return d->found < 2;
 }
 
+/* Whether group id is already in the user's set. */
 static bool
 has_group(const struct decide *d, const char *id)
 {

@@ -2,12 +2,14 @@
  * bulk.c: POST /Bulk (RFC 7644 section 3.7).
  *
  * Each operation runs through the same handler as the single request
- * (resource.c), in its own transaction.  Operations whose data refer to
- * a "bulkId:x" not yet created wait for a later pass, so a client may
- * list them in any order; references that never resolve (unknown or
- * circular) fail with 409.  failOnErrors stops processing after that
- * many errors; the response lists the operations processed, in request
- * order.
+ * (resource.c), in its own transaction.  Operations whose reference
+ * attributes (members.value, manager.value) or path refer to a
+ * "bulkId:x" not yet created wait until that POST has run, so a client
+ * may list them in any order; the wait lists make this linear in the
+ * number of operations and references.  References that never resolve
+ * (unknown, circular, or to a POST that failed) fail with 409.
+ * failOnErrors stops processing after that many errors; the response
+ * lists the operations processed, in request order.
  */
 #include "config.h"
 
@@ -41,61 +43,152 @@ member(const json_t *o, const char *key)
 }
 
 /*
- * Whether j holds a "bulkId:x" string whose x is not yet in ids.
- * With replace, resolved references are replaced by the created id.
+ * References to other operations ("bulkId:x") are looked for only where
+ * SCIM puts references to resources (RFC 7644 3.7.2): the value of a
+ * member (Group.members[].value) and of a manager (the enterprise
+ * User's manager.value, or manager given as a bare id), in a resource
+ * body and in a PATCH operation's value for those paths.  A userName or
+ * any other string that happens to begin with "bulkId:" is data.
+ *
+ * ref_fn is called with each such string (its JSON node, and the x of
+ * "bulkId:x"); it returns false to stop the walk.
  */
-static bool
-unresolved(json_t *j, const json_t *ids, bool replace)
-{
-	const char *k, *s;
-	json_t *v, *id;
-	size_t i;
-	bool r = false;
+typedef bool (*ref_fn)(json_t *node, const char *key, void *ctx);
 
-	if (j == NULL)
-		return false;
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		json_object_foreach(j, k, v)
-			r |= unresolved(v, ids, replace);
-		return r;
-	case JSON_ARRAY:
-		json_array_foreach(j, i, v)
-			r |= unresolved(v, ids, replace);
-		return r;
-	case JSON_STRING:
-		s = json_string_value(j);
-		if (strncmp(s, "bulkId:", 7) != 0)
+/* Calls fn when v is a "bulkId:x" string. */
+static bool
+ref_string(json_t *v, ref_fn fn, void *ctx)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || strncmp(s, "bulkId:", 7) != 0)
+		return true;
+	return fn(v, s + 7, ctx);
+}
+
+/* A manager value: a bare id string or an object with "value". */
+static bool
+ref_manager(json_t *v, ref_fn fn, void *ctx)
+{
+	if (json_is_object(v))
+		return ref_string(member(v, "value"), fn, ctx);
+	return ref_string(v, fn, ctx);
+}
+
+/* Group members: an array of {"value": id}, or one such object. */
+static bool
+ref_members(json_t *v, ref_fn fn, void *ctx)
+{
+	json_t *el;
+	size_t i;
+
+	if (json_is_object(v))
+		return ref_string(member(v, "value"), fn, ctx);
+	json_array_foreach(v, i, el)
+		if (json_is_object(el) &&
+		    !ref_string(member(el, "value"), fn, ctx))
 			return false;
-		if ((id = json_object_get(ids, s + 7)) == NULL)
-			return true;
-		if (replace)
-			json_string_set(j, json_string_value(id));
+	return true;
+}
+
+/* The references of a resource body (or a no-path PATCH value). */
+static bool
+ref_resource(json_t *o, ref_fn fn, void *ctx)
+{
+	json_t *ent;
+
+	if (!json_is_object(o))
+		return true;
+	if (!ref_members(member(o, "members"), fn, ctx) ||
+	    !ref_manager(member(o, "manager"), fn, ctx) ||
+	    !ref_manager(member(o, SCHEMA_URN_ENTERPRISE ":manager"), fn,
+	    ctx) ||
+	    !ref_string(member(o, SCHEMA_URN_ENTERPRISE ":manager.value"), fn,
+	    ctx))
 		return false;
-	default:
-		return false;
+	ent = member(o, SCHEMA_URN_ENTERPRISE);
+	return !json_is_object(ent) ||
+	    ref_manager(member(ent, "manager"), fn, ctx);
+}
+
+/* The references of a PatchOp message's operations. */
+static bool
+ref_patch(json_t *msg, ref_fn fn, void *ctx)
+{
+	json_t *ops = member(msg, "Operations"), *op, *value;
+	const char *path, *p;
+	size_t i, ul = strlen(SCHEMA_URN_ENTERPRISE ":");
+
+	json_array_foreach(ops, i, op) {
+		path = json_string_value(member(op, "path"));
+		value = member(op, "value");
+		if (path == NULL) {
+			if (!ref_resource(value, fn, ctx))
+				return false;
+			continue;
+		}
+		p = strncasecmp(path, SCHEMA_URN_ENTERPRISE ":", ul) == 0 ?
+		    path + ul : path;
+		if ((strcasecmp(path, "members") == 0 &&
+		    !ref_members(value, fn, ctx)) ||
+		    (strcasecmp(p, "manager") == 0 &&
+		    !ref_manager(value, fn, ctx)) ||
+		    (strcasecmp(p, "manager.value") == 0 &&
+		    !ref_string(value, fn, ctx)))
+			return false;
 	}
+	return true;
+}
+
+/* The references in operation op's data, by its method. */
+static bool
+op_refs(const json_t *op, ref_fn fn, void *ctx)
+{
+	const char *method = json_string_value(member(op, "method"));
+	json_t *data = member(op, "data");
+
+	if (method == NULL || data == NULL)
+		return true;
+	if (strcasecmp(method, "PATCH") == 0)
+		return ref_patch(data, fn, ctx);
+	if (strcasecmp(method, "POST") == 0 || strcasecmp(method, "PUT") == 0)
+		return ref_resource(data, fn, ctx);
+	return true;
+}
+
+/*
+ * The x of a "bulkId:x" segment of path into key[keysz]: 1, or 0 when
+ * path has none, -1 when x does not fit.
+ */
+static int
+path_ref(const char *path, char *key, size_t keysz, const char **ref,
+    const char **end)
+{
+	size_t n;
+
+	if ((*ref = strstr(path, "bulkId:")) == NULL)
+		return 0;
+	*end = strchr(*ref, '/');
+	n = *end ? (size_t)(*end - *ref - 7) : strlen(*ref + 7);
+	if (n >= keysz)
+		return -1;
+	memcpy(key, *ref + 7, n);
+	key[n] = '\0';
+	return 1;
 }
 
 /* The path with a "bulkId:x" segment replaced; NULL when unresolved. */
 static char *
 resolve_path(const char *path, const json_t *ids)
 {
-	const char *ref = strstr(path, "bulkId:");
-	const char *end;
+	const char *ref, *end;
 	const json_t *id;
 	char key[LIMIT_BULK_ID_BYTES + 1], *out;
-	size_t n;
+	int r;
 
-	if (ref == NULL)
+	if ((r = path_ref(path, key, sizeof(key), &ref, &end)) == 0)
 		return strdup(path);
-	end = strchr(ref, '/');
-	n = end ? (size_t)(end - ref - 7) : strlen(ref + 7);
-	if (n >= sizeof(key))
-		return NULL;
-	memcpy(key, ref + 7, n);
-	key[n] = '\0';
-	if ((id = json_object_get(ids, key)) == NULL)
+	if (r < 0 || (id = json_object_get(ids, key)) == NULL)
 		return NULL;
 	if ((out = malloc(strlen(path) + STORE_ID_LEN + 1)) == NULL)
 		return NULL;
@@ -240,19 +333,120 @@ is_error(const json_t *r)
 	return s == NULL || s[0] >= '4';
 }
 
+/* One operation of the request while the request runs. */
+struct bulk_op {
+	json_t	*copy;		/* the operation (owned); references are
+				 * replaced in it just before it runs */
+	size_t	 waits;		/* references to operations not yet run */
+	bool	 never;		/* refers to a bulkId no POST creates */
+};
+
+/* Context of count_ref: the dependencies of operation i. */
+struct deps {
+	struct bulk_op	*ops;
+	size_t		 i;
+	const json_t	*declared;	/* bulkId -> the POST creating it */
+	json_t		*waiters;	/* bulkId -> [operations waiting] */
+	bool		 nomem;
+};
+
+/* Records that operation d->i waits for the POST with bulkId key. */
+static bool
+count_ref(json_t *node, const char *key, void *vctx)
+{
+	struct deps *d = vctx;
+	json_t *list;
+
+	(void)node;
+	if (json_object_get(d->declared, key) == NULL) {
+		d->ops[d->i].never = true;
+		return true;
+	}
+	if ((list = json_object_get(d->waiters, key)) == NULL) {
+		if ((list = json_array()) == NULL ||
+		    json_object_set_new(d->waiters, key, list) != 0) {
+			d->nomem = true;
+			return false;
+		}
+	}
+	if (json_array_append_new(list, json_integer((json_int_t)d->i)) != 0) {
+		d->nomem = true;
+		return false;
+	}
+	d->ops[d->i].waits++;
+	return true;
+}
+
+/* Replaces a reference by the id its POST created. */
+static bool
+replace_ref(json_t *node, const char *key, void *vctx)
+{
+	const json_t *id = json_object_get((const json_t *)vctx, key);
+
+	if (id != NULL)
+		json_string_set(node, json_string_value(id));
+	return true;
+}
+
 /*
- * POST /Bulk: checks the message and its limits, runs the operations in
- * order (passes over those waiting for a bulkId), stops after failOnErrors
- * failures, and answers one BulkResponse.
+ * Builds the dependency lists: each operation's copy, the number of
+ * operations it waits for, and for each bulkId the operations waiting
+ * for it.  Linear in the size of the request.
+ */
+static enum scim_err
+bulk_plan(const json_t *ops, size_t n, struct bulk_op *bo, json_t *declared,
+    json_t *waiters, struct scim_error *err)
+{
+	struct deps d = { bo, 0, declared, waiters, false };
+	const char *method, *bid, *path, *ref, *end;
+	char key[LIMIT_BULK_ID_BYTES + 1];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const json_t *op = json_array_get(ops, i);
+
+		method = json_string_value(member(op, "method"));
+		bid = json_string_value(member(op, "bulkId"));
+		if (method != NULL && strcasecmp(method, "POST") == 0 &&
+		    bid != NULL && json_object_get(declared, bid) == NULL &&
+		    json_object_set_new(declared, bid, json_true()) != 0)
+			return err_set(err, SCIM_ERR_NOMEM, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		if ((bo[i].copy = json_deep_copy(json_array_get(ops, i))) ==
+		    NULL)
+			return err_set(err, SCIM_ERR_NOMEM, NULL);
+		d.i = i;
+		(void)op_refs(bo[i].copy, count_ref, &d);
+		/* A path naming an operation waits for it; one naming no
+		 * operation fails when it runs (409). */
+		path = json_string_value(member(bo[i].copy, "path"));
+		if (!d.nomem && path != NULL &&
+		    path_ref(path, key, sizeof(key), &ref, &end) == 1 &&
+		    json_object_get(declared, key) != NULL)
+			(void)count_ref(NULL, key, &d);
+		if (d.nomem)
+			return err_set(err, SCIM_ERR_NOMEM, NULL);
+	}
+	return SCIM_OK;
+}
+
+/*
+ * POST /Bulk: checks the message and its limits, plans the bulkId
+ * dependencies (bulk_plan), runs each operation once what it refers to
+ * has run, stops after failOnErrors failures, and answers one
+ * BulkResponse.
  */
 enum scim_err
 bulk_post(struct exchange *x, struct scim_error *err)
 {
 	struct bulk b = { x, NULL, NULL };
+	struct bulk_op *bo = NULL;
 	const json_t *schemas, *ops, *v, *fail_on;
-	json_t *op, *copy, *r, *answer, *list;
-	size_t i, n, done = 0, errors = 0, max_errors = 0;
-	bool has_schema = false, progress, stop = false;
+	json_t *r, *answer, *list, *declared = NULL, *waiters = NULL;
+	size_t i, k, n, errors = 0, max_errors = 0, head = 0, tail = 0;
+	size_t *ready = NULL;
+	bool has_schema = false, stop = false;
 	enum scim_err e;
 
 	schemas = member(x->body, "schemas");
@@ -293,37 +487,47 @@ bulk_post(struct exchange *x, struct scim_error *err)
 	for (i = 0; i < n; i++)
 		json_array_append_new(b.results, json_null());
 
-	/* Passes: run what has its references resolved. */
-	do {
-		progress = false;
-		for (i = 0; i < n && !stop; i++) {
-			if (!json_is_null(json_array_get(b.results, i)))
-				continue;
-			op = json_array_get(ops, i);
-			copy = json_deep_copy(op);
-			if (copy == NULL) {
-				e = err_set(err, SCIM_ERR_NOMEM, NULL);
-				goto fail;
-			}
-			if (unresolved(member(copy, "data"), b.ids, false)) {
-				json_decref(copy);
-				continue;
-			}
-			unresolved(member(copy, "data"), b.ids, true);
-			r = run_op(&b, copy);
-			json_decref(copy);
-			if (r == NULL) {
-				e = err_set(err, SCIM_ERR_NOMEM, NULL);
-				goto fail;
-			}
-			json_array_set_new(b.results, i, r);
-			done++;
-			progress = true;
-			if (is_error(r) && ++errors >= max_errors &&
-			    max_errors > 0)
-				stop = true;
+	/* Run each operation once its references are resolved: first the
+	 * ready ones in request order, then each waiting one as soon as
+	 * the last POST it waits for has run (linear, whatever the order
+	 * of the references). */
+	if ((bo = calloc(n ? n : 1, sizeof(*bo))) == NULL ||
+	    (ready = calloc(n ? n : 1, sizeof(*ready))) == NULL ||
+	    (declared = json_object()) == NULL ||
+	    (waiters = json_object()) == NULL) {
+		e = err_set(err, SCIM_ERR_NOMEM, NULL);
+		goto fail;
+	}
+	if ((e = bulk_plan(ops, n, bo, declared, waiters, err)) != SCIM_OK)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (bo[i].waits == 0 && !bo[i].never)
+			ready[tail++] = i;
+	while (head < tail && !stop) {
+		const char *bid;
+		json_t *wl;
+
+		i = ready[head++];
+		(void)op_refs(bo[i].copy, replace_ref, b.ids);
+		if ((r = run_op(&b, bo[i].copy)) == NULL) {
+			e = err_set(err, SCIM_ERR_NOMEM, NULL);
+			goto fail;
 		}
-	} while (progress && !stop && done < n);
+		json_array_set_new(b.results, i, r);
+		if (is_error(r) && ++errors >= max_errors && max_errors > 0)
+			stop = true;
+		bid = json_string_value(member(bo[i].copy, "bulkId"));
+		if (bid == NULL || json_object_get(b.ids, bid) == NULL ||
+		    (wl = json_object_get(waiters, bid)) == NULL)
+			continue;
+		json_array_foreach(wl, k, v) {
+			size_t w = (size_t)json_integer_value(v);
+
+			if (--bo[w].waits == 0 && !bo[w].never)
+				ready[tail++] = w;
+		}
+		json_object_del(waiters, bid);
+	}
 
 	if ((list = json_array()) == NULL) {
 		e = err_set(err, SCIM_ERR_NOMEM, NULL);
@@ -353,6 +557,13 @@ bulk_post(struct exchange *x, struct scim_error *err)
 	e = respond_json(x, 200, answer, err);
 	json_decref(answer);
 fail:
+	if (bo != NULL)
+		for (i = 0; i < n; i++)
+			json_decref(bo[i].copy);
+	free(bo);
+	free(ready);
+	json_decref(declared);
+	json_decref(waiters);
 	json_decref(b.ids);
 	json_decref(b.results);
 	return e;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sodium.h>
 
 #include "app.h"
 #include "fcgi.h"
@@ -29,16 +30,46 @@ fcgi_forget(void *ctx, const char *name)
 	char *v = FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
 
 	if (v != NULL)
-		explicit_bzero(v, strlen(v));
+		sodium_memzero(v, strlen(v));
 }
 
+/*
+ * Reads body bytes, wiping each from libfcgi's input buffer once
+ * copied (a body may hold a password).  fcgiapp.h documents the
+ * reader's window: the current fragment of content starts at stopUnget,
+ * and rdNext is the next byte to deliver.  Each FCGX_GetStr() call is
+ * kept within one fragment (a call when the window is empty fetches the
+ * next fragment and delivers one byte), so [stopUnget, rdNext) holds
+ * every byte delivered from it.
+ */
 static ssize_t
 fcgi_read(void *ctx, char *buf, size_t n)
 {
-	int r = FCGX_GetStr(buf, n > 1 << 30 ? 1 << 30 : (int)n,
-	    ((FCGX_Request *)ctx)->in);
+	FCGX_Stream *in = ((FCGX_Request *)ctx)->in;
+	size_t got = 0, step;
+	int r;
 
-	return r < 0 ? -1 : r;
+	while (got < n) {
+		step = n - got;
+		if (in->rdNext >= in->stop)
+			step = 1;
+		else if (step > (size_t)(in->stop - in->rdNext))
+			step = (size_t)(in->stop - in->rdNext);
+		if (step > 1 << 30)
+			step = 1 << 30;
+		r = FCGX_GetStr(buf + got, (int)step, in);
+		if (in->stopUnget != NULL && in->rdNext > in->stopUnget)
+			sodium_memzero(in->stopUnget,
+			    (size_t)(in->rdNext - in->stopUnget));
+		if (r < 0)
+			return got > 0 ? (ssize_t)got : -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if ((size_t)r < step)
+			break;
+	}
+	return (ssize_t)got;
 }
 
 static int
@@ -78,7 +109,7 @@ cgi_forget(void *ctx, const char *name)
 
 	(void)ctx;
 	if (v != NULL)
-		explicit_bzero(v, strlen(v));
+		sodium_memzero(v, strlen(v));
 }
 
 static ssize_t
@@ -127,8 +158,11 @@ fcgi_run(const char *conf_path, const char *argv0)
 		io.ctx = NULL;
 		if (ok)
 			app_serve(&app, &io);
-		else
+		else {
+			cgi_forget(NULL, "HTTP_AUTHORIZATION");
+			cgi_forget(NULL, "REDIRECT_HTTP_AUTHORIZATION");
 			app_serve_error(&io, &err);
+		}
 		fflush(stdout);
 		app_close(&app);	/* frees this process's reader slot */
 		return ok ? 0 : 1;

@@ -14,6 +14,7 @@
 #include "filter.h"
 #include "jsonx.h"
 #include "fold.h"
+#include "work.h"
 #include "limits.h"
 
 struct parser {
@@ -747,6 +748,10 @@ compare_one(const struct schema_attr *a, enum filter_op op, const json_t *v,
 	long long x, y;
 	bool r;
 
+	/* The work budget: a comparison, and each byte it may compare. */
+	if (!work_spend(1 + (json_is_string(v) ? json_string_length(v) : 0) +
+	    (json_is_string(want) ? json_string_length(want) : 0)))
+		return false;
 	if (json_is_null(v))
 		return false;
 	if (json_is_boolean(v)) {

@@ -97,6 +97,9 @@ enum scim_err	filter_check(const struct filter_node *n, enum rtype t,
  * compares as absent; an attribute without values matches no ne); a
  * complex multi-valued attribute without a sub-attribute compares each
  * element's "value".  ne on an absent single-valued attribute is true.
+ * Each comparison spends the request's work budget (work.h); once it
+ * is spent the answer is meaningless and the caller must check
+ * work_check().
  */
 bool		filter_match(const struct filter_node *n, enum rtype t,
 		    const json_t *resource);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "http.h"
 #include "limits.h"
 
@@ -406,51 +408,95 @@ http_request_parse(const struct http_io *io, const char *mount,
 	return SCIM_OK;
 }
 
-/* Reads CONTENT_LENGTH bytes, or to EOF when none was given, refusing
- * more than LIMIT_BODY_BYTES with SCIM_ERR_TOO_LARGE. */
+/*
+ * Moves the len bytes of *data into a new buffer of at least need bytes
+ * (at most LIMIT_BODY_BYTES + 2), wiping and freeing the old one: a body
+ * may hold a password, and realloc() would leave its bytes behind.
+ */
+static enum scim_err
+body_grow(char **data, size_t len, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap * 2 : 16384;
+	char *p;
+
+	if (ncap < need)
+		ncap = need;
+	if (ncap > LIMIT_BODY_BYTES + 2)
+		ncap = LIMIT_BODY_BYTES + 2;
+	if (ncap < need)
+		return SCIM_ERR_TOO_LARGE;
+	if ((p = malloc(ncap)) == NULL)
+		return SCIM_ERR_NOMEM;
+	if (*data != NULL) {
+		memcpy(p, *data, len);
+		sodium_memzero(*data, len);
+		free(*data);
+	}
+	*data = p;
+	*cap = ncap;
+	return SCIM_OK;
+}
+
+/* Reads CONTENT_LENGTH bytes, or to EOF when none was given, into one
+ * buffer that is wiped when replaced; more than LIMIT_BODY_BYTES is
+ * SCIM_ERR_TOO_LARGE. */
 enum scim_err
 http_read_body(const struct http_io *io, struct http_request *req,
     struct scim_error *err)
 {
-	struct buf b;
-	char chunk[16384];
+	char *data = NULL;
+	size_t len = 0, cap = 0, want, need;
+	enum scim_err e = SCIM_OK;
 	ssize_t n;
-	size_t want;
-	long long left;
 
 	if (req->content_length > LIMIT_BODY_BYTES)
 		return err_set(err, SCIM_ERR_TOO_LARGE,
 		    "The body is larger than %d bytes.", LIMIT_BODY_BYTES);
-	buf_init(&b, LIMIT_BODY_BYTES);
-	/* Read to the given length, or to EOF when none was given. */
+	/* Read to the given length (into one buffer of that size), or to
+	 * EOF when none was given; straight into the buffer, no copies. */
 	for (;;) {
-		want = sizeof(chunk);
-		if (req->content_length >= 0) {
-			if ((long long)b.len >= req->content_length)
-				break;
-			left = req->content_length - (long long)b.len;
-			if ((long long)want > left)
-				want = (size_t)left;
+		if (req->content_length >= 0 &&
+		    (long long)len >= req->content_length)
+			break;
+		if (len + 1 >= cap) {
+			need = req->content_length >= 0 ?
+			    (size_t)req->content_length + 1 : len + 2;
+			if ((e = body_grow(&data, len, &cap, need)) != SCIM_OK)
+				goto fail;
 		}
-		n = io->read(io->ctx, chunk, want);
-		if (n < 0) {
-			buf_free(&b);
-			return err_set(err, SCIM_ERR_BAD_REQUEST,
-			    "Reading the body failed.");
+		want = cap - 1 - len;
+		if (req->content_length >= 0 &&
+		    (long long)want > req->content_length - (long long)len)
+			want = (size_t)(req->content_length - (long long)len);
+		if ((n = io->read(io->ctx, data + len, want)) < 0) {
+			e = SCIM_ERR_BAD_REQUEST;
+			goto fail;
 		}
 		if (n == 0)
 			break;
-		if (buf_append(&b, chunk, (size_t)n) != SCIM_OK) {
-			buf_free(&b);
-			return err_set(err, SCIM_ERR_TOO_LARGE,
-			    "The body is larger than %d bytes.",
-			    LIMIT_BODY_BYTES);
+		len += (size_t)n;
+		if (len > LIMIT_BODY_BYTES) {
+			e = SCIM_ERR_TOO_LARGE;
+			goto fail;
 		}
 	}
-	if (b.data == NULL && buf_append(&b, "", 0) != SCIM_OK)
-		return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
-	req->body = buf_steal(&b, &req->body_len);
+	if (data == NULL && (e = body_grow(&data, 0, &cap, 1)) != SCIM_OK)
+		goto fail;
+	data[len] = '\0';
+	req->body = data;
+	req->body_len = len;
 	return SCIM_OK;
+fail:
+	if (data != NULL) {
+		sodium_memzero(data, len);
+		free(data);
+	}
+	if (e == SCIM_ERR_BAD_REQUEST)
+		return err_set(err, e, "Reading the body failed.");
+	if (e == SCIM_ERR_TOO_LARGE)
+		return err_set(err, e, "The body is larger than %d bytes.",
+		    LIMIT_BODY_BYTES);
+	return err_set(err, SCIM_ERR_NOMEM, "Out of memory.");
 }
 
 /* Frees what req owns; req is zeroed. */
@@ -466,11 +512,13 @@ http_request_free(struct http_request *req)
 	free(req->path);
 	free(req->base_url);
 	if (req->authorization != NULL)
-		explicit_bzero(req->authorization, strlen(req->authorization));
+		sodium_memzero(req->authorization, strlen(req->authorization));
 	free(req->authorization);
 	free(req->content_type);
 	free(req->if_match);
 	free(req->if_none_match);
+	if (req->body != NULL)		/* it may hold a password */
+		sodium_memzero(req->body, req->body_len);
 	free(req->body);
 	memset(req, 0, sizeof(*req));
 }

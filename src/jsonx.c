@@ -3,9 +3,13 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include <unistr.h>
 
@@ -366,4 +370,44 @@ jsonx_find_members(const char *text, size_t len, const char *const *names,
 		p++;
 	}
 	return found;
+}
+
+/* ---- wiping what jansson frees ----------------------------------------- */
+
+/* Each block starts with its size, padded to keep the user's part
+ * aligned as malloc() aligns. */
+#define WIPE_HEADER	_Alignof(max_align_t)
+_Static_assert(WIPE_HEADER >= sizeof(size_t), "the header holds a size_t");
+
+static void *
+wiping_malloc(size_t n)
+{
+	unsigned char *p;
+
+	if (n > SIZE_MAX - WIPE_HEADER ||
+	    (p = malloc(WIPE_HEADER + n)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WIPE_HEADER;
+}
+
+static void
+wiping_free(void *q)
+{
+	unsigned char *p;
+	size_t n;
+
+	if (q == NULL)
+		return;
+	p = (unsigned char *)q - WIPE_HEADER;
+	memcpy(&n, p, sizeof(n));
+	sodium_memzero(p, WIPE_HEADER + n);
+	free(p);
+}
+
+/* Installs the wiping allocator (jsonx.h). */
+void
+jsonx_wipe_freed(void)
+{
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
 }

@@ -73,4 +73,13 @@ enum scim_err	jsonx_dump(const json_t *j, struct buf *b);
  * caller frees, or NULL when out of memory. */
 char		*jsonx_dumps(const json_t *j);
 
+/*
+ * Has jansson wipe every block it frees (values, keys, strings, the
+ * parser's buffers), so that a password in a request body does not stay
+ * in the heap after the request.  Process-wide; call before the first
+ * jansson call (scimd's main does).  Every jansson value allocated
+ * before it must be gone.
+ */
+void		jsonx_wipe_freed(void);
+
 #endif

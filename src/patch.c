@@ -12,6 +12,7 @@
 
 #include "limits.h"
 #include "patch.h"
+#include "work.h"
 
 /* Case-insensitive member lookup in a JSON object. */
 static json_t *
@@ -299,6 +300,7 @@ remove_listed(json_t *arr, const json_t *value)
 		wv = json_is_object(w) ? json_object_get(w, "value") : w;
 		for (i = 0; i < json_array_size(arr); ) {
 			el = json_array_get(arr, i);
+			(void)work_spend(1);
 			if (json_equal(el, w) || (wv != NULL &&
 			    json_equal(json_object_get(el, "value"), wv)))
 				json_array_remove(arr, i);
@@ -760,6 +762,8 @@ patch_apply(enum rtype t, json_t *resource, const json_t *body,
 			    "an object.", i + 1);
 		else
 			e = apply_object(&c, op, NULL, value);
+		if (e == SCIM_OK)
+			e = work_check(err);	/* its filters' budget */
 		if (e != SCIM_OK)
 			return e;
 	}

@@ -85,7 +85,8 @@ struct patch_hooks {
  * in place).  hooks may be NULL.
  * Returns SCIM_OK, or one of SCIM_ERR_INVALID_SYNTAX (message shape),
  * SCIM_ERR_INVALID_PATH, SCIM_ERR_INVALID_FILTER, SCIM_ERR_NO_TARGET,
- * SCIM_ERR_MUTABILITY, SCIM_ERR_INVALID_VALUE, SCIM_ERR_NOMEM, or an
+ * SCIM_ERR_MUTABILITY, SCIM_ERR_INVALID_VALUE, SCIM_ERR_NOMEM,
+ * SCIM_ERR_TOO_MANY (the request's work budget is spent: work.h), or an
  * error of the hook; on error `resource` is in an unspecified state and
  * must be discarded.  The caller validates the result afterwards with
  * schema_validate(..., SCHEMA_CHECK, ...).

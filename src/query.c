@@ -29,6 +29,7 @@
 #include "limits.h"
 #include "log.h"
 #include "resource.h"
+#include "work.h"
 
 struct query {
 	enum rtype		 types[RT__COUNT];	/* the types searched */
@@ -379,6 +380,8 @@ collect_one(const char *id, void *ctx)
 	if (r->q->filter == NULL || filter_match(r->q->filter, r->type, rec))
 		ok = add_hit(r, id, rec);
 	json_decref(rec);
+	if (ok && (r->e = work_check(r->err)) != SCIM_OK)
+		ok = false;	/* the filter's verdicts are not trusted */
 	return ok;
 }
 

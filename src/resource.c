@@ -18,12 +18,14 @@
 
 #include <sodium.h>
 
+#include "auth.h"
 #include "handlers.h"
 #include "jsonx.h"
 #include "limits.h"
 #include "log.h"
 #include "patch.h"
 #include "resource.h"
+#include "work.h"
 
 /* ---- projection ---------------------------------------------------------- */
 
@@ -615,6 +617,8 @@ member_match_fn(const char *id, void *vctx)
 	bool user;
 	json_t *g;
 
+	if (!work_spend(1 + STORE_ID_LEN))	/* the budget: stop the walk */
+		return false;
 	if ((mm->e = store_exists(mm->txn, RT_USER, id, &user, mm->err)) !=
 	    SCIM_OK)
 		return false;
@@ -679,6 +683,8 @@ members_remove_matching(struct member_hook *h, const struct filter_node *filter,
 	e = store_members(h->txn, h->gid, member_match_fn, &mm, err);
 	if (e == SCIM_OK)
 		e = mm.e;
+	if (e == SCIM_OK)
+		e = work_check(err);	/* a walk cut short removes nothing */
 	json_array_foreach(mm.remove, i, v)
 		if (e == SCIM_OK)
 			e = store_member_remove(h->txn, h->gid,
@@ -762,20 +768,19 @@ password_hash(const struct app *app, char *password, char **hash,
 	*hash = NULL;
 	if (password == NULL)
 		return SCIM_OK;
-	if (app->conf.password == CONF_PASSWORD_ARGON2ID) {
-		if ((*hash = malloc(crypto_pwhash_STRBYTES)) == NULL ||
-		    crypto_pwhash_str(*hash, password, strlen(password),
-		    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-		    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-			free(*hash);
-			*hash = NULL;
-			sodium_memzero(password, strlen(password));
-			return err_set(err, SCIM_ERR_NOMEM,
-			    "Hashing the password failed.");
-		}
-	}
+	if (app->conf.password == CONF_PASSWORD_ARGON2ID)
+		return auth_password_hash(password, hash, err);
 	sodium_memzero(password, strlen(password));
 	return SCIM_OK;
+}
+
+/* Wipes and frees a clear-text password (NULL is a no-op). */
+static void
+password_free(char *password)
+{
+	if (password != NULL)
+		sodium_memzero(password, strlen(password));
+	free(password);
 }
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -890,7 +895,7 @@ prepare_body(struct exchange *x, enum schema_mode mode, json_t **valid,
 			    "Too many members.");
 	}
 	e = password_hash(x->app, password, pwhash, err);
-	free(password);
+	password_free(password);
 	return e;
 }
 
@@ -1395,7 +1400,7 @@ patch_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    &c->out, err);
 	e = change_respond(c, 200, e, err);
 fail:
-	free(password);
+	password_free(password);
 	free(pwhash);
 	json_decref(old);
 	json_decref(work);

@@ -5,9 +5,11 @@
  * On by default when built with libseccomp (`sandbox` in scimd.conf).
  * Everything that needs more than serving (opening files, the store, the
  * log, the schema tables, the first random numbers) happens in
- * app_open(), before.  A call outside the list never runs: the process
- * writes one line naming the call's number to stderr and dies of SIGSYS;
- * the web server starts another.
+ * app_open(), before; a FastCGI scimd whose start failed stays
+ * unconfined, answering 503 without reading requests, until a retry
+ * (app_retry) opens everything and enters the filter.  A call outside
+ * the list never runs: the process writes one line naming the call's
+ * number to stderr and dies of SIGSYS; the web server starts another.
  */
 #ifndef SCIMD_SANDBOX_H
 #define SCIMD_SANDBOX_H

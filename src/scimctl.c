@@ -1,17 +1,22 @@
 /*
  * scimctl: administration of a scimd store (see scimctl(8)).
  *
- *	scimctl --db DIR init
- *	scimctl --db DIR token add NAME [--expires WHEN] | token list |
+ *	scimctl [-c SETTINGS] [--db DIR] init
+ *	scimctl ... token add NAME [--expires WHEN] | token list |
  *	    token revoke NAME
- *	scimctl --db DIR backup DEST-DIR
- *	scimctl --db DIR verify | reindex | stats
- *	scimctl --db DIR export [users|groups]
- *	scimctl --db DIR migrate | user rename ID NEW-NAME
+ *	scimctl ... backup DEST-DIR | restore [--with-tokens] SRC-DIR
+ *	scimctl ... verify | reindex | stats
+ *	scimctl ... export [users|groups] [FILE] | import [--atomic] [FILE]
+ *	scimctl ... user|group get|find|list [--json]
+ *	scimctl ... audit [...] | watch [...] --exec PROGRAM [ARG...]
+ *	scimctl ... migrate | user rename ID NEW-NAME
  *
- * The store directory comes from --db, else $SCIMD_DB.  Exit status: 0
- * on success, 1 on failure (with one line on stderr naming the step),
- * 2 on a usage error.
+ * This file holds main and the small commands; import (ctl_import.c),
+ * the read commands (ctl_read.c), watch (ctl_watch.c) and private files
+ * (ctl_files.c) live apart, verify and reindex in verify.c.  The store
+ * directory comes from --db, else $SCIMD_DB, else the settings' db.
+ * Exit status: 0 on success, 1 on failure (with one line on stderr
+ * naming the step), 2 on a usage error, 3 not found (ctl.h).
  */
 #include "config.h"
 
@@ -26,13 +31,18 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "conf.h"
+#include "ctl.h"
 #include "fold.h"
 #include "jsonx.h"
-#include "limits.h"
 #include "sandbox.h"
 #include "schema.h"
 #include "store.h"
 #include "verify.h"
+
+/* From the site's settings (conf.c): audit entries kept, and what
+ * becomes of a password in an imported record. */
+static struct ctl_site site;
 
 /* Each command's synopsis, for the usage message and `CMD --help`. */
 static const struct {
@@ -44,38 +54,55 @@ static const struct {
 	{ "token",
 	    "  token add NAME [--expires WHEN]\n"
 	    "                        make a bearer token; prints it last\n"
-	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31...)\n"
+	    "                        (WHEN: 90d, 12h, 30m, 2027-01-31, ...)\n"
 	    "  token list            list tokens: name, created, expires\n"
 	    "  token revoke NAME     remove a token\n" },
 	{ "backup",
-	    "  backup DEST-DIR       consistent copy of a live store\n" },
+	    "  backup DEST-DIR       consistent, compacted copy of a live "
+	    "store\n" },
 	{ "verify",
-	    "  verify                check indexes against records\n" },
+	    "  verify                indexes, memberships, tokens both ways\n"
+	    "                        (each problem named; exit 1 if any)\n" },
 	{ "reindex",
-	    "  reindex               rebuild every index from the records\n" },
+	    "  reindex               repair what verify finds, in one\n"
+	    "                        transaction (records never changed)\n" },
 	{ "stats",
 	    "  stats                 counts, file and map size, readers\n" },
 	{ "export",
-	    "  export [users|groups] [FILE]   NDJSON, one resource a line\n" },
+	    "  export [users|groups] [FILE]   NDJSON, one resource per "
+	    "line\n" },
 	{ "import",
 	    "  import [--atomic] [FILE]       NDJSON or a ListResponse\n" },
 	{ "restore",
 	    "  restore [--with-tokens] SRC-DIR\n"
-	    "                        replace the content with a backup;\n"
-	    "                        tokens kept unless --with-tokens\n" },
+	    "                        replace the content with a backup; the\n"
+	    "                        current tokens stay unless "
+	    "--with-tokens\n" },
 	{ "user",
-	    "  user get ID | user find NAME-OR-EMAIL | user list\n"
+	    "  user get ID | user find NAME-OR-EMAIL | user list  [--json]\n"
+	    "                        as stored; --json: with its groups\n"
+	    "                        (exit 3: no such user)\n"
 	    "  user rename ID NEW-NAME   change a userName (also in a\n"
 	    "                        store that does not migrate yet)\n" },
 	{ "migrate",
 	    "  migrate               bring the store to the current layout;\n"
 	    "                        lists every problem that stops it\n" },
 	{ "group",
-	    "  group get ID | group list\n" },
+	    "  group get ID | group list  [--json]\n"
+	    "                        as stored; --json: with its members\n"
+	    "                        (exit 3: no such group)\n" },
 	{ "audit",
 	    "  audit [--after SEQ] [--since WHEN] [--id ID] [--follow]\n"
 	    "                        the change trail, one JSON entry a line\n"
-	    "                        (WHEN: 2h, 7d, 2026-11-01...: since)\n" },
+	    "                        (WHEN: 2h, 7d, 2026-11-01, ...: "
+	    "ago/since)\n" },
+	{ "watch",
+	    "  watch [--state FILE] [--after SEQ] --exec PROGRAM [ARG...]\n"
+	    "                        run PROGRAM for each committed change "
+	    "(JSON\n"
+	    "                        on stdin), at least once, in order; "
+	    "resumes\n"
+	    "                        after the seq saved in FILE\n" },
 };
 
 /* Prints the usage of cmd (every command when cmd is NULL or unknown). */
@@ -84,7 +111,7 @@ usage_to(FILE *out, const char *cmd)
 {
 	size_t i, n = sizeof(synopses) / sizeof(synopses[0]), shown = 0;
 
-	fprintf(out, "usage: scimctl [--db DIR] command [args]\n"
+	fprintf(out, "usage: scimctl [-c SETTINGS] [--db DIR] command [args]\n"
 	    "       scimctl --version\n");
 	for (i = 0; cmd != NULL && i < n; i++)
 		if (strcmp(synopses[i].cmd, cmd) == 0) {
@@ -96,8 +123,9 @@ usage_to(FILE *out, const char *cmd)
 	fprintf(out, "commands:\n");
 	for (i = 0; i < n; i++)
 		fputs(synopses[i].text, out);
-	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr), "
-	    "2 usage; see scimctl(8).\n");
+	fprintf(out, "Exit status: 0 done, 1 failed (the reason on stderr: "
+	    "the store, a file), 2 usage, 3 not found (user/group get|find); "
+	    "see scimctl(8).\n");
 }
 
 static void
@@ -137,7 +165,7 @@ token_add_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-add", "Token", t->name, NULL,
-	    0, err);
+	    site.audit_keep, err);
 }
 
 static enum scim_err
@@ -149,7 +177,7 @@ token_revoke_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if ((e = store_token_delete(txn, name, err)) != SCIM_OK)
 		return e;
 	return store_audit(txn, "scimctl", "token-revoke", "Token", name, NULL,
-	    0, err);
+	    site.audit_keep, err);
 }
 
 static void
@@ -182,8 +210,7 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 		errno = 0;
 		n = strtoul(when, &end, 10);
 		if (errno != 0 || end == when || end[0] == '\0' ||
-		    end[1] != '\0' ||
-		    n == 0 || n > 100UL * 366)
+		    end[1] != '\0' || n == 0 || n > 100UL * 366)
 			return false;
 		switch (*end) {
 		case 'd': at = now + sign * (time_t)n * 86400; break;
@@ -195,9 +222,8 @@ parse_when(const char *when, int sign, time_t *at_out, char *out,
 	} else {
 		if ((rest = strptime(when, "%Y-%m-%d", &tm)) == NULL)
 			return false;
-		if (*rest == 'T' && (rest = strptime(rest + 1, "%H:%M:%S",
-		    &tm)) ==
-		    NULL)
+		if (*rest == 'T' &&
+		    (rest = strptime(rest + 1, "%H:%M:%S", &tm)) == NULL)
 			return false;
 		if (*rest == 'Z')
 			rest++;
@@ -241,8 +267,7 @@ token_name_ok(const char *s)
 	return true;
 }
 
-/* token add | list | revoke: add prints the new token last, after the
- * write committed; the clear token is wiped. */
+/* token add NAME [--expires WHEN] | list | revoke NAME. */
 static int
 cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -258,8 +283,8 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	if (argc == 4 && strcmp(argv[0], "add") == 0 &&
 	    strcmp(argv[2], "--expires") == 0) {
 		if (!parse_expiry(argv[3], expires, sizeof(expires))) {
-			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires "
-			    "takes a lifetime (90d, 12h, 30m) or a future date "
+			err_set(err, SCIM_ERR_INVALID_VALUE, "--expires takes "
+			    "a lifetime (90d, 12h, 30m) or a future date "
 			    "(2027-01-31 or 2027-01-31T12:00:00Z)");
 			return 1;
 		}
@@ -297,7 +322,7 @@ cmd_token(struct store *s, int argc, char **argv, struct scim_error *err)
 	return 2;
 }
 
-/* ---- maintenance --------------------------------------------------------- */
+/* ---- maintenance ---------------------------------------------------- */
 
 /* Prints one problem of verify or reindex on stdout. */
 static void
@@ -360,11 +385,11 @@ cmd_restore(struct store *s, int argc, char **argv, struct scim_error *err)
 		return 2;
 	}
 	if (tokens)
-		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: the "
-		    "backup's tokens REPLACE the current ones. Tokens made "
-		    "since "
-		    "the backup stop working; tokens revoked since the backup "
-		    "WORK AGAIN. Revoke what should stay revoked now.\n");
+		fprintf(stderr, "scimctl: restore: WARNING: --with-tokens: "
+		    "the backup's tokens REPLACE the current ones. Tokens made "
+		    "since the backup stop working; tokens revoked since the "
+		    "backup WORK AGAIN. Revoke what should stay revoked "
+		    "now.\n");
 	if (store_restore(s, argv[tokens], tokens, err) != SCIM_OK)
 		return 1;
 	if (cmd_verify(s, false, err) != 0)
@@ -399,8 +424,7 @@ count_active(const char *id, void *ctx)
 	return true;
 }
 
-/* Prints the counts of users, active users and groups, then the entries
- * of every database, from one snapshot. */
+/* The counts and the entries of each database, in one snapshot. */
 static enum scim_err
 stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 {
@@ -422,7 +446,7 @@ stats_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_stats(txn, stat_print, NULL, err);
 }
 
-/* stats: the environment's facts, then stats_fn's counts. */
+/* stats: counts, then the file, the map and the readers. */
 static int
 cmd_stats(struct store *s, struct scim_error *err)
 {
@@ -470,7 +494,6 @@ export_one(const char *id, void *vctx)
 	const char *data;
 	size_t len;
 	json_t *rec, *holder;
-
 	char *text;
 
 	if ((x->e = store_get_raw(x->txn, x->type, id, &data, &len,
@@ -526,13 +549,13 @@ export_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	if (a->which == NULL || strcmp(a->which, "users") == 0)
 		e = store_scan(txn, RT_USER, NULL, export_one, &x, err);
 	x.type = RT_GROUP;
-	if (e == SCIM_OK && x.e == SCIM_OK &&
+	if (e == SCIM_OK &&
 	    (a->which == NULL || strcmp(a->which, "groups") == 0))
 		e = store_scan(txn, RT_GROUP, NULL, export_one, &x, err);
 	return e != SCIM_OK ? e : x.e;
 }
 
-/* export [users|groups] [FILE]: one consistent snapshot as NDJSON. */
+/* export [users|groups] [FILE]: FILE is written 0600. */
 static int
 cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -544,11 +567,8 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 		    strcmp(argv[i], "groups") == 0)
 			a.which = argv[i];
 		else if (a.out == stdout &&
-		    (a.out = fopen(argv[i], "w")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE,
-			    "cannot write %s: %s", argv[i], strerror(errno));
+		    (a.out = ctl_private_fopen(argv[i], err)) == NULL)
 			return 1;
-		}
 	}
 	rc = store_read(s, export_fn, &a, err) == SCIM_OK ? 0 : 1;
 	if (a.out != stdout && fclose(a.out) != 0)
@@ -556,459 +576,7 @@ cmd_export(struct store *s, int argc, char **argv, struct scim_error *err)
 	return rc;
 }
 
-/* ---- import -------------------------------------------------------------- */
-
-struct import_item {
-	enum rtype	 type;
-	json_t		*rec;		/* validated record with id and meta */
-	json_t		*members;	/* group members (ids), or NULL */
-	size_t		 line;
-};
-
-/* Validates one resource from the input into item; false with a message
- * on stderr when rejected. */
-static bool
-import_prepare(json_t *in, size_t line, struct import_item *item)
-{
-	struct scim_error err;
-	const json_t *schemas = json_object_get(in, "schemas"), *v;
-	const char *id = json_string_value(json_object_get(in, "id"));
-	const json_t *meta = json_object_get(in, "meta");
-	json_t *valid = NULL, *rec, *m;
-	char newid[STORE_ID_LEN + 1], now[32], lower[STORE_ID_LEN + 1];
-	size_t i;
-	bool group = false;
-
-	json_array_foreach(schemas, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v),
-		    SCHEMA_URN_GROUP) == 0)
-			group = true;
-	item->type = group ? RT_GROUP : RT_USER;
-	item->line = line;
-	err_clear(&err);
-	if (schema_validate(item->type, in, SCHEMA_CREATE, &valid, NULL,
-	    &err) != SCIM_OK) {
-		fprintf(stderr, "scimctl: import: line %zu rejected: %s\n",
-		    line, err.detail);
-		return false;
-	}
-	if (id != NULL && !store_id_valid(id, strlen(id))) {
-		fprintf(stderr, "scimctl: import: line %zu rejected: id is "
-		    "not a UUID\n", line);
-		json_decref(valid);
-		return false;
-	}
-	if (id == NULL)
-		store_new_id(newid);
-	else {
-		for (i = 0; i <= STORE_ID_LEN; i++)
-			lower[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ?
-			    id[i] - 'A' + 'a' : id[i]);
-		memcpy(newid, lower, sizeof(newid));
-	}
-	store_now(now, sizeof(now));
-	rec = json_object();
-	json_object_set(rec, "schemas", json_object_get(valid, "schemas"));
-	json_object_set_new(rec, "id", json_string(newid));
-	item->members = NULL;
-	{
-		const char *k;
-
-		json_object_foreach(valid, k, v) {
-			if (strcmp(k, "schemas") == 0)
-				continue;
-			if (strcmp(k, "members") == 0) {
-				item->members = json_incref((json_t *)v);
-				continue;
-			}
-			json_object_set(rec, k, (json_t *)v);
-		}
-	}
-	m = json_pack("{s:s, s:s, s:s, s:s}", "resourceType",
-	    group ? "Group" : "User", "created",
-	    json_string_value(json_object_get(meta, "created")) ?
-	    json_string_value(json_object_get(meta, "created")) : now,
-	    "lastModified", json_string_value(json_object_get(meta,
-	    "lastModified")) ? json_string_value(json_object_get(meta,
-	    "lastModified")) : now, "version", "");
-	json_object_set_new(rec, "meta", m);
-	json_decref(valid);
-	item->rec = rec;
-	return true;
-}
-
-/*
- * The import streams: records are read, validated and written a batch at
- * a time (LIMIT_IMPORT_BATCH per transaction), so memory stays bounded by a
- * batch whatever the size of the input.  Memberships are written after
- * every record, because a member may come later in the input than its
- * group; only the groups' member lists are kept until then.  With
- * --atomic everything is held and written in one transaction.
- */
-
-struct import_batch {
-	struct import_item	*items;		/* owned, with their records */
-	size_t			 n, cap;
-	bool			 records;	/* write the records */
-	bool			 members;	/* write the memberships */
-};
-
-struct import_state {
-	struct store		*store;
-	bool			 atomic;
-	struct import_batch	 batch;		/* records not yet written */
-	/* groups with members, for later */
-	struct import_batch	 groups;
-	size_t			 imported, rejected;
-};
-
-/* Writes b's records and/or memberships in the caller's transaction. */
-static enum scim_err
-import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct import_batch *b = ctx;
-	struct import_item *it;
-	const json_t *mv;
-	char version[32];
-	enum scim_err e;
-	size_t i, j;
-
-	for (i = 0; b->records && i < b->n; i++) {
-		it = &b->items[i];
-		if ((e = store_next_version(txn, version, sizeof(version),
-		    err)) != SCIM_OK)
-			return e;
-		json_object_set_new(json_object_get(it->rec, "meta"), "version",
-		    json_string(version));
-		if ((e = store_put(txn, it->type, NULL, it->rec,
-		    err)) != SCIM_OK) {
-			char line[64];
-
-			snprintf(line, sizeof(line), "line %zu: ", it->line);
-			return err_set(err, e, "%s%s", line, err->detail);
-		}
-		if ((e = store_audit(txn, "scimctl", "import",
-		    it->type == RT_USER ?
-		    "User" : "Group", json_string_value(json_object_get(it->rec,
-		    "id")), version, 0, err)) != SCIM_OK)
-			return e;
-	}
-	for (i = 0; b->members && i < b->n; i++) {
-		it = &b->items[i];
-		json_array_foreach(it->members, j, mv) {
-			const char *mid = json_string_value(
-			    json_object_get(mv, "value"));
-			bool user = false, group = false;
-
-			if (mid != NULL && ((e = store_exists(txn, RT_USER,
-			    mid, &user, err)) != SCIM_OK || (!user &&
-			    (e = store_exists(txn, RT_GROUP, mid, &group,
-			    err)) != SCIM_OK)))
-				return e;
-			if (!user && !group) {
-				fprintf(stderr, "scimctl: import: line %zu: "
-				    "member %.40s unknown, skipped\n",
-				    it->line, mid ? mid : "?");
-				continue;
-			}
-			if ((e = store_member_add(txn, json_string_value(
-			    json_object_get(it->rec, "id")), mid, err)) !=
-			    SCIM_OK)
-				return e;
-		}
-		/* Written after the record (an earlier transaction): the
-		 * group's version must change with its members. */
-		if (!b->records && json_array_size(it->members) > 0 &&
-		    (e = store_touch(txn, RT_GROUP, json_string_value(
-		    json_object_get(it->rec, "id")), false, err)) != SCIM_OK)
-			return e;
-	}
-	return SCIM_OK;
-}
-
-/* Appends item to b (taking its references); false when out of memory. */
-static bool
-import_push(struct import_batch *b, const struct import_item *item)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct import_item *p = realloc(b->items, cap * sizeof(*p));
-
-		if (p == NULL)
-			return false;
-		b->items = p;
-		b->cap = cap;
-	}
-	b->items[b->n++] = *item;
-	return true;
-}
-
-/* Drops b's items and their references; keeps its allocation. */
-static void
-import_clear(struct import_batch *b)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++) {
-		json_decref(b->items[i].rec);
-		json_decref(b->items[i].members);
-	}
-	b->n = 0;
-}
-
-/* Writes the pending records in one transaction, then keeps the groups
- * that have members for the membership pass. */
-static enum scim_err
-import_flush(struct import_state *st, struct scim_error *err)
-{
-	struct import_batch *b = &st->batch;
-	enum scim_err e;
-	size_t i;
-
-	if (b->n == 0)
-		return SCIM_OK;
-	b->records = true;
-	b->members = st->atomic;
-	if ((e = store_write(st->store, import_fn, b, err)) != SCIM_OK)
-		return e;
-	st->imported += b->n;
-	for (i = 0; !st->atomic && i < b->n; i++) {
-		struct import_item *it = &b->items[i];
-
-		if (json_array_size(it->members) == 0)
-			continue;
-		if (!import_push(&st->groups, it))
-			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
-		it->rec = NULL;		/* now owned by st->groups */
-		it->members = NULL;
-	}
-	import_clear(b);
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "\rrecords %zu", st->imported);
-	return SCIM_OK;
-}
-
-/* Validates one input resource into the pending batch, writing the batch
- * when it is full. */
-static enum scim_err
-import_one(struct import_state *st, json_t *doc, size_t line,
-    struct scim_error *err)
-{
-	struct import_item item;
-
-	if (!import_prepare(doc, line, &item)) {
-		st->rejected++;
-		return SCIM_OK;
-	}
-	if (!import_push(&st->batch, &item)) {
-		json_decref(item.rec);
-		json_decref(item.members);
-		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
-	}
-	if (!st->atomic && st->batch.n >= LIMIT_IMPORT_BATCH)
-		return import_flush(st, err);
-	return SCIM_OK;
-}
-
-/* Writes the kept groups' memberships, LIMIT_IMPORT_BATCH groups at a time. */
-static enum scim_err
-import_memberships(struct import_state *st, struct scim_error *err)
-{
-	struct import_batch part;
-	size_t start;
-	enum scim_err e;
-
-	for (start = 0; start < st->groups.n; start += LIMIT_IMPORT_BATCH) {
-		part = st->groups;
-		part.items = st->groups.items + start;
-		part.n = st->groups.n - start < LIMIT_IMPORT_BATCH ?
-		    st->groups.n - start : LIMIT_IMPORT_BATCH;
-		part.records = false;
-		part.members = true;
-		if ((e = store_write(st->store, import_fn, &part,
-		    err)) != SCIM_OK)
-			return e;
-	}
-	return SCIM_OK;
-}
-
-/* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
-static int
-cmd_import(struct store *s, int argc, char **argv, struct scim_error *err)
-{
-	struct import_state st;
-	size_t line = 0, i;
-	FILE *in = stdin;
-	char *buf = NULL;
-	size_t bufsz = 0;
-	ssize_t n;
-	json_t *list = NULL, *r;
-	int rc = 0, a;
-
-	memset(&st, 0, sizeof(st));
-	st.store = s;
-	for (a = 0; a < argc; a++) {
-		if (strcmp(argv[a], "--atomic") == 0)
-			st.atomic = true;
-		else if ((in = fopen(argv[a], "r")) == NULL) {
-			err_set(err, SCIM_ERR_UNAVAILABLE, "cannot read %s: %s",
-			    argv[a], strerror(errno));
-			return 1;
-		}
-	}
-	while ((n = getline(&buf, &bufsz, in)) > 0) {
-		json_t *doc;
-		json_error_t je;
-
-		line++;
-		if (strspn(buf, " \t\r\n") == (size_t)n)
-			continue;
-		doc = json_loadb(buf, (size_t)n, 0, &je);
-		if (doc == NULL &&
-		    st.imported + st.batch.n + st.rejected == 0) {
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr,
-				    "scimctl: import: line %d: %s\n",
-				    je.line, je.text);
-				rc = 1;
-				goto done;
-			}
-			break;
-		}
-		if (doc == NULL) {
-			fprintf(stderr, "scimctl: import: line %zu rejected: "
-			    "not JSON\n", line);
-			st.rejected++;
-			continue;
-		}
-		if (json_is_array(json_object_get(doc, "Resources"))) {
-			list = doc;
-			break;
-		}
-		if (import_one(&st, doc, line, err) != SCIM_OK) {
-			json_decref(doc);
-			rc = 1;
-			goto done;
-		}
-		json_decref(doc);
-	}
-	json_array_foreach(json_object_get(list, "Resources"), i, r)
-		if (import_one(&st, r, i + 1, err) != SCIM_OK) {
-			rc = 1;
-			goto done;
-		}
-	if (st.atomic && st.rejected > 0) {
-		err_set(err, SCIM_ERR_INVALID_VALUE, "%zu records rejected; "
-		    "nothing imported (--atomic)", st.rejected);
-		rc = 1;
-		goto done;
-	}
-	if (import_flush(&st, err) != SCIM_OK ||
-	    import_memberships(&st, err) != SCIM_OK) {
-		rc = 1;
-		goto done;
-	}
-	if (isatty(STDERR_FILENO))
-		fputc('\n', stderr);
-	printf("%zu imported, %zu rejected\n", st.imported, st.rejected);
-	if (st.rejected > 0)
-		rc = 1;
-done:
-	if (rc != 0 && st.imported > 0 && !st.atomic)
-		fprintf(stderr, "scimctl: import: %zu records were stored "
-		    "before the failure\n", st.imported);
-	import_clear(&st.batch);
-	import_clear(&st.groups);
-	free(st.batch.items);
-	free(st.groups.items);
-	free(buf);
-	json_decref(list);
-	if (in != stdin)
-		fclose(in);
-	return rc;
-}
-
-/* ---- read access --------------------------------------------------------- */
-
-struct show_ctx {
-	enum rtype	 type;
-	const char	*key;
-	bool		 found;
-	struct store_txn *txn;
-};
-
-static bool
-show_one(const char *id, void *ctx)
-{
-	struct show_ctx *c = ctx;
-	const char *data;
-	size_t len;
-
-	if (store_get_raw(c->txn, c->type, id, &data, &len, NULL) == SCIM_OK) {
-		fwrite(data, 1, len, stdout);
-		putchar('\n');
-		c->found = true;
-	}
-	return true;
-}
-
-static enum scim_err
-show_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct show_ctx *c = ctx;
-
-	c->txn = txn;
-	if (c->key == NULL)
-		return store_scan(txn, c->type, NULL, show_one, c, err);
-	show_one(c->key, c);
-	return SCIM_OK;
-}
-
-static enum scim_err
-find_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
-{
-	struct show_ctx *c = ctx;
-	enum scim_err e;
-
-	c->txn = txn;
-	if ((e = store_lookup(txn, IDX_USERNAME, c->key, strlen(c->key),
-	    show_one, c, err)) != SCIM_OK || c->found)
-		return e;
-	return store_lookup(txn, IDX_EMAIL, c->key, strlen(c->key), show_one,
-	    c, err);
-}
-
-/* user/group get, find and list: stored records as JSON lines. */
-static int
-cmd_show(struct store *s, enum rtype t, int argc, char **argv,
-    struct scim_error *err)
-{
-	struct show_ctx c = { t, NULL, false, NULL };
-
-	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return store_read(s, show_fn, &c, err) == SCIM_OK ? 0 : 1;
-	if (argc == 2 && strcmp(argv[0], "get") == 0) {
-		c.key = argv[1];
-		if (store_read(s, show_fn, &c, err) != SCIM_OK)
-			return 1;
-	} else if (argc == 2 && t == RT_USER && strcmp(argv[0], "find") == 0) {
-		c.key = argv[1];
-		if (store_read(s, find_fn, &c, err) != SCIM_OK)
-			return 1;
-	} else {
-		usage();
-		return 2;
-	}
-	if (!c.found)
-		err_set(err, SCIM_ERR_NOT_FOUND, "no such %s",
-		    t == RT_USER ? "user" : "group");
-	return c.found ? 0 : 1;
-}
-
-/* ---- migrate and rename
- * ------------------------------------------------------ */
+/* ---- migrate and rename ---------------------------------------------- */
 
 /* Prints one problem the migration found. */
 static void
@@ -1075,10 +643,8 @@ cmd_migrate(struct store *s, struct scim_error *err)
 	if (store_migrate(s, migrate_line, &problems, err) != SCIM_OK) {
 		if (problems > 0)
 			printf("%zu problem%s; nothing changed.  Rename users "
-			    "with "
-			    "`scimctl --db DIR user rename ID NEW-NAME`, then "
-			    "run "
-			    "migrate again.\n", problems,
+			    "with `scimctl --db DIR user rename ID NEW-NAME`, "
+			    "then run migrate again.\n", problems,
 			    problems == 1 ? "" : "s");
 		return 1;
 	}
@@ -1118,8 +684,8 @@ rename_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	/* meta stays the last member: store.h's record shape. */
 	if ((e = store_put(txn, RT_USER, old, rec, err)) != SCIM_OK)
 		goto fail;
-	e = store_audit(txn, "scimctl", "rename", "User", r->id, version, 0,
-	    err);
+	e = store_audit(txn, "scimctl", "rename", "User", r->id, version,
+	    site.audit_keep, err);
 fail:
 	json_decref(old);
 	json_decref(rec);
@@ -1150,12 +716,10 @@ cmd_rename(struct store *s, const char *id, const char *name,
 struct audit_ctx {
 	unsigned long long	 after;
 	const char		*id;
-	/* RFC 3339 in store_now()'s form, or NULL */
-	const char		*since;
+	const char		*since;	/* RFC 3339 (store_now()) or NULL */
 };
 
-/* Prints one audit entry that passes the --id and --since filters and
- * remembers its sequence number for --follow. */
+/* Prints one trail entry that passes the --id and --since filters. */
 static bool
 audit_print(unsigned long long seq, const char *json, size_t len, void *ctx)
 {
@@ -1188,8 +752,18 @@ audit_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	return store_audit_list(txn, a->after, audit_print, a, err);
 }
 
-/* audit [--after SEQ] [--since WHEN] [--id ID] [--follow]: the trail,
- * polled five times a second with --follow. */
+/* A sequence number: decimal digits only, in range. */
+static bool
+parse_seq(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' && *s >= '0' && *s <= '9';
+}
+
+/* audit [--after SEQ] [--since WHEN] [--id ID] [--follow]. */
 static int
 cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 {
@@ -1203,16 +777,9 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 		if (strcmp(argv[i], "--follow") == 0)
 			follow = true;
 		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
-			char *end;
-
-			errno = 0;
-			a.after = strtoull(argv[++i], &end, 10);
-			if (errno != 0 || end == argv[i] || *end != '\0' ||
-			    argv[i][0] == '-') {
-				err_set(err, SCIM_ERR_INVALID_VALUE, "--after "
-				    "takes a sequence number (scimctl audit "
-				    "prints them)");
-				return 1;
+			if (!parse_seq(argv[++i], &a.after)) {
+				usage();
+				return 2;
 			}
 		} else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc)
 			a.id = argv[++i];
@@ -1240,20 +807,21 @@ cmd_audit(struct store *s, int argc, char **argv, struct scim_error *err)
 	return 0;
 }
 
-/* A linear main: options, the store, one command, the store closed on
- * every path; exit 0 done, 1 failed, 2 usage. */
+/* Options, the settings, the store, then the command; one exit path. */
 int
 main(int argc, char *argv[])
 {
-	const char *db = getenv("SCIMD_DB"), *cmd, *step = "open";
+	const char *db = NULL, *conf_path = NULL, *cmd, *step = "settings";
 	struct store *s = NULL;
 	struct scim_error err;
+	struct conf conf;
 	int i = 1, rc = 1;
 	bool create, as_is;
 
 	err_clear(&err);
-	/* it prints new tokens, reads the store */
-	sandbox_no_core_dumps();
+	memset(&conf, 0, sizeof(conf));
+	umask(077);		/* stores, backups, exports: 0600 in 0700 */
+	sandbox_no_core_dumps();	/* it prints tokens, reads the store */
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("scimctl %s\n", PACKAGE_VERSION);
@@ -1264,12 +832,17 @@ main(int argc, char *argv[])
 		usage_to(stdout, argc > 2 ? argv[2] : NULL);
 		return 0;
 	}
-	if (argc > 2 && strcmp(argv[1], "--db") == 0) {
-		db = argv[2];
-		i = 3;
-	} else if (argc > 1 && strncmp(argv[1], "--db=", 5) == 0) {
-		db = argv[1] + 5;
-		i = 2;
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "--db") == 0) {
+			db = argv[i + 1];
+			i += 2;
+		} else if (i < argc && strncmp(argv[i], "--db=", 5) == 0)
+			db = argv[i++] + 5;
+		else if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+			conf_path = argv[i + 1];
+			i += 2;
+		} else
+			break;
 	}
 	/* `scimctl [--db DIR] CMD ... --help`: that command's usage, without
 	 * touching (or needing) a store. */
@@ -1280,19 +853,36 @@ main(int argc, char *argv[])
 		usage_to(stdout, cmd);
 		return 0;
 	}
-	if (i >= argc || db == NULL || *db == '\0') {
+	if (i >= argc) {
 		usage();
 		return 2;
 	}
 	cmd = argv[i++];
-	if (schema_init(NULL, &err) != SCIM_OK)
+	/* The site's settings, found as scimd finds them (-c, $SCIMD_CONF,
+	 * scimd.conf beside the binary); --db, then $SCIMD_DB, override
+	 * their store. */
+	if (conf_load(&conf, conf_path, argv[0], &err) != SCIM_OK)
 		goto fail;
+	if (db == NULL)
+		db = conf.db;
+	if (db == NULL || *db == '\0') {
+		conf_free(&conf);
+		usage();
+		return 2;
+	}
+	site.audit_keep = conf.audit_keep;
+	site.password = conf.password;
+	if (schema_init(conf.schemas, &err) != SCIM_OK)
+		goto fail;
+	step = "open";
 	create = strcmp(cmd, "init") == 0 || strcmp(cmd, "token") == 0 ||
 	    strcmp(cmd, "import") == 0;
 	/* migrate and user rename work on a store of an older layout as it
 	 * is: they are how a migration that found a problem gets done. */
 	as_is = strcmp(cmd, "migrate") == 0 || (strcmp(cmd, "user") == 0 &&
 	    i < argc && strcmp(argv[i], "rename") == 0);
+	if (create && ctl_private_dir(db, true, cmd, &err) != 0)
+		goto fail;
 	if (store_open_flags(db, (create ? STORE_CREATE : 0) |
 	    (as_is ? STORE_NO_MIGRATE : 0), &s, &err) != SCIM_OK)
 		goto fail;
@@ -1303,10 +893,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "backup") == 0 && argc - i == 1) {
-		if (mkdir(argv[i], 0700) != 0 && errno != EEXIST)
-			err_set(&err, SCIM_ERR_UNAVAILABLE, "cannot create %s: "
-			    "%s", argv[i], strerror(errno));
-		else if (store_backup(s, argv[i], &err) == SCIM_OK) {
+		if (ctl_private_dir(argv[i], false, "backup", &err) == 0 &&
+		    store_backup(s, argv[i], &err) == SCIM_OK) {
 			printf("backup written to %s/data.mdb\n", argv[i]);
 			rc = 0;
 		}
@@ -1319,7 +907,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
-		rc = cmd_import(s, argc - i, argv + i, &err);
+		rc = ctl_import(s, &site, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = cmd_restore(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "migrate") == 0 && argc == i)
@@ -1328,19 +916,25 @@ main(int argc, char *argv[])
 	    strcmp(argv[i], "rename") == 0)
 		rc = cmd_rename(s, argv[i + 1], argv[i + 2], &err);
 	else if (strcmp(cmd, "user") == 0)
-		rc = cmd_show(s, RT_USER, argc - i, argv + i, &err);
+		rc = ctl_show(s, RT_USER, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "group") == 0)
-		rc = cmd_show(s, RT_GROUP, argc - i, argv + i, &err);
+		rc = ctl_show(s, RT_GROUP, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = cmd_audit(s, argc - i, argv + i, &err);
+	else if (strcmp(cmd, "watch") == 0)
+		rc = ctl_watch(s, db, argc - i, argv + i, &err);
 	else {
 		usage();
 		rc = 2;
 	}
+	if (rc == CTL_USAGE && (strcmp(cmd, "user") == 0 ||
+	    strcmp(cmd, "group") == 0 || strcmp(cmd, "watch") == 0))
+		usage_to(stderr, cmd);
 fail:
-	if (rc == 1 && err.code != SCIM_OK)
+	if ((rc == CTL_FAILED || rc == CTL_NOT_FOUND) && err.code != SCIM_OK)
 		fprintf(stderr, "scimctl: %s: %s\n", step, err.detail[0] ?
 		    err.detail : err_default_detail(err.code));
 	store_close(s);
+	conf_free(&conf);
 	return rc;
 }

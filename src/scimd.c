@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fcgi.h"
+#include "jsonx.h"
 #include "limits.h"
 #include "pool.h"
 #include "sandbox.h"
@@ -50,6 +51,7 @@ main(int argc, char *argv[])
 	 * process's environment, which other processes of the same user
 	 * may read from /proc/PID/environ only while it is dumpable. */
 	sandbox_no_core_dumps();
+	jsonx_wipe_freed();	/* a freed JSON string may be a password */
 	/* Under plain CGI the arguments are the client's (fcgi.h): none is
 	 * read.  Name a CGI scimd's settings with SCIMD_CONF or scimd.conf
 	 * beside it. */

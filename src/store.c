@@ -3007,8 +3007,7 @@ db_by_name(const char *name)
 	return -1;
 }
 
-/* Checks indexes both ways; with repair, drops and rebuilds them from
- * the records, all in the caller's transaction. */
+/* store.h: a cursor over every pair of one database. */
 enum scim_err
 store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
     void *ctx, struct scim_error *err)
@@ -3030,8 +3029,7 @@ store_raw_scan(struct store_txn *t, const char *db, store_raw_fn fn,
 	    mdb_error(t, rc, db, err);
 }
 
-/* mdb_get of the first value under key (borrowed until the transaction
- * ends). */
+/* store.h: the first value under a key. */
 enum scim_err
 store_raw_get(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void **val, size_t *vlen, struct scim_error *err)
@@ -3053,8 +3051,7 @@ store_raw_get(struct store_txn *t, const char *db, const void *key,
 	return SCIM_OK;
 }
 
-/* mdb_get and a compare, or MDB_GET_BOTH where duplicates are sorted;
- * false on any failure. */
+/* store.h: exactly this pair (GET_BOTH in a DUPSORT database). */
 bool
 store_raw_has(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen)
@@ -3077,8 +3074,7 @@ store_raw_has(struct store_txn *t, const char *db, const void *key,
 	return rc == 0;
 }
 
-/* mdb_put (MDB_NODUPDATA where duplicates are sorted); a pair already
- * there is no error. */
+/* store.h: one pair added (NODUPDATA where duplicates are kept). */
 enum scim_err
 store_raw_put(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -3094,8 +3090,8 @@ store_raw_put(struct store_txn *t, const char *db, const void *key,
 	    mdb_error(t, rc, db, err);
 }
 
-/* Deletes exactly the pair (compared first where there are no
- * duplicates); an absent pair is no error. */
+/* store.h: exactly this pair removed (in a plain database only when
+ * the value matches). */
 enum scim_err
 store_raw_del(struct store_txn *t, const char *db, const void *key,
     size_t klen, const void *val, size_t vlen, struct scim_error *err)
@@ -3136,8 +3132,7 @@ record_key_one(struct store_txn *t, const struct index_key *k, const char *id,
 	return SCIM_OK;
 }
 
-/* each_key() over rec with fn called for each key, as store_put()
- * would write them. */
+/* store.h: each_key() without a transaction. */
 enum scim_err
 store_record_keys(struct store_txn *txn, enum rtype type, const json_t *rec,
     store_key_fn fn, void *ctx, struct scim_error *err)
@@ -3147,7 +3142,7 @@ store_record_keys(struct store_txn *txn, enum rtype type, const json_t *rec,
 	return each_key(txn, type, rec, record_key_one, &r, err);
 }
 
-/* From the index table. */
+/* store.h: from index_table. */
 enum rtype
 store_index_type(enum store_index idx)
 {
@@ -3157,14 +3152,14 @@ store_index_type(enum store_index idx)
 	return t;
 }
 
-/* From the index table. */
+/* store.h: from index_table. */
 bool
 store_index_unique(enum store_index idx)
 {
 	return rtype_index_get(idx, NULL)->unique;
 }
 
-/* From the index table. */
+/* store.h: from index_table. */
 const char *
 store_index_attr(enum store_index idx)
 {

@@ -35,7 +35,7 @@ static const char *const kind_names[VERIFY__COUNT] = {
 	[VERIFY_COUNTS] = "id count wrong",
 };
 
-/* From the names table. */
+/* verify.h: the name of a kind of problem. */
 const char *
 verify_kind_name(enum verify_kind kind)
 {
@@ -118,6 +118,7 @@ static struct problem *
 add_problem(struct vstate *v, enum verify_kind kind, const char *db,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* (Defined here: the declaration above carries the format check.) */
 static struct problem *
 add_problem(struct vstate *v, enum verify_kind kind, const char *db,
     const char *fmt, ...)
@@ -228,8 +229,7 @@ struct keyset {
 	bool		 overflow;
 };
 
-/* Adds a key once (duplicates ignored); past the set's size it only
- * notes the overflow. */
+/* Adds a key to the set, once (a store_key_fn). */
 static void
 keyset_add(enum store_index idx, const char *key, size_t len, void *ctx)
 {
@@ -488,8 +488,8 @@ check_members(const void *k, size_t klen, const void *val, size_t vlen,
 	mok = member_exists(v, mid);
 	if (!gok || !mok) {
 		p = add_problem(v, VERIFY_DANGLING_MEMBER, "members",
-		    "group %s -> member %s: no such %s", gid, mid,
-		    !gok ? "group" : "user or group");
+		    "group %s -> member %s: no such %s", gid, mid, !gok ?
+		    "group" : "user or group");
 		add_fix(v, p, false, "members", gid, STORE_ID_LEN, mid,
 		    STORE_ID_LEN);
 		add_fix(v, p, false, "memberof", mid, STORE_ID_LEN, gid,
@@ -672,14 +672,10 @@ apply(struct vstate *v, struct scim_error *err)
 
 				if (f->put != (pass == 1))
 					continue;
-				if (f->put)
-					e = store_raw_put(v->txn, f->db,
-					    f->key, f->klen, f->val, f->vlen,
-					    err);
-				else
-					e = store_raw_del(v->txn, f->db,
-					    f->key, f->klen, f->val, f->vlen,
-					    err);
+				e = f->put ? store_raw_put(v->txn, f->db,
+				    f->key, f->klen, f->val, f->vlen, err) :
+				    store_raw_del(v->txn, f->db, f->key,
+				    f->klen, f->val, f->vlen, err);
 				if (e != SCIM_OK)
 					return e;
 			}
@@ -744,8 +740,7 @@ checks(struct vstate *v, struct scim_error *err)
 	return SCIM_OK;
 }
 
-/* Every check of verify.h in one pass over the transaction, repairs
- * made as found when asked; problems reported after the repairs. */
+/* verify.h: every check, then the repairs, then the reports. */
 enum scim_err
 verify_run(struct store_txn *txn, bool repair, verify_report_fn fn, void *ctx,
     struct verify_result *res, struct scim_error *err)

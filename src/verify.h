@@ -47,10 +47,8 @@
 
 enum verify_kind {
 	VERIFY_UNREADABLE,		/* a record that is not a record */
-	/* a record value that cannot be a key */
-	VERIFY_UNINDEXABLE,
-	/* a record's key absent from its index */
-	VERIFY_MISSING_KEY,
+	VERIFY_UNINDEXABLE,		/* a value that cannot be a key */
+	VERIFY_MISSING_KEY,		/* a record's key not in its index */
 	VERIFY_DUPLICATE_KEY,		/* two records, one unique key */
 	VERIFY_DANGLING_KEY,		/* an index entry without its record */
 	VERIFY_STALE_KEY,		/* an index entry its record lacks */

@@ -500,6 +500,19 @@ test_decisions(void)
 	    "deleted, by email: 403");
 	(void)bob;
 
+	/* No body is read, even when one is there. */
+	memreq_init(&r, "{\"Operations\":[]}", 17);
+	memreq_set(&r, "FCGI_ROLE", "AUTHORIZER");
+	memreq_set(&r, "REQUEST_METHOD", "POST");
+	memreq_set(&r, "CONTENT_LENGTH", "17");
+	memreq_set(&r, "REMOTE_USER", "alice@example.com");
+	memreq_set(&r, "REQUEST_URI", "/");
+	memreq_set(&r, "HTTP_AUTHORIZATION", "Bearer not-a-token");
+	io = memreq_io(&r);
+	is_int(authz_serve(s, &c, &io, 1), 200,
+	    "a POST with a body and a bogus bearer token: decided on REMOTE_USER");
+	is_int(r.off, 0, "not a byte of the body was read");
+
 	/* The role is not chosen by what a client sends. */
 	memreq_init(&r, NULL, 0);
 	memreq_set(&r, "HTTP_FCGI_ROLE", "AUTHORIZER");

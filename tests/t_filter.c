@@ -11,6 +11,7 @@
 
 #include "filter.h"
 #include "tap.h"
+#include "work.h"
 
 static const char *user_json =
     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
@@ -183,6 +184,41 @@ full_path_details(void)
 	    "detail names the URN-qualified path");
 }
 
+/*
+ * The work budget (work.h): comparisons spend it, per byte; once spent
+ * the evaluator stops comparing and work_check() says tooMany; outside
+ * a request there is no limit.
+ */
+static void
+work_budget(void)
+{
+	struct scim_error err;
+	json_t *u;
+	char big[4001];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	u = json_pack("{s:[s], s:s, s:s, s:s}", "schemas", SCHEMA_URN_USER,
+	    "id", "u1", "userName", "bjensen", "title", big);
+	is_int(match(RT_USER, "title co \"b\" or title co \"c\"", u), 0,
+	    "no budget outside a request: evaluated");
+	is_int(work_check(&err), SCIM_OK, "...and nothing to report");
+	work_begin(10000);
+	is_int(match(RT_USER, "title co \"a\"", u), 1,
+	    "a budget of 10,000 units: one 4,000-byte comparison fits");
+	is_int(work_check(&err), SCIM_OK, "...within the budget");
+	(void)match(RT_USER, "title co \"b\" or title co \"c\" or "
+	    "title co \"d\"", u);
+	is_int(work_check(&err), SCIM_ERR_TOO_MANY,
+	    "three more of them: over the budget, tooMany");
+	is_int(match(RT_USER, "title co \"a\"", u), 0,
+	    "...and later comparisons are not made");
+	work_end();
+	is_int(work_check(&err), SCIM_OK, "work_end: no limit again");
+	is_int(match(RT_USER, "title co \"a\"", u), 1, "...evaluated");
+	json_decref(u);
+}
+
 int
 main(void)
 {
@@ -329,5 +365,6 @@ main(void)
 	json_decref(g);
 	multi_valued_any();
 	full_path_details();
+	work_budget();
 	return tap_done();
 }

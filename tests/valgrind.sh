@@ -12,7 +12,8 @@ OUT=$(mktemp -d /tmp/scimd-valgrind.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
 # Unit tests: the program's own checks and memcheck's verdict.
-for t in t_store t_schema t_filter t_patch t_http t_jsonx t_alloc t_scimstore t_username t_unique; do
+for t in t_store t_verify t_schema t_filter t_patch t_http t_jsonx t_alloc \
+    t_scimstore t_username t_authz t_unique; do
 	(cd "$top_builddir" && "${VG[@]}" "tests/$t") > "$OUT/$t.log" 2>&1
 	rc=$?
 	ok $([ $rc -eq 0 ] && ! grep -q '^not ok' "$OUT/$t.log"; echo $?) "$t under memcheck"
@@ -20,7 +21,7 @@ for t in t_store t_schema t_filter t_patch t_http t_jsonx t_alloc t_scimstore t_
 done
 
 # Fuzz corpora, through the same harness code the fuzzers run.
-for h in filter patch json http request; do
+for h in filter patch json http request authz; do
 	files=("$top_srcdir"/tests/fuzz/corpus/$h/*)
 	"${VG[@]}" "$top_builddir/tests/fuzz/replay_$h" "${files[@]}" > "$OUT/replay_$h.log" 2>&1
 	rc=$?
@@ -35,14 +36,16 @@ mkdir -p "$OUT/vg"
 printf 'sandbox = none\n' > "$OUT/vg.conf"
 cat > "$OUT/scimd-vg" <<EOF
 #!/bin/sh
-SCIMD_CONF=$OUT/vg.conf; export SCIMD_CONF
+# A test that names its own settings (authz-lighttpd.sh) keeps them and
+# turns the filter off there (AUTHZ_CONF_EXTRA).
+SCIMD_CONF=\${SCIMD_CONF:-$OUT/vg.conf}; export SCIMD_CONF
 exec valgrind --log-file=$OUT/vg/scimd.%p --leak-check=full \
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
     "$top_builddir/src/scimd" "\$@"
 EOF
 chmod 755 "$OUT/scimd-vg"
-for e in users okta groups entra; do
-	SCIMD_UNDER_TEST=$OUT/scimd-vg bash "$top_srcdir/tests/e2e/$e.sh" > "$OUT/$e.log" 2>&1
+for e in users okta groups entra authz-lighttpd; do
+	AUTHZ_CONF_EXTRA="sandbox = none" SCIMD_UNDER_TEST=$OUT/scimd-vg bash "$top_srcdir/tests/e2e/$e.sh" > "$OUT/$e.log" 2>&1
 	rc=$?
 	ok $([ $rc -eq 0 ] && ! grep -q '^not ok' "$OUT/$e.log"; echo $?) "e2e $e.sh with scimd under memcheck"
 	[ $rc -eq 0 ] || grep '^not ok' "$OUT/$e.log" | head -n 5 | sed 's/^/# /'

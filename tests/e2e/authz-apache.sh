@@ -5,6 +5,8 @@
 #   /fcgid/site    mod_fcgid FcgidAuthorizer: mod_fcgid spawns scimd
 #   /authnz/site   mod_authnz_fcgi `Require scimd-authz`, a provider
 #                  defined on a spawn-fcgi pool of scimd on a loopback port
+#   /hosted        shared hosting: deploy/apache/htaccess-authz as the
+#                  folder's .htaccess (FcgidAuthorizer in .htaccess)
 # The IdP's changes arrive through scimd's SCIM endpoint (mod_fcgid) on
 # the same Apache.
 #
@@ -29,7 +31,7 @@ SPAWN=$(command -v spawn-fcgi || true)
 RUNAS=www-data
 id "$RUNAS" >/dev/null 2>&1 || RUNAS=nobody
 
-ADMIN_PATH="/fcgid/site/admin /authnz/site/admin"
+ADMIN_PATH="/fcgid/site/admin /authnz/site/admin /hosted/admin"
 authz_prepare authz-apache
 stop_all() {
 	[ -f "$WORK/httpd.pid" ] && kill "$(cat "$WORK/httpd.pid")" 2>/dev/null
@@ -47,6 +49,13 @@ cp "$SCIMD" "$WORK/bin/scimd-authz.fcgi"
 cp "$WORK/scimd.conf" "$WORK/bin/scimd.conf"
 cp "$SCIMD" "$WORK/broken/scimd-authz.fcgi"
 cp "$WORK/broken.conf" "$WORK/broken/scimd.conf"
+# Shared hosting: a copy of the site whose .htaccess is the deploy file.
+cp -r "$WORK/www/site" "$WORK/www/hosted"
+{
+	sed "s|/home/USER/etc/site.htpasswd|$WORK/htpasswd|; s|/home/USER/public_html/scim/scimd.fcgi|$WORK/bin/scimd-authz.fcgi|" \
+	    "$top_srcdir/deploy/apache/htaccess-authz"
+	printf 'Options +ExecCGI\nAddHandler cgi-script .cgi\n'
+} > "$WORK/www/hosted/.htaccess"
 chown -R "$RUNAS" "$WORK"
 
 pick_port() { free_port; }
@@ -105,6 +114,9 @@ DocumentRoot $WORK/www
 <Directory $WORK/bin>
 	Require all granted
 </Directory>
+<Directory $WORK/www/hosted>
+	AllowOverride AuthConfig FileInfo Options
+</Directory>
 # SCIM, for the IdP (deploy/apache/scimd-fcgid.conf).
 Alias /scim/v2 $WORK/bin/scimd.fcgi
 <Location /scim/v2>
@@ -154,6 +166,7 @@ ok $(grep -q 'script returned status 403' "$WORK/logs/apache-error.log"; echo $?
 SITE=$H/authnz/site ADMIN=$H/authnz/site/admin DENIED=401 authz_sequence "mod_authnz_fcgi"
 ok $(grep -q 'authorization failure' "$WORK/logs/apache-error.log"; echo $?) \
     "mod_authnz_fcgi: the client's 401 is a denied authorization (Apache's log says so)"
+SITE=$H/hosted ADMIN=$H/hosted/admin DENIED=401 authz_sequence ".htaccess (mod_fcgid)"
 
 BROKEN=$H/fcgid/broken authz_broken mod_fcgid 401
 BROKEN=$H/authnz/broken authz_broken mod_authnz_fcgi 401

@@ -19,19 +19,21 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# authorizer NAME CONF: one fastcgi.server entry spawning scimd in the
-# authorizer role (the deploy snippet's shape).
+# authorizer NAME CONF: a fastcgi.server entry spawning scimd in the
+# authorizer role, for prefix "/" inside a URL condition (the shape of
+# deploy/lighttpd/scimd-authz.conf).
 authorizer() {
 	cat <<ENTRY
-	"/$1/" => (( "mode" => "authorizer",
+	fastcgi.server += ( "/" => (( "mode" => "authorizer",
 		"bin-path" => "$SCIMD",
 		"socket" => "$WORK/authz-$1.sock",
 		"max-procs" => 1,
 		"check-local" => "disable",
 		"docroot" => "$WORK/www",
-		"bin-environment" => ( "SCIMD_CONF" => "$2" ) )),
+		"bin-environment" => ( "SCIMD_CONF" => "$2" ) )) )
 ENTRY
 }
+login='auth.require = ( "" => ( "method" => "basic", "realm" => "site", "require" => "valid-user" ) )'
 for try in 1 2 3 4 5; do
 	port=$(free_port)
 	cat > "$WORK/lighttpd.conf" <<CONF
@@ -43,19 +45,27 @@ server.errorlog = "$WORK/logs/error.log"
 server.modules = ( "mod_auth", "mod_authn_file", "mod_fastcgi", "mod_cgi" )
 auth.backend = "htpasswd"
 auth.backend.htpasswd.userfile = "$WORK/htpasswd"
-auth.require = ( "/site/" => ( "method" => "basic", "realm" => "site", "require" => "valid-user" ),
-	"/broken/" => ( "method" => "basic", "realm" => "site", "require" => "valid-user" ) )
 cgi.assign = ( ".cgi" => "" )
-fastcgi.server = (
+# SCIM, for the IdP (deploy/lighttpd/scimd.conf).
+fastcgi.server = ( "/scim/v2" => (( "bin-path" => "$SCIMD",
+	"socket" => "$WORK/scim.sock",
+	"max-procs" => 1,
+	"check-local" => "disable",
+	"bin-environment" => ( "SCIMD_CONF" => "$WORK/scimd.conf" ) )) )
+# The site: everything but SCIM and the two test areas below.
+\$HTTP["url"] !~ "^/(scim/v2|open|broken)(/|\$)" {
+	$login
 $(authorizer site "$WORK/scimd.conf")
+}
+# A guard with no login in front of it.
+\$HTTP["url"] =~ "^/open/" {
 $(authorizer open "$WORK/scimd.conf")
+}
+# A guard whose store cannot be opened.
+\$HTTP["url"] =~ "^/broken/" {
+	$login
 $(authorizer broken "$WORK/broken.conf")
-	"/scim/v2" => (( "bin-path" => "$SCIMD",
-		"socket" => "$WORK/scim.sock",
-		"max-procs" => 1,
-		"check-local" => "disable",
-		"bin-environment" => ( "SCIMD_CONF" => "$WORK/scimd.conf" ) ))
-)
+}
 CONF
 	"$LIGHTTPD" -D -f "$WORK/lighttpd.conf" 2>> "$WORK/logs/error.log" &
 	SERVER_PID=$!

@@ -63,4 +63,39 @@ is "$(j '.Resources[0].userName')" bob "search result projected"
 req POST /Users/.search '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"startIndex":1,"count":1,"sortBy":"userName"}'
 is "$(j '.Resources[0].userName')" alice "POST /Users/.search with sortBy"
 is "$(j .itemsPerPage)" 1 "search count honoured"
+# bulkId is resolved only in reference attributes (members.value,
+# manager.value), never in other strings such as a userName.
+EU='urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":[
+ {"method":"POST","path":"/Users","bulkId":"lit","data":{"schemas":["'$U'"],"userName":"bulkId:boss","title":"bulkId:boss"}},
+ {"method":"POST","path":"/Users","bulkId":"emp","data":{"schemas":["'$U'","'$EU'"],"userName":"emp","'$EU'":{"manager":{"value":"bulkId:boss"}}}},
+ {"method":"POST","path":"/Users","bulkId":"boss","data":{"schemas":["'$U'"],"userName":"boss"}},
+ {"method":"POST","path":"/Groups","bulkId":"team","data":{"schemas":["'$G'"],"displayName":"team"}},
+ {"method":"PATCH","path":"/Groups/bulkId:team","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"bulkId:emp"}]}]}}]}'
+is "$(j '[.Operations[].status]|join(",")')" 201,201,201,201,200 "references in any order: all run"
+LIT=$(j '.Operations[0].location' | sed 's,.*/,,')
+EMP=$(j '.Operations[1].location' | sed 's,.*/,,')
+BOSS=$(j '.Operations[2].location' | sed 's,.*/,,')
+TEAM=$(j '.Operations[3].location' | sed 's,.*/,,')
+req GET "/Users/$LIT"
+is "$(j .userName)" "bulkId:boss" "a userName that looks like a bulkId stays as sent"
+is "$(j .title)" "bulkId:boss" "...and so does any other string"
+req GET "/Users/$EMP"
+is "$(j '.["'$EU'"].manager.value')" "$BOSS" "manager.value: resolved to the created id"
+req GET "/Groups/$TEAM"
+is "$(j '.members[0].value')" "$EMP" "PATCH of /Groups/bulkId:x adding members bulkId:y: both resolved"
+
+# A chain of references listed in the worst order (each operation waits
+# for the next): every one runs.  bench/bulkchain measures its cost.
+chain=$(for i in $(seq 0 299); do
+	if [ $i -lt 299 ]; then m=',"members":[{"value":"bulkId:c'$((i + 1))'"}]'; else m=; fi
+	printf '{"method":"POST","path":"/Groups","bulkId":"c%d","data":{"schemas":["%s"],"displayName":"chain%d"%s}},' $i "$G" $i "$m"
+done)
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":['"${chain%,}"']}'
+is "$(j '[.Operations[].status]|unique|join(",")')" 201 "a chain of 300 references: all 300 created"
+C0=$(j '.Operations[0].location' | sed 's,.*/,,')
+C1=$(j '.Operations[1].location' | sed 's,.*/,,')
+req GET "/Groups/$C0"
+is "$(j '.members[0].value')" "$C1" "...each naming the next"
+
 done_testing

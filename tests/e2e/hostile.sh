@@ -86,4 +86,57 @@ is "$STATUS" 200 "the next request is answered normally"
 ok $? "store consistent"
 grep -q 'token=' "$WORK/error.log" && ! grep -q -F -e "$TOKEN" "$WORK/error.log"
 ok $? "the log names tokens, never shows one"
+
+# ---- Bounded work per request (LIMIT_WORK_UNITS, src/work.h) ------------
+# Within every other limit, yet seconds of work: refused with 400
+# tooMany, changing nothing.
+a8k=$(head -c 8000 /dev/zero | tr '\0' 'a')
+{
+	printf '{"schemas":["%s"],"userName":"roles","roles":[' "$U"
+	for k in $(seq 1 100); do [ $k -gt 1 ] && printf ','; printf '{"value":"r%d-%s"}' $k "$a8k"; done
+	printf ']}'
+} > "$WORK/roles.json"
+rawreq -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/scim+json' --data-binary @"$WORK/roles.json" "$BASE/Users"
+is "$STATUS" 201 "a user with 100 roles of 8 KB"
+terms=$(for k in $(seq 1 63); do printf 'roles.value%%20co%%20%%22zz%d%%22%%20or%%20' $k; done)
+t0=$(date +%s%N)
+req GET "/Users?filter=${terms}title%20eq%20%22x%22"
+t1=$(date +%s%N)
+is "$STATUS" 400 "a 64-term filter (63 co) over it: 400 ($(( (t1 - t0) / 1000000 )) ms)"
+is "$(j .scimType)" tooMany "...tooMany"
+ok $(j .detail | grep -q 'more work than one request may do'; echo $?) "...$(j .detail)"
+
+# A group of 3,000 members (made with scimctl import beside the running
+# server), and a PATCH that removes one member by id, renames the group,
+# then asks for 998 member filters that must each read every member.
+gid=ffffffff-0000-4000-8000-000000000000
+{
+	for i in $(seq 1 3000); do
+		printf '{"schemas":["%s"],"id":"%08x-0000-4000-8000-%012x","userName":"member%d"}\n' "$U" $i $i $i
+	done
+	printf '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"%s","displayName":"big","members":[' $gid
+	for i in $(seq 1 3000); do [ $i -gt 1 ] && printf ','; printf '{"value":"%08x-0000-4000-8000-%012x"}' $i $i; done
+	printf ']}\n'
+} > "$WORK/big.ndjson"
+"$SCIMCTL" --db "$WORK/db" import "$WORK/big.ndjson" > /dev/null 2>&1
+ok $? "a group of 3,000 members imported"
+m1=$(printf '%08x-0000-4000-8000-%012x' 1 1)
+{
+	printf '{"schemas":["%s"],"Operations":[' "$P"
+	printf '{"op":"remove","path":"members[value eq \\"%s\\"]"},' "$m1"
+	printf '{"op":"replace","path":"displayName","value":"renamed"}'
+	for i in $(seq 1 998); do printf ',{"op":"remove","path":"members[value co \\"zz%d\\"]"}' $i; done
+	printf ']}'
+} > "$WORK/members.json"
+t0=$(date +%s%N)
+rawreq -X PATCH -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/scim+json' --data-binary @"$WORK/members.json" "$BASE/Groups/$gid"
+t1=$(date +%s%N)
+is "$STATUS" 400 "998 member filters over 3,000 members: 400 ($(( (t1 - t0) / 1000000 )) ms)"
+is "$(j .scimType)" tooMany "...tooMany"
+req GET "/Groups/$gid"
+is "$(j .displayName)" big "...the rename before it did not happen"
+is "$(j '.members|length')" 3000 "...nor the removal by id"
+is "$(j --arg m "$m1" '[.members[].value]|index($m) != null')" true "...the member is still there"
+"$SCIMCTL" --db "$WORK/db" verify > /dev/null
+ok $? "store consistent after the refused work"
 done_testing

@@ -12,13 +12,14 @@ set -u
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 shift || true
-HARNESSES=${*:-filter patch json http request}
+HARNESSES=${*:-filter patch json http request authz}
 OUT=${FUZZ_OUT:-/tmp/scimd-fuzz}
 [ -f config.h ] || { echo "Bail out! run ./configure first"; exit 1; }
 command -v clang >/dev/null || { echo "1..0 # SKIP clang is not installed"; exit 0; }
 mkdir -p "$OUT/obj"
 
 CFLAGS="-std=gnu11 -g -O1 -DFUZZ_LIBFUZZER -fno-sanitize-recover=undefined
+    -DSCIMD_SYSCONF_FILE=\"/etc/scimd/scimd.conf\"
     -I. -Isrc -Itests $(pkg-config --cflags jansson)"
 LIBS="-ljansson -lunistring -llmdb -lsodium -lfcgi"
 if grep -q '^#define HAVE_SECCOMP 1' config.h; then
