@@ -219,10 +219,11 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 			return e;
 		if ((e = store_put(txn, it->type, NULL, it->rec, err)) !=
 		    SCIM_OK) {
-			char line[64];
+			char why[SCIM_ERROR_DETAIL_BYTES];
 
-			snprintf(line, sizeof(line), "line %zu: ", it->line);
-			return err_set(err, e, "%s%s", line, err->detail);
+			/* err_set() writes err->detail: not from itself. */
+			snprintf(why, sizeof(why), "%s", err->detail);
+			return err_set(err, e, "line %zu: %s", it->line, why);
 		}
 		if (it->hash != NULL && (e = store_password_put(txn, id,
 		    it->hash, err)) != SCIM_OK)

@@ -2,7 +2,8 @@
 # unique.sh: attributes an extension schema marks "uniqueness": "server"
 # (tests/data/unique-schema.json, named by `schemas =` in the settings)
 # are enforced over real HTTP: a second user with a value gets 409
-# uniqueness from POST, PUT, PATCH with and without a path and /Bulk;
+# uniqueness from POST, PUT, PATCH with and without a path, /Bulk and
+# scimctl import;
 # caseExact decides the comparison; a delete or a change frees the
 # value.  A schema file that gains the rule over a store holding
 # duplicates: scimd (CGI) refuses with 503, its log naming both ids;
@@ -77,6 +78,19 @@ mkuser erin '{"badge":"b-1"}'
 is "$STATUS" 201 "a change frees the old value: erin takes b-1"
 mkuser frank '{"badge":"b-2"}'
 is "$STATUS/$(j .scimType)" 409/uniqueness "...while B-2 is bob's"
+# scimctl import with the site's settings: the same rule.
+printf '%s\n' '{"schemas":["'$U'","'$X'"],"userName":"imported","'$X'":{"badge":"b-2"}}' > "$WORK/taken.ndjson"
+"$SCIMCTL" -c "$WORK0/rules.conf" --db "$WORK/db" import "$WORK/taken.ndjson" > "$WORK/import.out" 2> "$WORK/import.err"
+ok $((! $?)) "scimctl import of a user with bob's badge (other case) fails"
+grep -q "$X:badge is already in use" "$WORK/import.err"
+ok $? "...naming the attribute"
+req GET "/Users?filter=$(printf 'userName eq "imported"' | jq -sRr @uri)"
+is "$(j .totalResults)" 0 "...and stores nothing"
+printf '%s\n' '{"schemas":["'$U'","'$X'"],"userName":"imported","'$X'":{"badge":"I-1"}}' > "$WORK/free.ndjson"
+"$SCIMCTL" -c "$WORK0/rules.conf" --db "$WORK/db" import "$WORK/free.ndjson" > "$WORK/import.out" 2> "$WORK/import.err"
+is "$?/$(cat "$WORK/import.out")" "0/1 imported, 0 rejected" "scimctl import of a free badge stores it"
+mkuser grace '{"badge":"i-1"}'
+is "$STATUS/$(j .scimType)" 409/uniqueness "...which POST then finds taken"
 "$SCIMCTL" --db "$WORK/db" verify > "$WORK/verify.out"
 ok $? "scimctl verify: the store agrees with itself"
 
@@ -107,6 +121,13 @@ grep -q "$X:badge" "$WORK/cgi.err"
 ok $? "...and the attribute"
 j .detail | grep -q "same"
 ok $((! $?)) "...the answer's detail does not carry the value"
+"$SCIMCTL" -c "$WORK0/rules.conf" --db "$DUP" verify > "$WORK/verify.out"
+is "$?/$(grep -c '^unique attributes: ' "$WORK/verify.out")" 1/1 \
+    "scimctl verify with the site's settings: the indexes hold another list"
+"$SCIMCTL" -c "$WORK0/rules.conf" --db "$DUP" reindex > "$WORK/reindex.out" 2>&1
+ok $((! $?)) "scimctl reindex with the site's settings fails"
+grep "^NOT repaired duplicate unique value: users " "$WORK/reindex.out" | grep -q "$I1.*$I2\|$I2.*$I1"
+ok $? "...listing the pair with both ids"
 cgi "$DUP" "$WORK0/none.conf" GET "/Users/$I2"
 is "$STATUS/$(j ".\"$X\".badge")" 200/same "nothing was merged: without the rule u2 is as it was"
 cgi "$DUP" "$WORK0/none.conf" PATCH "/Users/$I2" '{"schemas":["'$P'"],"Operations":[{"op":"replace","path":"'$X':badge","value":"other"}]}'
