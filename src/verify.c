@@ -218,13 +218,14 @@ type_word(enum rtype t)
 
 /* ---- the keys of one record ------------------------------------------- */
 
-/* The distinct index keys of a record. */
+/* The distinct index keys of a record: the emails and as many values
+ * of the schemas' unique attributes (a multi-valued one), the rest. */
 struct keyset {
 	struct {
 		enum store_index idx;
 		size_t		 len;
 		char		 key[LIMIT_INDEX_KEY_BYTES];
-	}		 k[LIMIT_MULTI_VALUES + 4];
+	}		 k[2 * LIMIT_MULTI_VALUES + 8];
 	size_t		 n;
 	bool		 overflow;
 };
