@@ -1276,12 +1276,36 @@ unique_look(struct store_txn *t, void *ctx, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/*
+ * The last rebuild in this process that found records sharing a value:
+ * a later call for the same store and list while no write has been
+ * committed since (LMDB's last transaction id) fails the same way
+ * without reading every record again (a FastCGI process retries its
+ * start once a second).
+ */
+static struct {
+	char			*path;
+	char			*text;
+	size_t			 txnid;
+	struct scim_error	 err;
+} sync_failed;
+
+/* Forgets sync_failed. */
+static void
+sync_failed_clear(void)
+{
+	free(sync_failed.path);
+	free(sync_failed.text);
+	memset(&sync_failed, 0, sizeof(sync_failed));
+}
+
 /* Rebuilds the unique indexes when the schemas' list differs (store.h). */
 enum scim_err
 store_unique_sync(struct store *s, store_report_fn report, void *ctx,
     bool *rebuilt, struct scim_error *err)
 {
 	struct unique_sync m;
+	MDB_envinfo info;
 	enum scim_err e;
 	char *text;
 
@@ -1290,6 +1314,7 @@ store_unique_sync(struct store *s, store_report_fn report, void *ctx,
 		*rebuilt = false;
 	m.report = report;
 	m.ctx = ctx;
+	mdb_env_info(s->env, &info);
 	if ((e = store_read(s, unique_look, NULL, err)) != SCIM_OK ||
 	    (e = unique_table_text(&text, err)) != SCIM_OK)
 		return e;
@@ -1298,18 +1323,33 @@ store_unique_sync(struct store *s, store_report_fn report, void *ctx,
 		free(text);
 		return SCIM_OK;
 	}
+	if (text != NULL && sync_failed.text != NULL &&
+	    info.me_last_txnid == sync_failed.txnid &&
+	    strcmp(s->path, sync_failed.path) == 0 &&
+	    strcmp(text, sync_failed.text) == 0) {
+		free(text);
+		*err = sync_failed.err;
+		return err->code;
+	}
 	if (s->missing[DB_IDX_USER_UNIQUE] || s->missing[DB_IDX_GROUP_UNIQUE]) {
 		free(text);
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "The store's layout "
 		    "has no unique indexes: run `scimctl --db DIR migrate`.");
 	}
-	if (text != NULL) {
-		e = unique_set_parse(text, strlen(text), &m.set, err);
+	if (text != NULL && (e = unique_set_parse(text, strlen(text), &m.set,
+	    err)) != SCIM_OK) {
 		free(text);
-		if (e != SCIM_OK)
-			return e;
+		return e;
 	}
 	e = store_write(s, unique_sync_fn, &m, err);
+	sync_failed_clear();
+	if (e == SCIM_ERR_UNAVAILABLE && m.problems > 0 && text != NULL &&
+	    (sync_failed.path = strdup(s->path)) != NULL &&
+	    (sync_failed.text = strdup(text)) != NULL) {
+		sync_failed.txnid = info.me_last_txnid;
+		sync_failed.err = *err;
+	}
+	free(text);
 	if (e == SCIM_OK && !m.done) {
 		unique_set_free(s->uq);
 		s->uq = m.set;

@@ -420,6 +420,11 @@ main(void)
 	    "both ids and the value");
 	ok(strstr(err.detail, A) != NULL && strstr(err.detail, "5") == NULL,
 	    "...the detail names the ids, not the value");
+	err_clear(&err);
+	e = store_unique_sync(s, collect, &lines, &rebuilt, &err);
+	ok(e == SCIM_ERR_UNAVAILABLE && lines.n == 1 && strstr(err.detail, A)
+	    != NULL, "asked again with nothing written since: the same "
+	    "answer, without reading the records again");
 	ok(!store_unique_current(s) && problems(s) == 0,
 	    "...and nothing changed: the old list, its index whole");
 	e = write_user(s, C, true, "carol", "{\"badge\":\"B-2\","
