@@ -133,6 +133,9 @@ struct lookup {
 	bool		 prefix;	/* sw: every key starting with value */
 	enum store_index idx;
 	const json_t	*value;
+	/* A unique attribute of the schemas, in the type's unique index
+	 * (idx); NULL for the others. */
+	const struct rtype_unique *unique;
 };
 
 
@@ -171,6 +174,42 @@ index_for(const struct filter_path *p, enum rtype t, bool prefix,
 			return true;
 		}
 	return false;
+}
+
+/*
+ * The unique attribute of the schemas (rtype.h) that path p names, as
+ * the filter resolves it (core first, then extensions), or NULL.
+ */
+static const struct rtype_unique *
+unique_for(const struct filter_path *p, enum rtype t)
+{
+	const struct resource_type *r = rtype_get(t);
+	const struct rtype_unique *u;
+	struct attr_ref ref;
+	char text[LIMIT_UNIQUE_PATH_BYTES + 1];
+	int n;
+	size_t i;
+
+	if (r->nunique == 0)
+		return NULL;
+	n = snprintf(text, sizeof(text), "%s%s%s%s%s", p->urn ? p->urn : "",
+	    p->urn ? ":" : "", p->attr, p->sub ? "." : "", p->sub ? p->sub :
+	    "");
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    schema_resolve(t, text, (size_t)n, &ref) != SCIM_OK ||
+	    ref.attr == NULL)
+		return NULL;
+	for (i = 0; i < r->nunique; i++) {
+		u = &r->unique[i];
+		if ((u->schema == NULL) == ref.is_ext || (u->schema != NULL &&
+		    strcasecmp(u->schema, ref.schema->urn) != 0) ||
+		    strcasecmp(u->attr, ref.attr->name) != 0 ||
+		    (u->sub == NULL) != (ref.sub == NULL) || (u->sub != NULL &&
+		    strcasecmp(u->sub, ref.sub->name) != 0))
+			continue;
+		return u;
+	}
+	return NULL;
 }
 
 /*
@@ -251,13 +290,18 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 	default:
 		return false;
 	}
-	if (!json_is_string(n->value))
+	if (json_is_null(n->value))
 		return false;
 	l.value = n->value;
-	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
+	if (!json_is_string(n->value) ||
+	    (!(path_is(&n->path, t, "id", NULL) && n->path.urn == NULL) &&
+	    !index_for(&n->path, t, false, &l.idx))) {
+		/* The schemas' unique attributes: strings, numbers... */
+		if ((l.unique = unique_for(&n->path, t)) == NULL)
+			return false;
+		l.idx = rtype_get(t)->unique_index;
+	} else if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
 		l.by_id = true;
-	else if (!index_for(&n->path, t, false, &l.idx))
-		return false;
 	return plan_add(pl, &l);
 }
 
@@ -497,8 +541,18 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	 * key is the comparison (same folding, never truncated: store.h), so
 	 * the record need not be read to re-check it. */
 	r->exact = pl.n == 1 && !pl.l[0].by_id && !pl.l[0].prefix &&
-	    r->q->filter->op == FILTER_EQ &&
+	    pl.l[0].unique == NULL && r->q->filter->op == FILTER_EQ &&
 	    r->q->filter->value == pl.l[0].value;
+	/* A unique attribute the store's index was not built for (another
+	 * process rebuilt it for other schemas): the filter scans. */
+	for (i = 0; i < pl.n; i++)
+		if (pl.l[i].unique != NULL && !store_unique_indexed(txn,
+		    r->type, pl.l[i].unique->path)) {
+			log_msg(LVL_DEBUG, "plan %s: scan", schema_resource_type(
+			    r->type)->name);
+			e = store_scan(txn, r->type, NULL, collect_one, &c, err);
+			return e != SCIM_OK ? e : r->e;
+		}
 	from = r->nhits;
 	for (i = 0; i < pl.n && r->e == SCIM_OK; i++) {
 		const struct lookup *l = &pl.l[i];
@@ -523,7 +577,10 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 				collect_one(key, &c);
 			continue;
 		}
-		if (l->prefix)
+		if (l->unique != NULL)
+			e = store_lookup_unique(txn, r->type, l->unique->path,
+			    l->value, collect_one, &c, err);
+		else if (l->prefix)
 			e = store_lookup_prefix(txn, l->idx, v, n, collect_one,
 			    &c, err);
 		else

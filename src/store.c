@@ -1106,6 +1106,49 @@ unique_keys(struct store_txn *t, enum rtype type, const json_t *rec,
 	return unique_set_keys(t->store->uq, t, type, rec, id, fn, ctx, err);
 }
 
+static enum scim_err	scan_dups(struct store_txn *t, MDB_dbi d,
+			    const void *key, size_t keylen, store_id_fn fn,
+			    void *ctx, struct scim_error *err);
+
+/* The unique attribute named path of type in the list t's store
+ * holds, or NULL. */
+static const struct rtype_unique *
+unique_find(struct store_txn *t, enum rtype type, const char *path)
+{
+	const struct unique_set *set = t->store->uq;
+	size_t i;
+
+	for (i = 0; set != NULL && (unsigned)type < RT__COUNT &&
+	    i < set->n[type]; i++)
+		if (strcmp(set->u[type][i].path, path) == 0)
+			return &set->u[type][i];
+	return NULL;
+}
+
+/* Whether type's unique index holds attribute path (store.h). */
+bool
+store_unique_indexed(struct store_txn *txn, enum rtype t, const char *path)
+{
+	return unique_find(txn, t, path) != NULL;
+}
+
+/* Ids whose attribute path has value v, from the unique index
+ * (store.h). */
+enum scim_err
+store_lookup_unique(struct store_txn *txn, enum rtype t, const char *path,
+    const json_t *v, store_id_fn fn, void *ctx, struct scim_error *err)
+{
+	const struct rtype_unique *u = unique_find(txn, t, path);
+	struct index_key k;
+	bool has;
+
+	if (u == NULL || unique_key(rtype_get(t)->unique_index, u, v, &k,
+	    &has, NULL) != SCIM_OK || !has)
+		return SCIM_OK;
+	return scan_dups(txn, index_db(txn, k.idx), k.key, k.len, fn, ctx,
+	    err);
+}
+
 /* A rebuild of the unique indexes for another list. */
 struct unique_sync {
 	struct unique_set *set;		/* the list to build for */

@@ -248,6 +248,20 @@ enum scim_err	store_lookup(struct store_txn *txn, enum store_index idx,
 		    struct scim_error *err);
 
 /*
+ * The unique attributes (rtype.h) by their index: whether the unique
+ * index of type t holds the attribute path names (as rtype_unique's
+ * path spells it; the list the store holds, store_unique_sync()), and
+ * fn for the id (at most one) whose value of it is v (borrowed; keyed
+ * as that attribute's rule says; no call when none or when v cannot be
+ * a key).
+ */
+bool		store_unique_indexed(struct store_txn *txn, enum rtype t,
+		    const char *path);
+enum scim_err	store_lookup_unique(struct store_txn *txn, enum rtype t,
+		    const char *path, const json_t *v, store_id_fn fn,
+		    void *ctx, struct scim_error *err);
+
+/*
  * Fills buf (at least 32 bytes) with the next version tag, W/"<n>",
  * where n counts writes over the store's life.
  */

@@ -161,6 +161,52 @@ problems(struct store *s)
 	return (long)r.problems;
 }
 
+/* What the unique index says about one value. */
+struct look {
+	const char	*path;
+	json_t		*value;
+	bool		 indexed;
+	char		 id[40];
+};
+
+static bool
+look_one(const char *id, void *ctx)
+{
+	struct look *l = ctx;
+
+	snprintf(l->id, sizeof(l->id), "%s", id);
+	return true;
+}
+
+static enum scim_err
+look_fn(struct store_txn *t, void *ctx, struct scim_error *err)
+{
+	struct look *l = ctx;
+
+	l->id[0] = '\0';
+	l->indexed = store_unique_indexed(t, RT_USER, l->path);
+	return store_lookup_unique(t, RT_USER, l->path, l->value, look_one, l,
+	    err);
+}
+
+/* The id holding value (JSON text) of EXT:attr, "" for none, "-" when
+ * the index does not hold the attribute. */
+static const char *
+look(struct store *s, const char *attr, const char *value)
+{
+	static struct look l;
+	static char path[256];
+	struct scim_error err;
+
+	snprintf(path, sizeof(path), "%s:%s", EXT, attr);
+	l.path = path;
+	l.value = json_loads(value, JSON_DECODE_ANY, NULL);
+	if (store_read(s, look_fn, &l, &err) != SCIM_OK)
+		snprintf(l.id, sizeof(l.id), "error");
+	json_decref(l.value);
+	return l.indexed ? l.id : "-";
+}
+
 /* ---- the store with LMDB directly ----------------------------------------- */
 
 /*
@@ -345,6 +391,13 @@ main(void)
 	    "\"kind\":\"k\"}]}", &err), SCIM_OK,
 	    "bob with his own values (the same alias twice is his own)");
 	is_int(problems(s), 0, "verify: the store agrees with itself");
+	is_str(look(s, "badge", "\"b-1\""), A, "lookup: badge b-1 is alice's");
+	is_str(look(s, "since", "\"2020-01-01T02:00:00+02:00\""), A,
+	    "lookup: a dateTime at another offset");
+	is_str(look(s, "seat", "6"), B, "lookup: seat 6 is bob's");
+	is_str(look(s, "accounts.id", "\"KIND-K\""), B,
+	    "lookup: a sub-attribute");
+	is_str(look(s, "seat", "7"), "", "lookup: seat 7 is no one's");
 
 	/* A delete frees the values; a change frees the old one. */
 	ok(delete_one(s, RT_USER, A) == SCIM_OK, "alice deleted");
@@ -409,6 +462,9 @@ main(void)
 	}
 	e = write_user(s, A, true, "alice", "{\"badge\":\"B-1\"}", &err);
 	ok(e == SCIM_ERR_UNIQUENESS, "badge still enforced");
+	ok(strcmp(look(s, "seat", "5"), "-") == 0 &&
+	    strcmp(look(s, "badge", "\"b-1\""), "-") != 0,
+	    "the index holds badge, not seat (the planner scans for seat)");
 	is_int(write_user(s, A, true, "alice", "{\"seat\":5}", &err), SCIM_OK,
 	    "seat is not (the store's list does not have it)");
 	memset(&lines, 0, sizeof(lines));

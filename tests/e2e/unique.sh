@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 SCHEMA=$top_srcdir/tests/data/unique-schema.json
 WORK0=$(mktemp -d /tmp/scimd-uniq.XXXXXX)
-printf 'schemas = %s\n' "$SCHEMA" > "$WORK0/rules.conf"
+printf 'schemas = %s\nlog_level = debug\n' "$SCHEMA" > "$WORK0/rules.conf"
 # The same schemas with no attribute unique.
 sed 's/"uniqueness": "\(server\|global\)"/"uniqueness": "none"/' "$SCHEMA" \
     > "$WORK0/none.json"
@@ -78,6 +78,20 @@ mkuser erin '{"badge":"b-1"}'
 is "$STATUS" 201 "a change frees the old value: erin takes b-1"
 mkuser frank '{"badge":"b-2"}'
 is "$STATUS/$(j .scimType)" 409/uniqueness "...while B-2 is bob's"
+# Filters on a unique attribute use its index.
+: > "$WORK/error.log"
+req GET "/Users?filter=$(printf '%s:badge eq "b-2"' "$X" | jq -sRr @uri)"
+is "$(j .totalResults)/$(j '.Resources[0].userName')" 1/bob "filter on a unique attribute (other case) finds bob"
+grep -q 'plan User: index idx_user_unique' "$WORK/error.log"
+ok $? "...through the unique index (debug log)"
+patch "$IB" '{"op":"add","value":{"'$X':seat":5,"'$X':aliases":["ally"]}}'
+is "$STATUS" 200 "bob gets seat 5 and alias ally"
+: > "$WORK/error.log"
+req GET "/Users?filter=$(printf 'seat eq 5 or %s:aliases eq "ALLY"' "$X" | jq -sRr @uri)"
+is "$(j .totalResults)/$(j '.Resources[0].userName')" 1/bob "an integer and an alias, without the URN, or-ed: bob once"
+grep -q 'plan User: scan' "$WORK/error.log"
+ok $((! $?)) "...no scan"
+
 # scimctl import with the site's settings: the same rule.
 printf '%s\n' '{"schemas":["'$U'","'$X'"],"userName":"imported","'$X'":{"badge":"b-2"}}' > "$WORK/taken.ndjson"
 "$SCIMCTL" -c "$WORK0/rules.conf" --db "$WORK/db" import "$WORK/taken.ndjson" > "$WORK/import.out" 2> "$WORK/import.err"
