@@ -548,9 +548,10 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 	for (i = 0; i < pl.n; i++)
 		if (pl.l[i].unique != NULL && !store_unique_indexed(txn,
 		    r->type, pl.l[i].unique->path)) {
-			log_msg(LVL_DEBUG, "plan %s: scan", schema_resource_type(
-			    r->type)->name);
-			e = store_scan(txn, r->type, NULL, collect_one, &c, err);
+			log_msg(LVL_DEBUG, "plan %s: scan",
+			    schema_resource_type(r->type)->name);
+			e = store_scan(txn, r->type, NULL, collect_one, &c,
+			    err);
 			return e != SCIM_OK ? e : r->e;
 		}
 	from = r->nhits;
