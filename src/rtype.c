@@ -22,7 +22,7 @@ static const struct rtype_index user_indexes[] = {
 	{ IDX_EMAIL, "idx_email", "emails", "value", "emails.value",
 	  FOLD_CASE, false, false },
 	{ IDX_USER_UNIQUE, "idx_user_unique", NULL, NULL,
-	  "a unique attribute", FOLD_EXACT, true, false },
+	  "unique attribute", FOLD_EXACT, true, false },
 };
 
 static const struct rtype_index group_indexes[] = {
@@ -31,7 +31,7 @@ static const struct rtype_index group_indexes[] = {
 	{ IDX_GROUP_EXTID, "idx_group_extid", "externalId", NULL,
 	  "externalId", FOLD_EXACT, false, false },
 	{ IDX_GROUP_UNIQUE, "idx_group_unique", NULL, NULL,
-	  "a unique attribute", FOLD_EXACT, true, false },
+	  "unique attribute", FOLD_EXACT, true, false },
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
