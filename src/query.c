@@ -972,9 +972,12 @@ query_list(struct exchange *x, struct scim_error *err)
 enum scim_err
 query_list_all(struct exchange *x, struct scim_error *err)
 {
-	static const enum rtype both[] = { RT_USER, RT_GROUP };
+	enum rtype all[RT__COUNT];
+	int i;
 
-	return list_types(x, both, 2, err);
+	for (i = 0; i < RT__COUNT; i++)
+		all[i] = (enum rtype)i;
+	return list_types(x, all, RT__COUNT, err);
 }
 
 /* Reads a SearchRequest body (RFC 7644 3.4.3) into q. */
@@ -1050,7 +1053,7 @@ query_search(struct exchange *x, struct scim_error *err)
 	return e;
 }
 
-/* POST /.search: a SearchRequest over both types. */
+/* POST /.search: a SearchRequest over every type. */
 enum scim_err
 query_search_all(struct exchange *x, struct scim_error *err)
 {
@@ -1058,9 +1061,8 @@ query_search_all(struct exchange *x, struct scim_error *err)
 	enum scim_err e;
 
 	memset(&q, 0, sizeof(q));
-	q.types[0] = RT_USER;
-	q.types[1] = RT_GROUP;
-	q.ntypes = 2;
+	for (q.ntypes = 0; q.ntypes < RT__COUNT; q.ntypes++)
+		q.types[q.ntypes] = (enum rtype)q.ntypes;
 	if ((e = search_request(x, &q, err)) == SCIM_OK)
 		e = run_query(x, &q, err);
 	query_free(&q);
