@@ -86,6 +86,7 @@ check_store(struct check *k, const struct conf *c)
 	struct store *s = NULL;
 	struct scim_error err;
 	struct stat st;
+	int layout;
 
 	if (c->db == NULL) {
 		found(k, 1, "no store configured: set db in %s (or SCIMD_DB)",
@@ -112,15 +113,25 @@ check_store(struct check *k, const struct conf *c)
 	if (check_file(k, c->db, "data.mdb", 0, "scimd writes it") != 0 ||
 	    check_file(k, c->db, "lock.mdb", 1, "every reader writes it") != 0)
 		return;
+	/* Read-only and as it is: the check never writes, and never runs
+	 * the migration a serving scimd would run at its first start. */
 	err_clear(&err);
-	if (store_open(c->db, false, &s, &err) != SCIM_OK) {
+	if (store_open_flags(c->db, STORE_READ_ONLY | STORE_NO_MIGRATE, &s,
+	    &err) != SCIM_OK) {
 		found(k, 1, "store %s (user %s): %s", c->db, k->user,
 		    err.detail[0] ? err.detail : err_default_detail(err.code));
 		return;
 	}
+	layout = store_layout(s);
 	store_close(s);
-	found(k, 0, "store %s opens for user %s (layout %d)", c->db, k->user,
-	    STORE_LAYOUT_VERSION);
+	if (layout < STORE_LAYOUT_VERSION)
+		found(k, 0, "store %s opens for user %s (layout %d: scimd "
+		    "migrates it to %d when it first opens it; `scimctl --db "
+		    "%s migrate` does it now and lists anything that stops "
+		    "it)", c->db, k->user, layout, STORE_LAYOUT_VERSION, c->db);
+	else
+		found(k, 0, "store %s opens for user %s (layout %d)", c->db,
+		    k->user, layout);
 }
 
 /* Checks the settings, the schemas and the store as the running user,

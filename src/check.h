@@ -7,7 +7,11 @@
  * the lock file), and finally opens the store without creating it (a
  * missing store stays missing) and reads its layout.  Writes one line per
  * finding on stdout: "ok: ..." or "problem: ...", each problem naming
- * the path and the user; the last line counts the problems.
+ * the path and the user; the last line counts the problems.  The store
+ * is opened read-only and as it is (STORE_READ_ONLY | STORE_NO_MIGRATE):
+ * the check writes nothing, and reports an older layout (which scimd
+ * migrates at its first open) without migrating it; a newer one is a
+ * problem.
  */
 #ifndef SCIMD_CHECK_H
 #define SCIMD_CHECK_H

@@ -289,10 +289,8 @@ conf_load(struct conf *c, const char *path, const char *argv0,
 		if (access(beside, F_OK) == 0)
 			path = beside;
 	}
-#ifdef SCIMD_SYSCONF_FILE
 	if (path == NULL && access(SCIMD_SYSCONF_FILE, F_OK) == 0)
 		path = SCIMD_SYSCONF_FILE;
-#endif
 	if (path != NULL && (e = set_string(&c->file, path, err)) != SCIM_OK)
 		return e;
 	if (path != NULL && (e = read_file(c, path, err)) != SCIM_OK)

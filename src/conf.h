@@ -45,6 +45,13 @@
 #include "error.h"
 #include "limits.h"
 
+/* The last place the settings file is looked for; Makefile.am sets it
+ * from $(sysconfdir).  Builds outside automake (the fuzzers) get the
+ * Debian package's path. */
+#ifndef SCIMD_SYSCONF_FILE
+#define SCIMD_SYSCONF_FILE	"/etc/scimd/scimd.conf"
+#endif
+
 enum conf_password { CONF_PASSWORD_DISCARD, CONF_PASSWORD_ARGON2ID };
 enum conf_sandbox { CONF_SANDBOX_AUTO, CONF_SANDBOX_NONE,
 	CONF_SANDBOX_SECCOMP, CONF_SANDBOX_SELFTEST };

@@ -83,6 +83,19 @@ grep -q -- '-fstack-protector-strong' "$T/build-a.log" && grep -q -- '-D_FORTIFY
     grep -q -- '-z,now' "$T/build-a.log"
 ok $? "...with dpkg-buildflags' hardening (stack protector, fortify, bindnow)"
 
+# make dist from the tree the package was built in (configured by then):
+# the tarball holds every tracked file (docs/performance-p50.png too).
+(cd "$T/a/src" && make -s dist) > "$T/dist.log" 2>&1
+ok $? "make dist"
+sed 's/^/# /' "$T/dist.log" | grep -i -e error -e 'no rule' | head -n 5
+tar -tzf "$T/a/src/scimd-$VERSION.tar.gz" 2>/dev/null | sed "s|^scimd-$VERSION/||" | sort > "$T/dist.list"
+(cd "$top_srcdir" && if git rev-parse --git-dir >/dev/null 2>&1; then git ls-files; fi) |
+    grep -v -x -e .gitignore -e m4/.keep | sort > "$T/tracked.list"
+missing=$(comm -13 "$T/dist.list" "$T/tracked.list")
+is "$(echo "$missing" | grep -c .)" 0 "...the tarball holds every tracked file"
+[ ! -s "$T/dist.list" ] || echo "$missing" | head -n 10 | sed 's/^/# not in the tarball: /'
+ok $(grep -qx docs/performance-p50.png "$T/dist.list"; echo $?) "...docs/performance-p50.png among them"
+
 # Info tags are shown; the one override (debian/scimd.lintian-overrides)
 # says why.
 lintian --allow-root --fail-on error,warning -I "$T/a"/*.changes > "$T/lintian.log" 2>&1
