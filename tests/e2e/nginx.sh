@@ -55,6 +55,7 @@ mkdir -p "$WORK/www"
 echo hello > "$WORK/www/index.html"
 cp "$WORK/scimd.conf" "$WORK/www/scimd.conf"
 cp "$WORK/db/data.mdb" "$WORK/www/data.mdb"
+echo "site settings" > "$WORK/www/site.conf"
 "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" 2>> "$WORK/logs/error.log"
 for i in $(seq 1 30); do
 	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
@@ -87,6 +88,8 @@ rawreq "http://127.0.0.1:$port/scimd.conf"
 is "$STATUS" 403 "nginx: a settings file is not (deploy/nginx/scimd.conf)"
 rawreq "http://127.0.0.1:$port/data.mdb"
 is "$STATUS" 403 "nginx: nor a store's data.mdb"
+rawreq "http://127.0.0.1:$port/site.conf"
+is "$STATUS" 200 "nginx: the site's own .conf files are still served (only scimd's names are denied)"
 # The pool survives one process being killed mid-flight.
 kill -9 ${POOL_PIDS%% *} 2>/dev/null
 okc=0
