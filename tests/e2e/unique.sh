@@ -78,6 +78,19 @@ mkuser erin '{"badge":"b-1"}'
 is "$STATUS" 201 "a change frees the old value: erin takes b-1"
 mkuser frank '{"badge":"b-2"}'
 is "$STATUS/$(j .scimType)" 409/uniqueness "...while B-2 is bob's"
+# Groups: the Group extension's mailbox.
+G='urn:ietf:params:scim:schemas:core:2.0:Group'
+XG='urn:example:params:scim:schemas:extension:test:2.0:Group'
+req POST /Groups '{"schemas":["'$G'","'$XG'"],"displayName":"one","'$XG'":{"mailbox":"list@example.com"}}'
+is "$STATUS" 201 "a group with a mailbox"
+GID=$(j .id)
+req POST /Groups '{"schemas":["'$G'","'$XG'"],"displayName":"two","'$XG'":{"mailbox":"LIST@example.com"}}'
+is "$STATUS/$(j .scimType)" 409/uniqueness "another group with that mailbox (other case): 409 uniqueness"
+req POST /Groups '{"schemas":["'$G'"],"displayName":"two"}'
+GID2=$(j .id)
+req PATCH "/Groups/$GID2" '{"schemas":["'$P'"],"Operations":[{"op":"add","path":"'$XG':mailbox","value":"list@EXAMPLE.com"}]}'
+is "$STATUS/$(j .scimType)" 409/uniqueness "PATCH of a group to that mailbox: 409 uniqueness"
+
 # Filters on a unique attribute use its index.
 : > "$WORK/error.log"
 req GET "/Users?filter=$(printf '%s:badge eq "b-2"' "$X" | jq -sRr @uri)"
