@@ -212,35 +212,58 @@ unique_for(const struct filter_path *p, enum rtype t)
 	return NULL;
 }
 
+/* The `SUB eq value` the inner filter of value path n requires (alone
+ * or under and), or NULL. */
+static const struct filter_node *
+valuepath_eq(const struct filter_node *n, const char *sub)
+{
+	const struct filter_node *in = n->left;
+
+	while (in != NULL && in->op == FILTER_AND &&
+	    !(in->left->op == FILTER_EQ &&
+	    strcasecmp(in->left->path.attr, sub) == 0))
+		in = in->right;
+	if (in != NULL && in->op == FILTER_AND)
+		in = in->left;
+	if (in == NULL || in->op != FILTER_EQ ||
+	    strcasecmp(in->path.attr, sub) != 0 || json_is_null(in->value))
+		return NULL;
+	return in;
+}
+
 /*
- * For a value path ATTR[SUB eq "x" and ...] over an index of ATTR.SUB:
- * true with l's index and value, else false.
+ * For a value path ATTR[SUB eq "x" and ...] over an index of ATTR.SUB
+ * (a fixed one, or the unique index for a unique sub-attribute of the
+ * schemas): true with l's index and value, else false.
  */
 static bool
 valuepath_lookup(const struct filter_node *n, enum rtype t, struct lookup *l)
 {
 	const struct resource_type *r = rtype_get(t);
 	const struct filter_node *in;
-	const char *sub;
+	struct filter_path p;
 	size_t i;
 
 	for (i = 0; i < r->nindexes; i++) {
-		if (r->indexes[i].attr == NULL ||
-		    (sub = r->indexes[i].sub) == NULL ||
-		    !path_is(&n->path, t, r->indexes[i].attr, NULL))
-			continue;
-		in = n->left;
-		while (in != NULL && in->op == FILTER_AND &&
-		    !(in->left->op == FILTER_EQ &&
-		    strcasecmp(in->left->path.attr, sub) == 0))
-			in = in->right;
-		if (in != NULL && in->op == FILTER_AND)
-			in = in->left;
-		if (in == NULL || in->op != FILTER_EQ ||
-		    strcasecmp(in->path.attr, sub) != 0 ||
+		if (r->indexes[i].attr == NULL || r->indexes[i].sub == NULL ||
+		    !path_is(&n->path, t, r->indexes[i].attr, NULL) ||
+		    (in = valuepath_eq(n, r->indexes[i].sub)) == NULL ||
 		    !json_is_string(in->value))
 			continue;
 		l->idx = r->indexes[i].idx;
+		l->value = in->value;
+		return true;
+	}
+	for (i = 0; i < r->nunique; i++) {
+		if (r->unique[i].sub == NULL ||
+		    (in = valuepath_eq(n, r->unique[i].sub)) == NULL)
+			continue;
+		p = n->path;
+		p.sub = (char *)r->unique[i].sub;
+		if (unique_for(&p, t) != &r->unique[i])
+			continue;
+		l->unique = &r->unique[i];
+		l->idx = r->unique_index;
 		l->value = in->value;
 		return true;
 	}

@@ -104,6 +104,13 @@ req GET "/Users?filter=$(printf 'seat eq 5 or %s:aliases eq "ALLY"' "$X" | jq -s
 is "$(j .totalResults)/$(j '.Resources[0].userName')" 1/bob "an integer and an alias, without the URN, or-ed: bob once"
 grep -q 'plan User: scan' "$WORK/error.log"
 ok $((! $?)) "...no scan"
+patch "$IB" '{"op":"add","path":"'$X':accounts","value":[{"id":"acc-9","kind":"k"}]}'
+is "$STATUS" 200 "bob gets account acc-9"
+: > "$WORK/error.log"
+req GET "/Users?filter=$(printf '%s:accounts[id eq "ACC-9" and kind eq "k"]' "$X" | jq -sRr @uri)"
+is "$(j .totalResults)/$(j '.Resources[0].userName')" 1/bob "a value path on a unique sub-attribute finds bob"
+grep -q 'plan User: index idx_user_unique' "$WORK/error.log"
+ok $? "...through the unique index"
 
 # scimctl import with the site's settings: the same rule.
 printf '%s\n' '{"schemas":["'$U'","'$X'"],"userName":"imported","'$X'":{"badge":"b-2"}}' > "$WORK/taken.ndjson"
