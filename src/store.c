@@ -2806,7 +2806,21 @@ migrate_username_keys(struct store_txn *t, struct migration *m,
 }
 
 /*
- * Layout 2 -> 3: the unique indexes of the schemas' unique attributes,
+ * Layout 2 -> 3: id_counts, the per-bucket counts of ids behind
+ * constant-cost startIndex paging, built from the records (a store
+ * migrated from layout 1 got the database empty; one made at layout 2
+ * kept it, and gets it rebuilt, exact either way).
+ */
+static enum scim_err
+migrate_id_counts(struct store_txn *t, struct migration *m,
+    struct scim_error *err)
+{
+	(void)m;
+	return store_migrate_counts(t, err);
+}
+
+/*
+ * Layout 3 -> 4: the unique indexes of the schemas' unique attributes,
  * idx_user_unique and idx_group_unique, exist (migrate_fn made them)
  * and are empty, as meta "unique" (absent) says; scimd's start builds
  * them for its schemas (store_unique_sync()).
@@ -2838,7 +2852,8 @@ static const struct {
 			    struct scim_error *);
 } migrations[] = {
 	{ 1, "userName keys folded per RFC 8265", migrate_username_keys },
-	{ 2, "unique-attribute indexes made", migrate_unique_indexes },
+	{ 2, "id_counts built from the records", migrate_id_counts },
+	{ 3, "unique-attribute indexes made", migrate_unique_indexes },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
