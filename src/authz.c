@@ -37,19 +37,6 @@ authz_requested(const struct http_io *io)
 
 /* ---- paths and rules ----------------------------------------------------- */
 
-/* The value of hex digit c, or -1. */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Normalises REQUEST_URI as the web servers map it to files (decode
  * once, drop empty and "." segments, resolve ".." never above /);
@@ -88,8 +75,9 @@ authz_path_clean(const char *uri, char *out, size_t outsz)
 			if (c == '%') {
 				int hi, lo;
 
-				if (end - p < 3 || (hi = hexval(p[1])) < 0 ||
-				    (lo = hexval(p[2])) < 0)
+				if (end - p < 3 ||
+				    (hi = http_hex_digit(p[1])) < 0 ||
+				    (lo = http_hex_digit(p[2])) < 0)
 					return SCIM_ERR_BAD_REQUEST;
 				c = hi << 4 | lo;
 				p += 2;

@@ -89,23 +89,31 @@ fold_utf8(const char *s, size_t len, char **out, size_t *outlen)
 	return SCIM_OK;
 }
 
-/* fold_utf8() of both, compared byte for byte; false if either fails. */
-bool
-fold_equal(const char *a, size_t alen, const char *b, size_t blen)
+/* Whether a and b fold (with fold) to the same bytes; false if either
+ * fails to fold. */
+static bool
+equal_folded(enum scim_err (*fold)(const char *, size_t, char **, size_t *),
+    const char *a, size_t alen, const char *b, size_t blen)
 {
 	char *fa = NULL, *fb = NULL;
 	size_t la, lb;
 	bool eq = false;
 
-	if (fold_utf8(a, alen, &fa, &la) != SCIM_OK)
-		goto done;
-	if (fold_utf8(b, blen, &fb, &lb) != SCIM_OK)
+	if (fold(a, alen, &fa, &la) != SCIM_OK ||
+	    fold(b, blen, &fb, &lb) != SCIM_OK)
 		goto done;
 	eq = la == lb && memcmp(fa, fb, la) == 0;
 done:
 	free(fa);
 	free(fb);
 	return eq;
+}
+
+/* fold_utf8() of both, compared byte for byte; false if either fails. */
+bool
+fold_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return equal_folded(fold_utf8, a, alen, b, blen);
 }
 
 /* ---- userName (RFC 8265 UsernameCaseMapped) ------------------------------ */
@@ -215,18 +223,7 @@ fold_username(const char *s, size_t len, char **out, size_t *outlen)
 bool
 fold_username_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
-	char *fa = NULL, *fb = NULL;
-	size_t la, lb;
-	bool eq = false;
-
-	if (fold_username(a, alen, &fa, &la) != SCIM_OK ||
-	    fold_username(b, blen, &fb, &lb) != SCIM_OK)
-		goto done;
-	eq = la == lb && memcmp(fa, fb, la) == 0;
-done:
-	free(fa);
-	free(fb);
-	return eq;
+	return equal_folded(fold_username, a, alen, b, blen);
 }
 
 /* Walks s as UTF-8 and names the first reason it cannot be a userName

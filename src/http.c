@@ -22,8 +22,9 @@ static const char *const endpoint_names[] = {
 	"ResourceTypes", "Schemas", "Bulk", ".search", "Me", NULL
 };
 
-static int
-hexval(int c)
+/* The value of hex digit c, or -1 (http.h). */
+int
+http_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -46,8 +47,9 @@ http_decode(const char *s, size_t len, bool plus)
 		return NULL;
 	for (i = 0, o = out; i < len; i++) {
 		if (s[i] == '%') {
-			if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if (i + 2 >= len ||
+			    (hi = http_hex_digit(s[i + 1])) < 0 ||
+			    (lo = http_hex_digit(s[i + 2])) < 0)
 				goto fail;
 			if (hi == 0 && lo == 0)
 				goto fail;

@@ -88,6 +88,9 @@ void		http_request_free(struct http_request *req);
 /* The value of query parameter name (case-insensitive), or NULL. */
 const char	*http_param(const struct http_request *req, const char *name);
 
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int		http_hex_digit(int c);
+
 /* Percent-decodes s[0..len) into a new string; '+' becomes a space when
  * plus is true.  NULL on bad escapes or embedded NUL. */
 char		*http_decode(const char *s, size_t len, bool plus);
