@@ -1,10 +1,11 @@
 /*
  * bulk.c: POST /Bulk (RFC 7644 section 3.7).
  *
- * Each operation runs through the same handler as the single request
- * (resource.c), in its own transaction.  Operations whose reference
- * attributes (members.value, manager.value) or path refer to a
- * "bulkId:x" not yet created wait until that POST has run, so a client
+ * Each operation is the same operation as the single request (op.h: no
+ * HTTP request is made up, no answer parsed back), in its own
+ * transaction.  Operations whose reference attributes (members.value,
+ * manager.value) or path refer to a "bulkId:x" not yet created wait
+ * until that POST has run, so a client
  * may list them in any order; the wait lists make this linear in the
  * number of operations and references.  References that never resolve
  * (unknown, circular, or to a POST that failed) fail with 409.
@@ -21,7 +22,7 @@
 #include "handlers.h"
 #include "jsonx.h"
 #include "limits.h"
-#include "router.h"
+#include "op.h"
 
 struct bulk {
 	struct exchange	*x;
@@ -212,14 +213,67 @@ failed(const char *method, const char *bulk_id, const struct scim_error *e)
 	return r;
 }
 
-static bool
-allowed_handler(handler_fn h)
+/*
+ * The resource an operation's path names: a type's endpoint for POST,
+ * the endpoint and one id segment for PUT, PATCH and DELETE (endpoints
+ * compared case-insensitively, a trailing slash tolerated, as the
+ * router does).  SCIM_OK with *t and id[idsz]; SCIM_ERR_METHOD for a
+ * method the path does not take; SCIM_ERR_INVALID_SYNTAX for any other
+ * path (/Bulk, .search, discovery, unknown: no resource of its own).
+ */
+static enum scim_err
+bulk_target(enum http_method hm, const char *method, const char *path,
+    enum rtype *t, char *id, size_t idsz, struct scim_error *err)
 {
-	return h == resource_create || h == resource_replace ||
-	    h == resource_patch || h == resource_delete;
+	static const enum rtype types[] = { RT_USER, RT_GROUP };
+	const char *ep, *seg;
+	size_t i, n, plen = strlen(path);
+
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		ep = schema_resource_type(types[i])->endpoint;
+		n = strlen(ep);
+		if (plen < n || strncasecmp(path, ep, n) != 0 ||
+		    (plen > n && path[n] != '/'))
+			continue;
+		*t = types[i];
+		id[0] = '\0';
+		if (plen == n) {
+			if (hm == HTTP_POST)
+				return SCIM_OK;
+			break;
+		}
+		seg = path + n + 1;
+		if (plen - n - 1 == 0 || plen - n - 1 >= idsz ||
+		    memchr(seg, '/', plen - n - 1) != NULL ||
+		    (plen - n - 1 == 7 && strncmp(seg, ".search", 7) == 0))
+			break;
+		if (hm == HTTP_POST)
+			return err_set(err, SCIM_ERR_METHOD, "POST is not "
+			    "allowed here; allowed: GET, PUT, PATCH, DELETE.");
+		memcpy(id, seg, plen - n - 1);
+		id[plen - n - 1] = '\0';
+		return SCIM_OK;
+	}
+	if (i < sizeof(types) / sizeof(types[0]) && plen ==
+	    strlen(schema_resource_type(*t)->endpoint))
+		return err_set(err, SCIM_ERR_METHOD, "%s is not allowed "
+		    "here; allowed: GET, POST.", method);
+	/* A path naming no endpoint at all is not found, as the same
+	 * request outside /Bulk would be; /Bulk and .search are endpoints
+	 * an operation cannot use. */
+	if (i == sizeof(types) / sizeof(types[0]) &&
+	    strncasecmp(path, "/Bulk", 5) != 0 &&
+	    strstr(path, ".search") == NULL)
+		return err_set(err, SCIM_ERR_NOT_FOUND, "No such endpoint: "
+		    "Bulk operations apply to /Users and /Groups.");
+	return err_set(err, SCIM_ERR_INVALID_SYNTAX,
+	    "Bulk operations apply to /Users and /Groups.");
 }
 
-/* Runs operation op; returns its result object (new reference). */
+/* Runs operation op through the operations layer (op.h), in its own
+ * transaction; returns its result object (new reference). */
 static json_t *
 run_op(struct bulk *b, const json_t *op)
 {
@@ -227,19 +281,16 @@ run_op(struct bulk *b, const json_t *op)
 	const char *bulk_id = json_string_value(member(op, "bulkId"));
 	const char *path = json_string_value(member(op, "path"));
 	const char *version = json_string_value(member(op, "version"));
-	json_t *data = member(op, "data"), *out, *meta, *r;
+	json_t *data = member(op, "data"), *r;
 	struct scim_error err;
-	struct http_request sub;
-	struct http_response res;
-	struct route_match m;
-	struct exchange x;
+	struct op_result res;
+	struct op_ctx c;
 	enum http_method hm;
-	char allow[128], status[8], loc[LIMIT_URL_BYTES];
-	const char *id;
+	enum rtype t = RT_USER;
+	char *resolved, status[8], loc[LIMIT_URL_BYTES], id[1024];
 	enum scim_err e;
 
 	err_clear(&err);
-	memset(&sub, 0, sizeof(sub));
 	if (method == NULL)
 		method = "";
 	hm = strcasecmp(method, "POST") == 0 ? HTTP_POST :
@@ -255,72 +306,62 @@ run_op(struct bulk *b, const json_t *op)
 		err_set(&err, SCIM_ERR_INVALID_SYNTAX, "POST needs a bulkId.");
 		return failed(method, bulk_id, &err);
 	}
-	if (path == NULL || (sub.path = resolve_path(path, b->ids)) == NULL) {
+	if (path == NULL || (resolved = resolve_path(path, b->ids)) == NULL) {
 		err_set(&err, path ? SCIM_ERR_CONFLICT :
 		    SCIM_ERR_INVALID_SYNTAX,
 		    path ? "The path refers to an unknown bulkId." :
 		    "path is required.");
 		return failed(method, bulk_id, &err);
 	}
-	if (router_match(hm, sub.path, &m, allow, sizeof(allow), &err) !=
-	    SCIM_OK || !allowed_handler(m.handler)) {
-		if (err.code == SCIM_OK)
-			err_set(&err, SCIM_ERR_INVALID_SYNTAX,
-			    "Bulk operations apply to /Users and /Groups.");
-		free(sub.path);
+	e = bulk_target(hm, method, resolved, &t, id, sizeof(id), &err);
+	free(resolved);
+	if (e != SCIM_OK)
 		return failed(method, bulk_id, &err);
-	}
-	if (m.has_body && !json_is_object(data)) {
+	if (hm != HTTP_DELETE && !json_is_object(data)) {
 		err_set(&err, SCIM_ERR_INVALID_SYNTAX,
 		    "data must be an object.");
-		free(sub.path);
 		return failed(method, bulk_id, &err);
 	}
-	sub.method = hm;
-	snprintf(sub.method_name, sizeof(sub.method_name), "%s", method);
-	sub.base_url = b->x->req->base_url;
-	sub.if_match = (char *)version;
-	http_response_init(&res);
-	memset(&x, 0, sizeof(x));
-	x.app = b->x->app;
-	x.req = &sub;
-	x.res = &res;
-	x.body = data;
-	x.arg = m.arg;
-	x.type = m.type;
-	x.token = b->x->token;
-	e = m.handler(&x, &err);
+	/* No rendering: the result carries status, location and version. */
+	op_ctx_init(&c, b->x->app->store, b->x->token, &b->x->app->conf,
+	    b->x->req->base_url);
+	c.if_match = version;
+	switch (hm) {
+	case HTTP_POST:
+		e = op_create(&c, t, data, &res, &err);
+		break;
+	case HTTP_PUT:
+		e = op_replace(&c, t, id, data, &res, &err);
+		break;
+	case HTTP_PATCH:
+		e = op_patch(&c, t, id, data, &res, &err);
+		break;
+	default:
+		e = op_delete(&c, t, id, &res, &err);
+		break;
+	}
 	if (e != SCIM_OK) {
 		if (err.code == SCIM_OK)
 			err.code = e;
-		r = failed(method, bulk_id, &err);
-		goto done;
+		return failed(method, bulk_id, &err);
 	}
 	snprintf(status, sizeof(status), "%d", res.status);
-	r = json_pack("{s:s, s:s}", "method", method, "status", status);
-	out = res.body.len ? json_loadb(res.body.data, res.body.len, 0, NULL) :
-	    NULL;
-	meta = json_object_get(out, "meta");
-	if (json_object_get(meta, "location") != NULL)
-		json_object_set(r, "location", json_object_get(meta,
-		    "location"));
-	else {
-		snprintf(loc, sizeof(loc), "%s%s/%s", sub.base_url,
-		    schema_resource_type(m.type)->endpoint, m.arg);
-		json_object_set_new(r, "location", json_string(loc));
+	resource_location(c.base_url, t, res.id, loc, sizeof(loc));
+	r = json_pack("{s:s, s:s, s:s}", "method", method, "status", status,
+	    "location", loc);
+	if (r != NULL && res.version[0] != '\0' &&
+	    json_object_set_new(r, "version", json_string(res.version)) != 0) {
+		json_decref(r);
+		return NULL;
 	}
-	if (json_object_get(meta, "version") != NULL)
-		json_object_set(r, "version", json_object_get(meta, "version"));
-	if (bulk_id != NULL) {
-		json_object_set_new(r, "bulkId", json_string(bulk_id));
-		if (hm == HTTP_POST && (id = json_string_value(
-		    json_object_get(out, "id"))) != NULL)
-			json_object_set_new(b->ids, bulk_id, json_string(id));
+	if (r != NULL && bulk_id != NULL) {
+		if (json_object_set_new(r, "bulkId", json_string(bulk_id)) !=
+		    0 || (hm == HTTP_POST && json_object_set_new(b->ids,
+		    bulk_id, json_string(res.id)) != 0)) {
+			json_decref(r);
+			return NULL;
+		}
 	}
-	json_decref(out);
-done:
-	free(sub.path);
-	http_response_free(&res);
 	return r;
 }
 

@@ -28,7 +28,7 @@
 #include "jsonx.h"
 #include "limits.h"
 #include "log.h"
-#include "resource.h"
+#include "render.h"
 #include "work.h"
 
 struct query {

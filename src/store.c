@@ -1487,31 +1487,66 @@ store_lookup_prefix(struct store_txn *t, enum store_index idx,
 	    mdb_error(NULL, rc, "lookup", err);
 }
 
-/* Increments meta "seq" in the transaction and formats W/"<seq>". */
-enum scim_err
-store_next_version(struct store_txn *t, char *buf, size_t bufsz,
-    struct scim_error *err)
+/* The write counter (meta "seq") into *n: 0 when there is none yet. */
+static enum scim_err
+seq_read(struct store_txn *t, unsigned long long *n, struct scim_error *err)
 {
 	MDB_val k = { 3, "seq" }, v;
-	unsigned char be[8];
-	unsigned long long n = 0;
 	int rc, i;
 
+	*n = 0;
 	rc = mdb_get(t->txn, dbi(t, DB_META), &k, &v);
 	if (rc == 0 && v.mv_size == 8)
 		for (i = 0; i < 8; i++)
-			n = n << 8 | ((unsigned char *)v.mv_data)[i];
+			*n = *n << 8 | ((unsigned char *)v.mv_data)[i];
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return mdb_error(t, rc, "seq", err);
-	n++;
+	return SCIM_OK;
+}
+
+/* Sets the write counter to n. */
+static enum scim_err
+seq_write(struct store_txn *t, unsigned long long n, struct scim_error *err)
+{
+	MDB_val k = { 3, "seq" }, v;
+	unsigned char be[8];
+	int rc, i;
+
 	for (i = 7; i >= 0; i--)
 		be[7 - i] = (unsigned char)(n >> (i * 8));
 	v.mv_size = 8;
 	v.mv_data = be;
 	if ((rc = mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0)) != 0)
 		return mdb_error(t, rc, "seq", err);
-	snprintf(buf, bufsz, "W/\"%llu\"", n);
 	return SCIM_OK;
+}
+
+/* Increments meta "seq" in the transaction and formats W/"<seq>". */
+enum scim_err
+store_next_version(struct store_txn *t, char *buf, size_t bufsz,
+    struct scim_error *err)
+{
+	unsigned long long n;
+	enum scim_err e;
+
+	if ((e = seq_read(t, &n, err)) != SCIM_OK ||
+	    (e = seq_write(t, n + 1, err)) != SCIM_OK)
+		return e;
+	snprintf(buf, bufsz, "W/\"%llu\"", n + 1);
+	return SCIM_OK;
+}
+
+/* store.h: the counter only ever grows. */
+enum scim_err
+store_version_raise(struct store_txn *t, unsigned long long n,
+    struct scim_error *err)
+{
+	unsigned long long cur;
+	enum scim_err e;
+
+	if ((e = seq_read(t, &cur, err)) != SCIM_OK || cur >= n)
+		return e;
+	return seq_write(t, n, err);
 }
 
 /* ---- membership ---------------------------------------------------------- */

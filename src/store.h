@@ -234,6 +234,11 @@ enum scim_err	store_lookup(struct store_txn *txn, enum store_index idx,
 enum scim_err	store_next_version(struct store_txn *txn, char *buf,
 		    size_t bufsz, struct scim_error *err);
 
+/* Raises the write counter to n when it is lower, so that version W/"n"
+ * (one kept by an import) is never handed out again. */
+enum scim_err	store_version_raise(struct store_txn *txn,
+		    unsigned long long n, struct scim_error *err);
+
 /* ---- group membership ------------------------------------------------- */
 
 /* Adds member_id (a user or group) to group gid; no-op when present. */

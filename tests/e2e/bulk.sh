@@ -24,6 +24,7 @@ is "$(j '.Operations[0].bulkId')" g1 "results in request order"
 is "$(j '.Operations[0].status')" 201 "forward reference resolved: group created"
 is "$(j '.Operations[1].status')" 201 "user created"
 UID1=$(j '.Operations[1].location' | sed 's,.*/,,')
+UID2=$(j '.Operations[2].location' | sed 's,.*/,,')
 GLOC=$(j '.Operations[0].location')
 ok $([ -n "$(j '.Operations[0].version')" ]; echo $?) "result carries version"
 req GET "/Groups/${GLOC##*/}"
@@ -46,6 +47,35 @@ is "$(j '.Operations[0].status')" 409 "unresolvable bulkId: 409"
 is "$(j '.Operations[1].status')" 409 "unresolvable bulkId in path: 409"
 req POST /Bulk '{"schemas":["'$BR'"],"Operations":[{"method":"GET","path":"/Users"}]}'
 is "$(j '.Operations[0].status')" 400 "GET in bulk: 400"
+# Each operation is the single request's operation: If-Match from
+# "version", the location and new version in the result, a method the
+# path does not take.
+req GET "/Users/$UID2"
+V2=$(j .meta.version)
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":[
+ {"method":"PUT","path":"/Users/'$UID2'","version":"W/\"0\"","data":{"schemas":["'$U'"],"userName":"bob"}},
+ {"method":"PUT","path":"/Users/'$UID2'","version":'"$(jq -n --arg v "$V2" '$v')"',"data":{"schemas":["'$U'"],"userName":"bob","displayName":"Bob"}}]}'
+is "$(j '.Operations[0].status')" 412 "bulk PUT with a stale version: 412"
+is "$(j '.Operations[1].status')" 200 "bulk PUT with the current version: 200"
+is "$(j '.Operations[1].location')" "$BASE/Users/$UID2" "bulk PUT location"
+V3=$(j '.Operations[1].version')
+req GET "/Users/$UID2"
+is "$(j .displayName)" Bob "bulk PUT stored"
+is "$(j .meta.version)" "$V3" "bulk result version is the stored one"
+req POST /Bulk '{"schemas":["'$BR'"],"Operations":[
+ {"method":"POST","path":"/Users/'$UID2'","bulkId":"p","data":{"schemas":["'$U'"],"userName":"p"}},
+ {"method":"PUT","path":"/Users","data":{"schemas":["'$U'"],"userName":"q"}},
+ {"method":"POST","path":"/Bulk","bulkId":"b","data":{}},
+ {"method":"DELETE","path":"/Groups/'${GLOC##*/}'","version":"W/\"0\""},
+ {"method":"DELETE","path":"/Widgets/x"}]}'
+is "$(j '.Operations[0].status')" 405 "bulk POST to a resource: 405"
+is "$(j '.Operations[1].status')" 405 "bulk PUT to a collection: 405"
+is "$(j '.Operations[2].status')" 400 "bulk POST to /Bulk: 400"
+is "$(j '.Operations[3].status')" 412 "bulk DELETE with a stale version: 412"
+is "$(j '.Operations[4].status')" 404 "bulk operation on no endpoint: 404, as outside /Bulk"
+req GET "/Groups/${GLOC##*/}"
+is "$STATUS" 200 "the group is still there"
+
 req POST /Bulk '{"Operations":[]}'
 is "$STATUS" 400 "bulk without schema: 400"
 ops=$(for i in $(seq 1 1001); do printf '{"method":"DELETE","path":"/Users/x%d"},' $i; done)

@@ -119,6 +119,13 @@ ok $? "export"
 ok $? "import into an empty store"
 "$SCIMCTL" --db "$WORK/copy" export > "$WORK/again.ndjson"
 is "$(jq -cS . < "$WORK/again.ndjson" | sort | md5sum)" "$(jq -cS . < "$WORK/all.ndjson" | sort | md5sum)" "export/import round trip reproduces the resources, meta.version included"
+is "$(sort "$WORK/again.ndjson" | md5sum)" "$(sort "$WORK/all.ndjson" | md5sum)" "export, import, export: byte-identical, meta.version included (every ETag stays)"
+ok $([ "$(jq -r .meta.version < "$WORK/all.ndjson" | sort -u | wc -l)" -gt 1 ]; echo $?) "...over records of several versions"
+VTOP=$(jq -r .meta.version < "$WORK/all.ndjson" | tr -dc '0-9\n' | sort -n | tail -n 1)
+printf '{"schemas":["%s"],"userName":"after-import"}\n' "$U" > "$WORK/one.ndjson"
+"$SCIMCTL" --db "$WORK/copy" import "$WORK/one.ndjson" > /dev/null
+V=$("$SCIMCTL" --db "$WORK/copy" export users | jq -r 'select(.userName == "after-import") | .meta.version' | tr -dc 0-9)
+ok $([ "$V" -gt "$VTOP" ]; echo $?) "a version made after the import is above every imported one: $V > $VTOP"
 printf '{"schemas":["%s"]}\n{"schemas":["%s"],"userName":"ok1"}\n' "$U" "$U" > "$WORK/bad.ndjson"
 "$SCIMCTL" --db "$WORK/copy2" import --atomic "$WORK/bad.ndjson" > /dev/null 2> "$WORK/imp.err"
 ok $([ $? -ne 0 ]; echo $?) "import --atomic with a bad record fails"

@@ -80,5 +80,11 @@ for n in $(seq 1 15); do "$SCIMCTL" -c "$CONF" token add "t$n" > /dev/null 2>&1;
 n=$("$SCIMCTL" -c "$CONF" audit | wc -l)
 ok $([ "$n" -le 10 ]; echo $?) "audit_keep = 10: after 15 token adds by scimctl the trail holds $n entries"
 ok $("$SCIMCTL" -c "$CONF" audit | tail -n 1 | jq -r .id | grep -qx t15; echo $?) "...the newest kept"
+# ...and so do its imports (the operations layer, as scimd's writes do).
+for n in $(seq 1 30); do printf '{"schemas":["%s"],"userName":"bulk-import-%d"}\n' "$U" "$n"; done > "$WORK/many.ndjson"
+"$SCIMCTL" -c "$CONF" --db "$WORK/trail" import "$WORK/many.ndjson" > /dev/null
+n=$("$SCIMCTL" --db "$WORK/trail" audit | wc -l)
+ok $([ "$n" -le 10 ] && [ "$n" -gt 0 ]; echo $?) "audit_keep = 10: after importing 30 users the trail holds $n entries"
+is "$("$SCIMCTL" --db "$WORK/trail" audit | tail -n 1 | jq -r .op)" import "...import entries, the newest kept"
 
 done_testing

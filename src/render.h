@@ -1,15 +1,16 @@
 /*
- * resource.h: what the resource handlers (resource.c) and the query
- * engine (query.c) share: turning a stored record into the
- * representation a client asked for.
+ * render.h: what the operations (op.c), the resource handlers
+ * (resource.c) and the query engine (query.c) share, implemented in
+ * render.c: turning a stored record into the representation a client
+ * asked for.
  *
  * A stored record carries no meta.location, no Group.members and no
  * User.groups: those are added here from the request's base URL and the
  * membership databases, then `attributes` / `excludedAttributes` are
  * applied (RFC 7644 section 3.9).
  */
-#ifndef SCIMD_RESOURCE_H
-#define SCIMD_RESOURCE_H
+#ifndef SCIMD_RENDER_H
+#define SCIMD_RENDER_H
 
 #include <stdbool.h>
 #include <jansson.h>
@@ -79,6 +80,11 @@ enum scim_err	resource_render(struct store_txn *txn, enum rtype t,
 		    const char *base_url, const json_t *rec,
 		    const struct projection *p, json_t **out,
 		    struct scim_error *err);
+
+/* meta.location of resource id of type t: base_url, the endpoint, "/",
+ * id, into out[outsz] (cut to fit). */
+void		resource_location(const char *base_url, enum rtype t,
+		    const char *id, char *out, size_t outsz);
 
 /*
  * Adds Group.members or User.groups of rec's id to rec (edited in
