@@ -261,8 +261,10 @@ find_uuid(const char *s)
 static int
 layout_patch(MDB_txn *txn, const char *path, const char *body)
 {
-	const char *id = path != NULL && strlen(path) >= 36 ?
-	    path + strlen(path) - 36 : NULL, *mid;
+	const char *q = path != NULL ? strchr(path, '?') : NULL;
+	size_t len = path == NULL ? 0 : q != NULL ? (size_t)(q - path) :
+	    strlen(path);
+	const char *id = len >= 36 ? path + len - 36 : NULL, *mid;
 	MDB_val k, v;
 	int add;
 
@@ -286,6 +288,14 @@ layout_patch(MDB_txn *txn, const char *path, const char *body)
 	    mdb_del(txn, ldbi[L_MEMBEROF], &k, &v))
 		return -1;
 	return version_and_audit(txn, "patch", id);
+}
+
+/* The request's path: REQUEST_URI (a server may leave PATH_INFO empty
+ * for a mount without a script name), else PATH_INFO. */
+static const char *
+request_path(const char *uri, const char *path_info)
+{
+	return uri != NULL && *uri != '\0' ? uri : path_info;
 }
 
 /* One durable transaction of a layout write (FIXED_LAYOUT). */
@@ -360,7 +370,8 @@ serve(FCGX_Stream *in, FCGX_Stream *out, FCGX_ParamArray envp)
 		;
 	if (env != NULL && method != NULL && (layout ? (created ||
 	    strcmp(method, "PATCH") == 0) && layout_write(method,
-	    FCGX_GetParam("PATH_INFO", envp), body) != 0 : created &&
+	    request_path(FCGX_GetParam("REQUEST_URI", envp),
+	    FCGX_GetParam("PATH_INFO", envp)), body) != 0 : created &&
 	    durable_put() != 0)) {
 		FCGX_PutS("Status: 500\r\n\r\n", out);
 		return;
@@ -384,7 +395,8 @@ serve_cgi(void)
 		;
 	if (env != NULL && method != NULL && (layout ? (created ||
 	    strcmp(method, "PATCH") == 0) && layout_write(method,
-	    getenv("PATH_INFO"), body) != 0 : created && durable_put() != 0)) {
+	    request_path(getenv("REQUEST_URI"), getenv("PATH_INFO")), body) !=
+	    0 : created && durable_put() != 0)) {
 		fputs("Status: 500\r\n\r\n", stdout);
 		return 1;
 	}

@@ -2,11 +2,13 @@
  * ctl_import.c: scimctl import [--atomic] [FILE] (ctl.h): NDJSON or a
  * ListResponse, validated against the site's schemas and written
  * through the operations layer (op.h: the same record builder, password
- * policy and audit trail as scimd) in batches, memberships last.
+ * policy and audit trail as scimd) in batches (the next read in one
+ * thread while the last is written in another), memberships last.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,172 @@ import_memberships(struct import_state *st, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/*
+ * The streaming import in two threads: a reader parses and validates
+ * NDJSON lines into the next batch while the main thread writes the one
+ * before (parsing is half the work; docs/performance.md).  At most three
+ * batches exist at once (being filled, handed over, being written), so
+ * memory stays bounded.  The reader stops at a line holding a
+ * ListResponse (handed back in list) and at a first line that is not
+ * JSON (whole: the input may be one multi-line document).
+ */
+struct import_reader {
+	FILE			*in;
+	const struct op_ctx	*op;		/* the site's settings */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct import_batch	 fill;		/* the reader's */
+	struct import_batch	 ready;		/* handed over when has_ready */
+	bool			 has_ready, done, stop, whole;
+	json_t			*list;
+	size_t			 seen, rejected;
+	bool			 nomem;
+};
+
+/* Hands the reader's batch to the writer, waiting while the previous
+ * one is still there; false when the writer has stopped. */
+static bool
+import_handoff(struct import_reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->has_ready && !r->stop)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->stop) {
+		pthread_mutex_unlock(&r->mu);
+		return false;
+	}
+	r->ready = r->fill;
+	r->has_ready = true;
+	memset(&r->fill, 0, sizeof(r->fill));
+	r->fill.op = r->op;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return true;
+}
+
+/* The reader thread: r->in's lines into batches of LIMIT_IMPORT_BATCH. */
+static void *
+import_read(void *arg)
+{
+	struct import_reader *r = arg;
+	struct import_item item;
+	char *buf = NULL;
+	size_t bufsz = 0, line = 0;
+	ssize_t n;
+
+	while ((n = getline(&buf, &bufsz, r->in)) > 0) {
+		json_t *doc;
+
+		line++;
+		if (strspn(buf, " \t\r\n") == (size_t)n)
+			continue;
+		doc = json_loadb(buf, (size_t)n, 0, NULL);
+		if (doc == NULL && r->seen == 0) {
+			r->whole = true;
+			break;
+		}
+		r->seen++;
+		if (doc == NULL) {
+			fprintf(stderr, "scimctl: import: line %zu rejected: "
+			    "not JSON\n", line);
+			r->rejected++;
+			continue;
+		}
+		if (json_is_array(json_object_get(doc, "Resources"))) {
+			r->list = doc;
+			break;
+		}
+		if (!import_prepare(r->op, doc, line, &item)) {
+			json_decref(doc);
+			r->rejected++;
+			continue;
+		}
+		json_decref(doc);
+		if (!import_push(&r->fill, &item)) {
+			op_record_free(&item.o);
+			r->nomem = true;
+			break;
+		}
+		if (r->fill.n >= LIMIT_IMPORT_BATCH && !import_handoff(r))
+			break;
+	}
+	free(buf);
+	if (r->fill.n > 0 && !r->nomem)
+		(void)import_handoff(r);
+	pthread_mutex_lock(&r->mu);
+	r->done = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/*
+ * Imports the NDJSON stream in, writing each batch the reader hands
+ * over.  SCIM_OK or the first write's error; *list gets a ListResponse
+ * line met (caller owns), *whole is set when the first line was not
+ * JSON (nothing was read into the store then).
+ */
+static enum scim_err
+import_stream(struct import_state *st, FILE *in, json_t **list, bool *whole,
+    struct scim_error *err)
+{
+	struct import_reader r;
+	pthread_t tid;
+	enum scim_err e = SCIM_OK;
+
+	memset(&r, 0, sizeof(r));
+	r.in = in;
+	r.op = st->batch.op;
+	r.fill.op = r.op;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	json_decref(json_object());	/* jansson seeds its hash here, once */
+	if (pthread_create(&tid, NULL, import_read, &r) != 0) {
+		e = err_set(err, SCIM_ERR_NOMEM, "cannot start a thread");
+		goto done;
+	}
+	for (;;) {
+		pthread_mutex_lock(&r.mu);
+		while (!r.has_ready && !r.done)
+			pthread_cond_wait(&r.cv, &r.mu);
+		if (!r.has_ready) {
+			pthread_mutex_unlock(&r.mu);
+			break;
+		}
+		st->batch = r.ready;
+		r.has_ready = false;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.mu);
+		e = import_flush(st, err);
+		free(st->batch.items);
+		memset(&st->batch, 0, sizeof(st->batch));
+		st->batch.op = r.op;
+		if (e != SCIM_OK) {
+			pthread_mutex_lock(&r.mu);
+			r.stop = true;
+			pthread_cond_broadcast(&r.cv);
+			pthread_mutex_unlock(&r.mu);
+			break;
+		}
+	}
+	pthread_join(tid, NULL);
+	if (e == SCIM_OK && r.nomem)
+		e = err_set(err, SCIM_ERR_NOMEM, "out of memory");
+done:
+	import_clear(&r.fill);
+	free(r.fill.items);
+	if (r.has_ready) {
+		import_clear(&r.ready);
+		free(r.ready.items);
+	}
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.mu);
+	st->rejected += r.rejected;
+	*list = r.list;
+	*whole = r.whole;
+	return e;
+}
+
 /* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
 int
 ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
@@ -258,7 +426,27 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 			return 1;
 		}
 	}
-	while ((n = getline(&buf, &bufsz, in)) > 0) {
+	if (!st.atomic) {
+		bool whole = false;
+
+		if (import_stream(&st, in, &list, &whole, err) != SCIM_OK) {
+			rc = 1;
+			goto done;
+		}
+		if (whole) {
+			json_error_t je;
+
+			/* Maybe a multi-line ListResponse: read it whole. */
+			rewind(in);
+			if ((list = json_loadf(in, 0, &je)) == NULL) {
+				fprintf(stderr, "scimctl: import: line %d: "
+				    "%s\n", je.line, je.text);
+				rc = 1;
+				goto done;
+			}
+		}
+	}
+	while (st.atomic && (n = getline(&buf, &bufsz, in)) > 0) {
 		json_t *doc;
 		json_error_t je;
 

@@ -568,38 +568,6 @@ value_attr(const struct attr_ref *ref)
 	return ref->attr;
 }
 
-/* Checks the operator and value of comparison n against attribute a. */
-static enum scim_err
-check_compare(const struct filter_node *n, const struct schema_attr *a,
-    const char *name, struct scim_error *err)
-{
-	long long ms;
-
-	if (a == NULL || n->op == FILTER_PR || json_is_null(n->value))
-		return SCIM_OK;
-	if (a->type == AT_BOOLEAN && (n->op != FILTER_EQ && n->op != FILTER_NE))
-		return err_set(err, SCIM_ERR_INVALID_FILTER,
-		    "Operator %s does not apply to boolean %s.",
-		    op_names[n->op], name);
-	if (a->type == AT_BOOLEAN && !json_is_boolean(n->value) &&
-	    !json_is_string(n->value))
-		return err_set(err, SCIM_ERR_INVALID_FILTER,
-		    "%s is a boolean.", name);
-	if (a->type == AT_COMPLEX)
-		return err_set(err, SCIM_ERR_INVALID_FILTER,
-		    "%s is complex; compare a sub-attribute.", name);
-	/* dateTimes compare as instants: the value must be one (co, sw
-	 * and ew compare text). */
-	if (a->type == AT_DATETIME && n->op != FILTER_CO &&
-	    n->op != FILTER_SW && n->op != FILTER_EW && (!json_is_string(
-	    n->value) || !schema_parse_datetime(json_string_value(n->value),
-	    &ms)))
-		return err_set(err, SCIM_ERR_INVALID_FILTER,
-		    "%s is a dateTime: compare it with one (RFC 3339, e.g. "
-		    "\"2008-01-23T04:56:22Z\").", name);
-	return SCIM_OK;
-}
-
 /*
  * The full path of n's attribute for an error detail, escaped into
  * name[namesz]: [urn:]attr[.sub] as written, and inside a value path
@@ -619,6 +587,65 @@ path_name(char *name, size_t namesz, const struct filter_node *n,
 	    n->path.sub != NULL ? "." : "",
 	    n->path.sub != NULL ? n->path.sub : "");
 	err_escape(name, namesz, raw, strlen(raw));
+}
+
+/* Which rule comparison n breaks against attribute a (0: none). */
+static int
+compare_fault(const struct filter_node *n, const struct schema_attr *a)
+{
+	long long ms;
+
+	if (a == NULL || n->op == FILTER_PR || json_is_null(n->value))
+		return 0;
+	if (a->type == AT_BOOLEAN && (n->op != FILTER_EQ && n->op != FILTER_NE))
+		return 1;
+	if (a->type == AT_BOOLEAN && !json_is_boolean(n->value) &&
+	    !json_is_string(n->value))
+		return 2;
+	if (a->type == AT_COMPLEX)
+		return 3;
+	/* dateTimes compare as instants: the value must be one (co, sw
+	 * and ew compare text). */
+	if (a->type == AT_DATETIME && n->op != FILTER_CO &&
+	    n->op != FILTER_SW && n->op != FILTER_EW && (!json_is_string(
+	    n->value) || !schema_parse_datetime(json_string_value(n->value),
+	    &ms)))
+		return 4;
+	return 0;
+}
+
+/*
+ * Checks the operator and value of comparison n against attribute a
+ * (inside value path outer, or NULL).  The attribute's name for the
+ * detail is only written when there is an error: a filter that checks
+ * out costs no formatting (it ran on every filtered request).
+ */
+static enum scim_err
+check_compare(const struct filter_node *n, const struct schema_attr *a,
+    const struct schema_attr *outer, struct scim_error *err)
+{
+	char name[192];
+	int fault = compare_fault(n, a);
+
+	if (fault == 0)
+		return SCIM_OK;
+	path_name(name, sizeof(name), n, outer);
+	switch (fault) {
+	case 1:
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "Operator %s does not apply to boolean %s.",
+		    op_names[n->op], name);
+	case 2:
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "%s is a boolean.", name);
+	case 3:
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "%s is complex; compare a sub-attribute.", name);
+	default:
+		return err_set(err, SCIM_ERR_INVALID_FILTER,
+		    "%s is a dateTime: compare it with one (RFC 3339, e.g. "
+		    "\"2008-01-23T04:56:22Z\").", name);
+	}
 }
 
 /*
@@ -646,31 +673,38 @@ check_node(const struct filter_node *n, enum rtype t,
 	default:
 		break;
 	}
-	path_name(name, sizeof(name), n, outer);
 	if (outer != NULL) {
 		a = n->path.urn == NULL && n->path.sub == NULL ?
 		    schema_sub_find(outer, n->path.attr) : NULL;
-		if (a == NULL)
+		if (a == NULL) {
+			path_name(name, sizeof(name), n, outer);
 			return err_set(err, SCIM_ERR_INVALID_FILTER,
 			    "%s is not a sub-attribute of %s.", name,
 			    outer->name);
-		return check_compare(n, a, name, err);
+		}
+		return check_compare(n, a, outer, err);
 	}
-	if (resolve(t, &n->path, &ref) != SCIM_OK || ref.attr == NULL)
+	if (resolve(t, &n->path, &ref) != SCIM_OK || ref.attr == NULL) {
+		path_name(name, sizeof(name), n, outer);
 		return err_set(err, SCIM_ERR_INVALID_FILTER,
 		    "%s is not an attribute of %s.", name,
 		    schema_resource_type(t)->name);
+	}
 	if (n->op == FILTER_VALUEPATH) {
-		if (ref.attr->type != AT_COMPLEX)
+		if (ref.attr->type != AT_COMPLEX) {
+			path_name(name, sizeof(name), n, outer);
 			return err_set(err, SCIM_ERR_INVALID_FILTER,
 			    "%s is not complex; it takes no [filter].", name);
+		}
 		return check_node(n->left, t, ref.attr, err);
 	}
 	if (ref.attr->type == AT_COMPLEX && ref.sub == NULL &&
-	    n->op != FILTER_PR && value_attr(&ref) == NULL)
+	    n->op != FILTER_PR && value_attr(&ref) == NULL) {
+		path_name(name, sizeof(name), n, outer);
 		return err_set(err, SCIM_ERR_INVALID_FILTER,
 		    "%s is complex; compare a sub-attribute.", name);
-	return check_compare(n, value_attr(&ref), name, err);
+	}
+	return check_compare(n, value_attr(&ref), NULL, err);
 }
 
 /* check_node() from the root: SCIM_OK or SCIM_ERR_INVALID_FILTER. */

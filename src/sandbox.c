@@ -1,5 +1,6 @@
 /*
- * sandbox.c: the seccomp allow-list of a serving scimd.
+ * sandbox.c: confines a serving scimd with the seccomp filter compiled
+ * from sandbox_rules.h when scimd was built.
  */
 #include "config.h"
 
@@ -12,43 +13,16 @@
 #include <unistd.h>
 
 #ifdef HAVE_SECCOMP
-#include <seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "sandbox_bpf.h"	/* made by sandbox_gen from sandbox_rules.h */
 #endif
 
 #include "sandbox.h"
 
-#ifdef HAVE_SECCOMP
-/*
- * What serving uses, and why: the FastCGI connection (accept, read,
- * write, close, poll/select), LMDB (pwrite/pwritev and fdatasync to
- * commit, fcntl for reader locks, futex for its mutexes, mmap/munmap
- * when the map grows, statfs to tell a full disk), the allocator (brk,
- * mmap, munmap, mremap, madvise), randomness for ids (getrandom), the
- * clock, the log (write to stderr, or send to syslog's socket), libfcgi's
- * signal handling, and exiting.
- */
-static const int allowed[] = {
-	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(pwritev),
-	SCMP_SYS(close), SCMP_SYS(accept), SCMP_SYS(accept4),
-	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
-	SCMP_SYS(shutdown), SCMP_SYS(getpeername), SCMP_SYS(getsockname),
-	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
-	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
-	SCMP_SYS(connect),
-	SCMP_SYS(fdatasync), SCMP_SYS(fsync), SCMP_SYS(fcntl),
-	SCMP_SYS(futex), SCMP_SYS(statfs), SCMP_SYS(fstatfs),
-	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(madvise), SCMP_SYS(mprotect),
-	SCMP_SYS(getrandom), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
-	SCMP_SYS(time), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(sysinfo),
-	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
-	SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(exit_group),
-};
-#endif
 
 #ifdef HAVE_SECCOMP
 /* Appends s to buf[*len..size), truncating.  Async-signal-safe. */
@@ -139,12 +113,9 @@ enum scim_err
 sandbox_enter(struct scim_error *err)
 {
 #ifdef HAVE_SECCOMP
-	const struct scmp_arg_cmp unix_only = { .arg = 0, .op = SCMP_CMP_EQ,
-	    .datum_a = AF_UNIX, .datum_b = 0 };
-	scmp_filter_ctx ctx;
+	struct sock_fprog prog = { sizeof(sandbox_bpf) / sizeof(sandbox_bpf[0]),
+	    (struct sock_filter *)sandbox_bpf };
 	struct sigaction sa;
-	size_t i;
-	int rc = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = forbidden_call;
@@ -154,24 +125,14 @@ sandbox_enter(struct scim_error *err)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "sandbox: cannot catch SIGSYS: %s", strerror(errno));
 	/* Trap, not kill: the handler names the call in the log.  The call
-	 * itself never runs either way. */
-	if ((ctx = seccomp_init(SCMP_ACT_TRAP)) == NULL)
-		return err_set(err, SCIM_ERR_UNAVAILABLE,
-		    "sandbox: seccomp_init failed.");
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && rc == 0; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	/* A new socket only for syslog's local socket.  (The comparison is
-	 * spelled out: libseccomp's SCMP_A0 leaves datum_b to a default.) */
-	if (rc == 0)
-		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
-		    SCMP_SYS(socket), 1, &unix_only);
-	if (rc == 0)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (rc != 0)
+	 * itself never runs either way.  The filter was compiled by
+	 * libseccomp when scimd was built; loading it is what
+	 * seccomp_load() does with its defaults (no_new_privs, no flags). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
 		return err_set(err, SCIM_ERR_UNAVAILABLE,
 		    "sandbox: the kernel refused the seccomp filter: %s",
-		    strerror(-rc));
+		    strerror(errno));
 	return SCIM_OK;
 #else
 	return err_set(err, SCIM_ERR_UNAVAILABLE, "sandbox: this scimd was "

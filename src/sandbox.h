@@ -1,6 +1,7 @@
 /*
  * sandbox.h: after start-up, scimd confines itself to the system calls
- * serving needs (seccomp on Linux, through libseccomp).
+ * serving needs (seccomp on Linux: the filter is compiled by libseccomp
+ * when scimd is built, sandbox_gen.c, and loaded here without it).
  *
  * On by default when built with libseccomp (`sandbox` in scimd.conf).
  * Everything that needs more than serving (opening files, the store, the
@@ -26,7 +27,8 @@
  */
 void		sandbox_no_core_dumps(void);
 
-/* Whether this build can sandbox (libseccomp was found by configure). */
+/* Whether this build can sandbox (libseccomp was found by configure,
+ * and compiled the filter). */
 bool		sandbox_available(void);
 
 /*

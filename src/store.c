@@ -2078,6 +2078,20 @@ migrate_username_keys(struct store_txn *t, struct migration *m,
 	return SCIM_OK;
 }
 
+/*
+ * Layout 2 -> 3: id_counts, the per-bucket counts of ids behind
+ * constant-cost startIndex paging, built from the records (a store
+ * migrated from layout 1 got the database empty; one made at layout 2
+ * kept it, and gets it rebuilt, exact either way).
+ */
+static enum scim_err
+migrate_id_counts(struct store_txn *t, struct migration *m,
+    struct scim_error *err)
+{
+	(void)m;
+	return store_migrate_counts(t, err);
+}
+
 static const struct {
 	int		 from;		/* upgrades layout from to from + 1 */
 	const char	*what;
@@ -2085,6 +2099,7 @@ static const struct {
 			    struct scim_error *);
 } migrations[] = {
 	{ 1, "userName keys folded per RFC 8265", migrate_username_keys },
+	{ 2, "id_counts built from the records", migrate_id_counts },
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

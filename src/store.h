@@ -45,7 +45,7 @@
 #include "schema.h"
 
 /* docs/storage.md; migrations: store.c */
-#define STORE_LAYOUT_VERSION	2
+#define STORE_LAYOUT_VERSION	3
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
 

@@ -210,7 +210,8 @@ count(struct store *s, enum rtype type)
 /* Does something to id_counts with LMDB directly, as another program
  * (or a damaged disk) could: "drop" deletes the database, "move" moves
  * one id of bucket 0 of the first non-empty users row to bucket 255
- * (the total stays right, the position of every id after it does not). */
+ * (the total stays right, the position of every id after it does not);
+ * "layout2" marks the store as layout 2, made before id_counts. */
 static int
 tamper(const char *path, const char *what)
 {
@@ -227,6 +228,13 @@ tamper(const char *path, const char *what)
 	if ((rc = mdb_env_set_maxdbs(env, 32)) == 0 &&
 	    (rc = mdb_env_open(env, path, 0, 0600)) == 0 &&
 	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if (strcmp(what, "layout2") == 0) {
+			MDB_val lk = { 6, "layout" }, lv = { 1, "2" };
+
+			if ((rc = mdb_dbi_open(txn, "meta", 0, &d)) == 0)
+				rc = mdb_put(txn, d, &lk, &lv, 0);
+			goto abort;
+		}
 		if ((rc = mdb_dbi_open(txn, "id_counts", 0, &d)) != 0)
 			goto abort;
 		if (strcmp(what, "drop") == 0)
@@ -364,6 +372,24 @@ main(void)
 	    pages_right(s, RT_GROUP, 1), "...and they are there on reopening");
 	ok(store_write(s, migrate_fn, NULL, &err) == SCIM_OK &&
 	    bad_buckets(s) == 0, "running the step again changes nothing");
+
+	/* A layout 2 store (before id_counts): store_open migrates it and
+	 * the step builds the counts. */
+	store_close(s);
+	ok(tamper(dir, "drop") == 0 && tamper(dir, "layout2") == 0,
+	    "the store made a layout 2 store without id_counts");
+	ok(store_open(dir, false, &s, &err) == SCIM_OK &&
+	    store_layout(s) == STORE_LAYOUT_VERSION,
+	    "store_open migrates it to the current layout");
+	ok(bad_buckets(s) == 0 && pages_right(s, RT_USER, 19) &&
+	    pages_right(s, RT_GROUP, 1), "...and the counts are exact");
+	store_close(s);
+	ok(tamper(dir, "move") == 0 && store_open(dir, false, &s, &err) ==
+	    SCIM_OK && bad_buckets(s) == 2,
+	    "(the counts are read from id_counts: a moved id shows)");
+	n = 99;
+	ok(store_write(s, reindex_fn, &n, &err) == SCIM_OK &&
+	    bad_buckets(s) == 0, "...and reindex puts it back");
 
 	/* Restore from a store without counts: rebuilt from its records. */
 	ok(store_open(dir2, true, &s2, &err) == SCIM_OK &&

@@ -24,11 +24,15 @@ CFLAGS="-std=gnu11 -g -O1 -DFUZZ_LIBFUZZER -fno-sanitize-recover=undefined
 LIBS="-ljansson -lunistring -llmdb -lsodium -lfcgi"
 if grep -q '^#define HAVE_SECCOMP 1' config.h; then
 	LIBS="$LIBS $(pkg-config --libs libseccomp)"
+	# sandbox.c loads the filter make compiles (src/sandbox_gen).
+	[ -f src/sandbox_bpf.h ] || make -s src/sandbox_bpf.h ||
+	    { echo "Bail out! cannot make src/sandbox_bpf.h"; exit 1; }
 fi
 
 # scimd's sources once, instrumented for coverage; then one link each.
 objs=()
-for src in $(ls src/*.c | grep -v -e src/scimd.c -e src/scimctl.c) tests/memreq.c; do
+for src in $(ls src/*.c | grep -v -e src/scimd.c -e src/scimctl.c \
+    -e src/sandbox_gen.c) tests/memreq.c; do
 	obj=$OUT/obj/$(basename "$src" .c).o
 	clang $CFLAGS -fsanitize=fuzzer-no-link,address,undefined \
 	    -c "$src" -o "$obj" || { echo "Bail out! cannot compile $src"; exit 1; }
