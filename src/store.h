@@ -47,7 +47,7 @@
 #include "error.h"
 #include "schema.h"
 
-/* docs/storage.md; migrations: store.c */
+/* docs/storage.md; migrations: store_migrate.c */
 #define STORE_LAYOUT_VERSION	4
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
