@@ -397,6 +397,22 @@ done:
 	return e;
 }
 
+/* The whole of in, rewound, as one JSON document: an import that is not
+ * NDJSON may be a multi-line ListResponse.  NULL (the parse error told
+ * on stderr) when it is not JSON either. */
+static json_t *
+load_whole(FILE *in)
+{
+	json_error_t je;
+	json_t *doc;
+
+	rewind(in);
+	if ((doc = json_loadf(in, 0, &je)) == NULL)
+		fprintf(stderr, "scimctl: import: line %d: %s\n", je.line,
+		    je.text);
+	return doc;
+}
+
 /* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
 int
 ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
@@ -434,17 +450,9 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 			rc = 1;
 			goto done;
 		}
-		if (whole) {
-			json_error_t je;
-
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: "
-				    "%s\n", je.line, je.text);
-				rc = 1;
-				goto done;
-			}
+		if (whole && (list = load_whole(in)) == NULL) {
+			rc = 1;
+			goto done;
 		}
 	}
 	while (st.atomic && (n = getline(&buf, &bufsz, in)) > 0) {
@@ -457,11 +465,7 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 		doc = json_loadb(buf, (size_t)n, 0, &je);
 		if (doc == NULL &&
 		    st.imported + st.batch.n + st.rejected == 0) {
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: "
-				    "%s\n", je.line, je.text);
+			if ((list = load_whole(in)) == NULL) {
 				rc = 1;
 				goto done;
 			}

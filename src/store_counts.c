@@ -288,7 +288,6 @@ store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
 	uint32_t cnt[COUNTS_BUCKETS];
 	MDB_cursor *c;
 	MDB_val k, v;
-	char id[STORE_ID_LEN + 1];
 	size_t total, before = 0;
 	enum scim_err e;
 	int b = 0, rc;
@@ -309,20 +308,5 @@ store_scan_at(struct store_txn *t, enum rtype type, size_t pos,
 		rc = seek_bucket(c, b, &k, &v);
 	} else
 		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != STORE_ID_LEN)
-			continue;
-		if (before < pos) {
-			before++;
-			continue;
-		}
-		memcpy(id, k.mv_data, STORE_ID_LEN);
-		id[STORE_ID_LEN] = '\0';
-		if (!fn(id, ctx)) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
+	return st_walk_ids(c, rc, &k, &v, pos - before, fn, ctx, err);
 }

@@ -151,6 +151,10 @@ st_key_add(struct store_txn *t, const struct index_key *k, const char *id,
 enum scim_err
 st_rekey(struct store_txn *t, enum rtype type, const json_t *old,
     const json_t *rec, struct scim_error *err);
+/* Walks record ids from a positioned cursor (store_record.c). */
+enum scim_err	st_walk_ids(MDB_cursor *c, int rc, MDB_val *k, MDB_val *v,
+		    size_t skip, store_id_fn fn, void *ctx,
+		    struct scim_error *err);
 enum scim_err	st_scan_dups(struct store_txn *t, MDB_dbi d,
 			    const void *key, size_t keylen, store_id_fn fn,
 			    void *ctx, struct scim_error *err);

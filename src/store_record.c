@@ -313,6 +313,36 @@ store_count(struct store_txn *t, enum rtype type, size_t *n,
 	return SCIM_OK;
 }
 
+/*
+ * From cursor c's current pair (rc the result of positioning it), calls
+ * fn for each record id in key order, after skipping skip of them,
+ * until fn returns false or the database ends; then closes c.  SCIM_OK,
+ * or the cursor's error.
+ */
+enum scim_err
+st_walk_ids(MDB_cursor *c, int rc, MDB_val *k, MDB_val *v, size_t skip,
+    store_id_fn fn, void *ctx, struct scim_error *err)
+{
+	char id[STORE_ID_LEN + 1];
+
+	for (; rc == 0; rc = mdb_cursor_get(c, k, v, MDB_NEXT)) {
+		if (k->mv_size != STORE_ID_LEN)
+			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		memcpy(id, k->mv_data, STORE_ID_LEN);
+		id[STORE_ID_LEN] = '\0';
+		if (!fn(id, ctx)) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
+}
+
 /* Iterates the keys of database d from the first key > after. */
 static enum scim_err
 scan_keys(struct store_txn *t, MDB_dbi d, const char *after, store_id_fn fn,
@@ -320,7 +350,6 @@ scan_keys(struct store_txn *t, MDB_dbi d, const char *after, store_id_fn fn,
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	char id[STORE_ID_LEN + 1];
 	int rc;
 
 	if ((rc = mdb_cursor_open(t->txn, d, &c)) != 0)
@@ -334,18 +363,7 @@ scan_keys(struct store_txn *t, MDB_dbi d, const char *after, store_id_fn fn,
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	} else
 		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != STORE_ID_LEN)
-			continue;
-		memcpy(id, k.mv_data, STORE_ID_LEN);
-		id[STORE_ID_LEN] = '\0';
-		if (!fn(id, ctx)) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? SCIM_OK : mdb_error(NULL, rc, "scan", err);
+	return st_walk_ids(c, rc, &k, &v, 0, fn, ctx, err);
 }
 
 /* Walks the type's database in id order from after. */
