@@ -137,6 +137,33 @@ check_document_root(struct app *app, const struct http_io *io,
 	return SCIM_OK;
 }
 
+/* Logs one problem the unique indexes' rebuild found (store.h). */
+static void
+unique_problem(const char *line, void *ctx)
+{
+	(void)ctx;
+	log_msg(LVL_ERROR, "unique attribute: %s", line);
+}
+
+/*
+ * Builds the store's unique indexes for the unique attributes of the
+ * site's schemas when the store holds another list (a schema file that
+ * gained or lost "uniqueness": "server"): SCIM_OK, or the rebuild's
+ * error (records sharing a value: each pair logged, nothing changed).
+ */
+static enum scim_err
+unique_sync(struct app *app, struct scim_error *err)
+{
+	enum scim_err e;
+	bool rebuilt;
+
+	e = store_unique_sync(app->store, unique_problem, NULL, &rebuilt, err);
+	if (e == SCIM_OK && rebuilt)
+		log_msg(LVL_INFO, "unique attributes of the schemas changed: "
+		    "their indexes were rebuilt");
+	return e;
+}
+
 /*
  * Reads the settings, refuses root unless allowed, loads the schemas and
  * opens the store; everything it made is app_close()'s to free, even on
@@ -172,7 +199,8 @@ app_open(struct app *app, const char *conf_path, const char *argv0,
 	if (app->conf.db == NULL)
 		return err_set(err, SCIM_ERR_UNAVAILABLE, "No store configured:"
 		    " set SCIMD_DB or db in scimd.conf.");
-	if ((e = store_open(app->conf.db, false, &app->store, err)) != SCIM_OK)
+	if ((e = store_open(app->conf.db, false, &app->store, err)) !=
+	    SCIM_OK || (e = unique_sync(app, err)) != SCIM_OK)
 		return e;
 	return store_locate(app, err);
 }

@@ -86,10 +86,11 @@ import_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	for (i = 0; b->records && i < b->n; i++) {
 		it = &b->items[i];
 		if ((e = op_import(b->op, txn, &it->o, err)) != SCIM_OK) {
-			char line[64];
+			char why[SCIM_ERROR_DETAIL_BYTES];
 
-			snprintf(line, sizeof(line), "line %zu: ", it->line);
-			return err_set(err, e, "%s%s", line, err->detail);
+			/* err_set() writes err->detail: not from itself. */
+			snprintf(why, sizeof(why), "%s", err->detail);
+			return err_set(err, e, "line %zu: %s", it->line, why);
 		}
 	}
 	for (i = 0; b->members && i < b->n; i++) {
@@ -396,6 +397,22 @@ done:
 	return e;
 }
 
+/* The whole of in, rewound, as one JSON document: an import that is not
+ * NDJSON may be a multi-line ListResponse.  NULL (the parse error told
+ * on stderr) when it is not JSON either. */
+static json_t *
+load_whole(FILE *in)
+{
+	json_error_t je;
+	json_t *doc;
+
+	rewind(in);
+	if ((doc = json_loadf(in, 0, &je)) == NULL)
+		fprintf(stderr, "scimctl: import: line %d: %s\n", je.line,
+		    je.text);
+	return doc;
+}
+
 /* import [--atomic] [FILE]: NDJSON, or one ListResponse document. */
 int
 ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
@@ -433,17 +450,9 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 			rc = 1;
 			goto done;
 		}
-		if (whole) {
-			json_error_t je;
-
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: "
-				    "%s\n", je.line, je.text);
-				rc = 1;
-				goto done;
-			}
+		if (whole && (list = load_whole(in)) == NULL) {
+			rc = 1;
+			goto done;
 		}
 	}
 	while (st.atomic && (n = getline(&buf, &bufsz, in)) > 0) {
@@ -456,11 +465,7 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 		doc = json_loadb(buf, (size_t)n, 0, &je);
 		if (doc == NULL &&
 		    st.imported + st.batch.n + st.rejected == 0) {
-			/* Maybe a multi-line ListResponse: read it whole. */
-			rewind(in);
-			if ((list = json_loadf(in, 0, &je)) == NULL) {
-				fprintf(stderr, "scimctl: import: line %d: "
-				    "%s\n", je.line, je.text);
+			if ((list = load_whole(in)) == NULL) {
 				rc = 1;
 				goto done;
 			}

@@ -210,7 +210,6 @@ ctl_show(struct store *s, enum rtype t, int argc, char **argv,
 	}
 	if (c.key == NULL || c.found)
 		return CTL_OK;
-	err_set(err, SCIM_ERR_NOT_FOUND, "no such %s", t == RT_USER ? "user" :
-	    "group");
+	err_set(err, SCIM_ERR_NOT_FOUND, "no such %s", rtype_get(t)->word);
 	return CTL_NOT_FOUND;
 }

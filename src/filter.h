@@ -54,6 +54,10 @@ struct filter_node {
 	struct filter_node	*right;	/* and, or: right */
 };
 
+/* The operator's name as the grammar spells it ("eq", "and"...; "[]"
+ * for a value path).  A static string. */
+const char	*filter_op_name(enum filter_op op);
+
 /*
  * Parses text[0..len).  On success returns SCIM_OK and *out (caller owns,
  * filter_free()).  On failure returns SCIM_ERR_INVALID_FILTER with a

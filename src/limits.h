@@ -54,6 +54,11 @@
  * externalId, displayName) longer than this are refused with 400. */
 #define LIMIT_INDEX_KEY_BYTES		511
 
+/* Longest path ("URN:attribute.sub") of an attribute the schemas make
+ * unique: its index keys start with it, so at least half of the 511
+ * bytes stay for the value. */
+#define LIMIT_UNIQUE_PATH_BYTES		255
+
 /* Most resources returned in one page (advertised as filter.maxResults). */
 #define LIMIT_PAGE_COUNT		1000
 

@@ -10,6 +10,7 @@
 
 #include "jsonx.h"
 #include "plan.h"
+#include "rtype.h"
 
 /* Whether path p names attr (and sub) of the core schema of t. */
 static bool
@@ -43,12 +44,13 @@ id_key(const json_t *v, char id[STORE_ID_LEN + 1])
 }
 
 /*
- * Appends the lookup (how, idx, value) to pl; false when pl holds
- * LIMIT_PLAN_LOOKUPS already.  idx is unused for PLAN_ID.
+ * Appends the lookup (how, idx, value, unique) to pl; false when pl
+ * holds LIMIT_PLAN_LOOKUPS already.  idx is unused for PLAN_ID, unique
+ * only for PLAN_UNIQUE.
  */
 static bool
 plan_add(struct plan *pl, enum plan_how how, enum store_index idx,
-    const json_t *value)
+    const json_t *value, const struct rtype_unique *unique)
 {
 	struct plan_lookup *l;
 
@@ -58,9 +60,123 @@ plan_add(struct plan *pl, enum plan_how how, enum store_index idx,
 	l->how = how;
 	l->idx = idx;
 	l->value = value;
+	l->unique = unique;
 	if (how == PLAN_ID)
 		id_key(value, l->id);
 	return true;
+}
+
+/*
+ * The index of type t (its table, rtype.c) over the attribute path p
+ * names, one `sw` may use when prefix: true and *idx, or false.  The
+ * type's unique index is not one (its keys need the attribute's rule).
+ */
+static bool
+index_for(const struct filter_path *p, enum rtype t, bool prefix,
+    enum store_index *idx)
+{
+	const struct resource_type *r = rtype_get(t);
+	size_t i;
+
+	for (i = 0; i < r->nindexes; i++)
+		if (r->indexes[i].attr != NULL &&
+		    (!prefix || r->indexes[i].prefix) && path_is(p, t,
+		    r->indexes[i].attr, r->indexes[i].sub)) {
+			*idx = r->indexes[i].idx;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * The unique attribute of the schemas (rtype.h) that path p names, as
+ * the filter resolves it (core first, then extensions), or NULL.
+ */
+static const struct rtype_unique *
+unique_for(const struct filter_path *p, enum rtype t)
+{
+	const struct resource_type *r = rtype_get(t);
+	const struct rtype_unique *u;
+	struct attr_ref ref;
+	char text[LIMIT_UNIQUE_PATH_BYTES + 1];
+	int n;
+	size_t i;
+
+	if (r->nunique == 0)
+		return NULL;
+	n = snprintf(text, sizeof(text), "%s%s%s%s%s", p->urn ? p->urn : "",
+	    p->urn ? ":" : "", p->attr, p->sub ? "." : "", p->sub ? p->sub :
+	    "");
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    schema_resolve(t, text, (size_t)n, &ref) != SCIM_OK ||
+	    ref.attr == NULL)
+		return NULL;
+	for (i = 0; i < r->nunique; i++) {
+		u = &r->unique[i];
+		if ((u->schema == NULL) == ref.is_ext || (u->schema != NULL &&
+		    strcasecmp(u->schema, ref.schema->urn) != 0) ||
+		    strcasecmp(u->attr, ref.attr->name) != 0 ||
+		    (u->sub == NULL) != (ref.sub == NULL) || (u->sub != NULL &&
+		    strcasecmp(u->sub, ref.sub->name) != 0))
+			continue;
+		return u;
+	}
+	return NULL;
+}
+
+/* The `SUB eq value` the inner filter of value path n requires (alone
+ * or under and), or NULL. */
+static const struct filter_node *
+valuepath_eq(const struct filter_node *n, const char *sub)
+{
+	const struct filter_node *in = n->left;
+
+	while (in != NULL && in->op == FILTER_AND &&
+	    !(in->left->op == FILTER_EQ &&
+	    strcasecmp(in->left->path.attr, sub) == 0))
+		in = in->right;
+	if (in != NULL && in->op == FILTER_AND)
+		in = in->left;
+	if (in == NULL || in->op != FILTER_EQ ||
+	    strcasecmp(in->path.attr, sub) != 0 || json_is_null(in->value))
+		return NULL;
+	return in;
+}
+
+/*
+ * For a value path ATTR[SUB eq "x" and ...] over an index of ATTR.SUB
+ * (a fixed one, or the unique index for a unique sub-attribute of the
+ * schemas): adds its lookup to pl and true, else false.
+ */
+static bool
+valuepath_plan(const struct filter_node *n, enum rtype t, struct plan *pl)
+{
+	const struct resource_type *r = rtype_get(t);
+	const struct filter_node *in;
+	struct filter_path p;
+	size_t i;
+
+	for (i = 0; i < r->nindexes; i++) {
+		if (r->indexes[i].attr == NULL || r->indexes[i].sub == NULL ||
+		    !path_is(&n->path, t, r->indexes[i].attr, NULL) ||
+		    (in = valuepath_eq(n, r->indexes[i].sub)) == NULL ||
+		    !json_is_string(in->value))
+			continue;
+		return plan_add(pl, PLAN_KEY, r->indexes[i].idx, in->value,
+		    NULL);
+	}
+	for (i = 0; i < r->nunique; i++) {
+		if (r->unique[i].sub == NULL ||
+		    (in = valuepath_eq(n, r->unique[i].sub)) == NULL)
+			continue;
+		p = n->path;
+		p.sub = (char *)r->unique[i].sub;
+		if (unique_for(&p, t) != &r->unique[i])
+			continue;
+		return plan_add(pl, PLAN_UNIQUE, r->unique_index, in->value,
+		    &r->unique[i]);
+	}
+	return false;
 }
 
 /*
@@ -71,7 +187,7 @@ plan_add(struct plan *pl, enum plan_how how, enum store_index idx,
 static bool
 plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 {
-	const struct filter_node *in;
+	const struct rtype_unique *u;
 	enum store_index idx;
 	size_t mark = pl->n;
 
@@ -93,45 +209,29 @@ plan_filter(const struct filter_node *n, enum rtype t, struct plan *pl)
 		return false;
 	case FILTER_VALUEPATH:
 		/* emails[value eq "x"], or with "and" inside. */
-		if (t != RT_USER || !path_is(&n->path, t, "emails", NULL))
-			return false;
-		in = n->left;
-		while (in != NULL && in->op == FILTER_AND &&
-		    !(in->left->op == FILTER_EQ &&
-		    strcasecmp(in->left->path.attr, "value") == 0))
-			in = in->right;
-		if (in != NULL && in->op == FILTER_AND)
-			in = in->left;
-		if (in == NULL || in->op != FILTER_EQ ||
-		    strcasecmp(in->path.attr, "value") != 0 ||
-		    !json_is_string(in->value))
-			return false;
-		return plan_add(pl, PLAN_KEY, IDX_EMAIL, in->value);
+		return valuepath_plan(n, t, pl);
 	case FILTER_SW:
-		if (t != RT_USER || !path_is(&n->path, t, "userName", NULL) ||
-		    !json_is_string(n->value))
+		if (!json_is_string(n->value) ||
+		    !index_for(&n->path, t, true, &idx))
 			return false;
-		return plan_add(pl, PLAN_PREFIX, IDX_USERNAME, n->value);
+		return plan_add(pl, PLAN_PREFIX, idx, n->value, NULL);
 	case FILTER_EQ:
 		break;
 	default:
 		return false;
 	}
-	if (!json_is_string(n->value))
+	if (json_is_null(n->value))
 		return false;
-	if (path_is(&n->path, t, "id", NULL) && n->path.urn == NULL)
-		return plan_add(pl, PLAN_ID, IDX__COUNT, n->value);
-	if (path_is(&n->path, t, "externalId", NULL))
-		idx = t == RT_USER ? IDX_USER_EXTID : IDX_GROUP_EXTID;
-	else if (t == RT_USER && path_is(&n->path, t, "userName", NULL))
-		idx = IDX_USERNAME;
-	else if (t == RT_USER && path_is(&n->path, t, "emails", "value"))
-		idx = IDX_EMAIL;
-	else if (t == RT_GROUP && path_is(&n->path, t, "displayName", NULL))
-		idx = IDX_GROUP_NAME;
-	else
+	if (json_is_string(n->value) && path_is(&n->path, t, "id", NULL) &&
+	    n->path.urn == NULL)
+		return plan_add(pl, PLAN_ID, IDX__COUNT, n->value, NULL);
+	if (json_is_string(n->value) && index_for(&n->path, t, false, &idx))
+		return plan_add(pl, PLAN_KEY, idx, n->value, NULL);
+	/* The schemas' unique attributes: strings, numbers... */
+	if ((u = unique_for(&n->path, t)) == NULL)
 		return false;
-	return plan_add(pl, PLAN_KEY, idx, n->value);
+	return plan_add(pl, PLAN_UNIQUE, rtype_get(t)->unique_index,
+	    n->value, u);
 }
 
 /* Whether n refers to Group.members or User.groups. */
@@ -166,7 +266,7 @@ plan_make(enum rtype t, const struct filter_node *f, struct plan *pl)
 
 /* Appends lookup l as plan_print() shows it. */
 static enum scim_err
-print_lookup(const struct plan_lookup *l, struct buf *b)
+print_lookup(enum rtype t, const struct plan_lookup *l, struct buf *b)
 {
 	const char *v = json_string_value(l->value);
 	size_t n = json_string_length(l->value), klen;
@@ -178,10 +278,16 @@ print_lookup(const struct plan_lookup *l, struct buf *b)
 		return buf_printf(b, "id %s", l->id[0] != '\0' ? l->id :
 		    "none (not an id)");
 	if ((e = buf_printf(b, "%s%s ", store_index_name(l->idx),
-	    l->how == PLAN_PREFIX ? " prefix" : "")) != SCIM_OK)
+	    l->how == PLAN_PREFIX ? " prefix" : "")) != SCIM_OK ||
+	    (l->how == PLAN_UNIQUE &&
+	    (e = buf_printf(b, "%s ", l->unique->path)) != SCIM_OK))
 		return e;
-	if ((e = store_index_key(l->idx, v, n, key, sizeof(key), &klen)) ==
-	    SCIM_ERR_NOMEM)
+	if (l->how == PLAN_UNIQUE)
+		e = store_unique_key(t, l->unique, l->value, key, sizeof(key),
+		    &klen);
+	else
+		e = store_index_key(l->idx, v, n, key, sizeof(key), &klen);
+	if (e == SCIM_ERR_NOMEM)
 		return e;
 	if (e != SCIM_OK)
 		return buf_puts(b, "no key");
@@ -208,7 +314,7 @@ plan_print(enum rtype t, const struct plan *pl, struct buf *b)
 		e = buf_puts(b, pl->n > 1 ? "union " : "");
 	for (i = 0; i < pl->n && e == SCIM_OK; i++)
 		if ((i == 0 || (e = buf_puts(b, " | ")) == SCIM_OK))
-			e = print_lookup(&pl->l[i], b);
+			e = print_lookup(t, &pl->l[i], b);
 	if (e == SCIM_OK && pl->reorder)
 		e = buf_puts(b, "; sort by id");
 	if (e == SCIM_OK)

@@ -328,6 +328,17 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 		e = store_scan(txn, r->type, NULL, collect_one, &c, err);
 		return e != SCIM_OK ? e : r->e;
 	}
+	/* A unique attribute the store's index was not built for (another
+	 * process rebuilt it for other schemas): the filter scans. */
+	for (i = 0; i < pl.n; i++)
+		if (pl.l[i].how == PLAN_UNIQUE && !store_unique_indexed(txn,
+		    r->type, pl.l[i].unique->path)) {
+			log_msg(LVL_DEBUG, "plan %s: scan",
+			    schema_resource_type(r->type)->name);
+			e = store_scan(txn, r->type, NULL, collect_one, &c,
+			    err);
+			return e != SCIM_OK ? e : r->e;
+		}
 	from = r->nhits;
 	for (i = 0; i < pl.n && r->e == SCIM_OK; i++) {
 		const struct plan_lookup *l = &pl.l[i];
@@ -347,7 +358,10 @@ collect_type(struct store_txn *txn, struct run *r, struct scim_error *err)
 				collect_one(l->id, &c);
 			continue;
 		}
-		if (l->how == PLAN_PREFIX)
+		if (l->how == PLAN_UNIQUE)
+			e = store_lookup_unique(txn, r->type, l->unique->path,
+			    l->value, collect_one, &c, err);
+		else if (l->how == PLAN_PREFIX)
 			e = store_lookup_prefix(txn, l->idx, v, n, collect_one,
 			    &c, err);
 		else
@@ -738,9 +752,12 @@ query_list(struct exchange *x, struct scim_error *err)
 enum scim_err
 query_list_all(struct exchange *x, struct scim_error *err)
 {
-	static const enum rtype both[] = { RT_USER, RT_GROUP };
+	enum rtype all[RT__COUNT];
+	int i;
 
-	return list_types(x, both, 2, err);
+	for (i = 0; i < RT__COUNT; i++)
+		all[i] = (enum rtype)i;
+	return list_types(x, all, RT__COUNT, err);
 }
 
 /* Reads a SearchRequest body (RFC 7644 3.4.3) into q. */
@@ -816,7 +833,7 @@ query_search(struct exchange *x, struct scim_error *err)
 	return e;
 }
 
-/* POST /.search: a SearchRequest over both types. */
+/* POST /.search: a SearchRequest over every type. */
 enum scim_err
 query_search_all(struct exchange *x, struct scim_error *err)
 {
@@ -824,9 +841,8 @@ query_search_all(struct exchange *x, struct scim_error *err)
 	enum scim_err e;
 
 	memset(&q, 0, sizeof(q));
-	q.types[0] = RT_USER;
-	q.types[1] = RT_GROUP;
-	q.ntypes = 2;
+	for (q.ntypes = 0; q.ntypes < RT__COUNT; q.ntypes++)
+		q.types[q.ntypes] = (enum rtype)q.ntypes;
 	if ((e = search_request(x, &q, err)) == SCIM_OK)
 		e = run_query(x, &q, err);
 	query_free(&q);

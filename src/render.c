@@ -328,7 +328,7 @@ resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
 		json_decref(c.list);
 		return err_set(err, SCIM_ERR_NOMEM, NULL);
 	}
-	if (t == RT_GROUP)
+	if (rtype_get(t)->has_members)
 		e = store_members(txn, id, member_link, &c, err);
 	else
 		e = store_memberof(txn, id, group_link, &c, err);
@@ -344,7 +344,7 @@ resource_add_links(struct store_txn *txn, enum rtype t, const char *base_url,
 		json_decref(c.list);
 		return SCIM_OK;
 	}
-	set_before_meta(rec, t == RT_GROUP ? "members" : "groups", c.list);
+	set_before_meta(rec, rtype_get(t)->links, c.list);
 	return SCIM_OK;
 }
 
@@ -364,7 +364,7 @@ resource_render(struct store_txn *txn, enum rtype t, const char *base_url,
     const json_t *rec, const struct projection *p, json_t **out,
     struct scim_error *err)
 {
-	const char *links = t == RT_GROUP ? "members" : "groups";
+	const char *links = rtype_get(t)->links;
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *full, *meta;
 	char loc[LIMIT_URL_BYTES];
@@ -460,7 +460,7 @@ member_write(const char *id, void *ctx)
 bool
 projection_splice(enum rtype t, const struct projection *p, bool *links)
 {
-	const char *link = t == RT_GROUP ? "members" : "groups";
+	const char *link = rtype_get(t)->links;
 	size_t i;
 
 	if (p->include)
@@ -525,7 +525,7 @@ resource_splice(struct store_txn *txn, enum rtype t, const char *id,
 		    SCIM_OK)
 			goto fail;
 		mo.base = esc.len > 0 ? esc.data : "";
-		e = t == RT_GROUP ?
+		e = rtype_get(t)->has_members ?
 		    store_members(txn, id, member_write, &mo, err) :
 		    store_memberof(txn, id, group_write, &mo, err);
 		if (e != SCIM_OK || (e = mo.e) != SCIM_OK ||

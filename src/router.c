@@ -14,28 +14,29 @@ enum pattern {
 	P_ARG		/* prefix + "/" + one segment */
 };
 
-static const struct route {
+struct route {
 	const char	*prefix;
 	enum pattern	 pattern;
 	enum http_method method;
 	handler_fn	 handler;
 	enum rtype	 type;
 	bool		 has_body;
-} routes[] = {
-	{ "/Users", P_EXACT, HTTP_GET, query_list, RT_USER, false },
-	{ "/Users", P_EXACT, HTTP_POST, resource_create, RT_USER, true },
-	{ "/Users/.search", P_EXACT, HTTP_POST, query_search, RT_USER, true },
-	{ "/Users", P_ARG, HTTP_GET, resource_get, RT_USER, false },
-	{ "/Users", P_ARG, HTTP_PUT, resource_replace, RT_USER, true },
-	{ "/Users", P_ARG, HTTP_PATCH, resource_patch, RT_USER, true },
-	{ "/Users", P_ARG, HTTP_DELETE, resource_delete, RT_USER, false },
-	{ "/Groups", P_EXACT, HTTP_GET, query_list, RT_GROUP, false },
-	{ "/Groups", P_EXACT, HTTP_POST, resource_create, RT_GROUP, true },
-	{ "/Groups/.search", P_EXACT, HTTP_POST, query_search, RT_GROUP, true },
-	{ "/Groups", P_ARG, HTTP_GET, resource_get, RT_GROUP, false },
-	{ "/Groups", P_ARG, HTTP_PUT, resource_replace, RT_GROUP, true },
-	{ "/Groups", P_ARG, HTTP_PATCH, resource_patch, RT_GROUP, true },
-	{ "/Groups", P_ARG, HTTP_DELETE, resource_delete, RT_GROUP, false },
+};
+
+/* The routes of every resource type, under its endpoint (rtype.c's
+ * table): prefix is what follows the endpoint; type is unused. */
+static const struct route type_routes[] = {
+	{ "", P_EXACT, HTTP_GET, query_list, RT_USER, false },
+	{ "", P_EXACT, HTTP_POST, resource_create, RT_USER, true },
+	{ "/.search", P_EXACT, HTTP_POST, query_search, RT_USER, true },
+	{ "", P_ARG, HTTP_GET, resource_get, RT_USER, false },
+	{ "", P_ARG, HTTP_PUT, resource_replace, RT_USER, true },
+	{ "", P_ARG, HTTP_PATCH, resource_patch, RT_USER, true },
+	{ "", P_ARG, HTTP_DELETE, resource_delete, RT_USER, false },
+};
+
+/* The routes of no resource type, after those of the types. */
+static const struct route routes[] = {
 	{ "/", P_EXACT, HTTP_GET, query_list_all, RT_USER, false },
 	{ "/Bulk", P_EXACT, HTTP_POST, bulk_post, RT_USER, true },
 	{ "/.search", P_EXACT, HTTP_POST, query_search_all, RT_USER, true },
@@ -62,17 +63,20 @@ static const char *const method_names[] = {
 	[HTTP_OTHER] = "",
 };
 
-/* Whether path matches route r; fills arg for P_ARG. */
+/* Whether path matches route r under base (a type's endpoint, or "");
+ * fills arg for P_ARG. */
 static bool
-path_matches(const struct route *r, const char *path, char *arg, size_t argsz)
+path_matches(const struct route *r, const char *base, const char *path,
+    char *arg, size_t argsz)
 {
-	size_t n = strlen(r->prefix), plen = strlen(path);
+	size_t b = strlen(base), n = b + strlen(r->prefix), plen = strlen(path);
 	const char *seg;
 
 	/* A trailing slash is tolerated: "/Users/" is "/Users". */
 	while (plen > 1 && path[plen - 1] == '/')
 		plen--;
-	if (plen < n || strncasecmp(path, r->prefix, n) != 0)
+	if (plen < n || strncasecmp(path, base, b) != 0 ||
+	    strncasecmp(path + b, r->prefix, n - b) != 0)
 		return false;
 	if (r->pattern == P_EXACT)
 		return plen == n;
@@ -89,32 +93,42 @@ path_matches(const struct route *r, const char *path, char *arg, size_t argsz)
 	return true;
 }
 
-/* Matches the route table in order; the Allow list is built from every
- * route of the path when the method is not among them. */
+/* Matches the routes of each type, then the others, in order; the
+ * Allow list is built from every route of the path when the method is
+ * not among them. */
 enum scim_err
 router_match(enum http_method method, const char *path, struct route_match *m,
     char *allow, size_t allowsz, struct scim_error *err)
 {
+	const size_t ntype = sizeof(type_routes) / sizeof(type_routes[0]);
+	const size_t nall = RT__COUNT * ntype + sizeof(routes) /
+	    sizeof(routes[0]);
+	const struct route *r;
+	const char *base;
 	size_t i, used = 0;
 	bool known = false;
 	enum http_method want = method == HTTP_HEAD ? HTTP_GET : method;
+	enum rtype t;
 
 	if (allowsz > 0)
 		allow[0] = '\0';
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!path_matches(&routes[i], path, m->arg, sizeof(m->arg)))
+	for (i = 0; i < nall; i++) {
+		t = i < RT__COUNT * ntype ? (enum rtype)(i / ntype) : RT_USER;
+		r = i < RT__COUNT * ntype ? &type_routes[i % ntype] :
+		    &routes[i - RT__COUNT * ntype];
+		base = i < RT__COUNT * ntype ? rtype_get(t)->endpoint : "";
+		if (!path_matches(r, base, path, m->arg, sizeof(m->arg)))
 			continue;
-		if (routes[i].method == want) {
-			m->handler = routes[i].handler;
-			m->type = routes[i].type;
-			m->has_body = routes[i].has_body;
+		if (r->method == want) {
+			m->handler = r->handler;
+			m->type = i < RT__COUNT * ntype ? t : r->type;
+			m->has_body = r->has_body;
 			return SCIM_OK;
 		}
 		known = true;
 		if (used < allowsz)
 			used += (size_t)snprintf(allow + used, allowsz - used,
-			    "%s%s", used ? ", " : "",
-			    method_names[routes[i].method]);
+			    "%s%s", used ? ", " : "", method_names[r->method]);
 	}
 	if (known)
 		return err_set(err, SCIM_ERR_METHOD,

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "rtype.h"
 
 #define SCHEMA_URN_USER		"urn:ietf:params:scim:schemas:core:2.0:User"
 #define SCHEMA_URN_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -87,19 +88,6 @@ struct schema {
 	const char			*description;
 	const struct schema_attr	*attrs;
 	size_t				 nattrs;
-};
-
-/* The two resource types. */
-enum rtype { RT_USER = 0, RT_GROUP = 1, RT__COUNT };
-
-struct resource_type {
-	const char		*name;		/* "User" */
-	const char		*endpoint;	/* "/Users" */
-	const char		*description;
-	const struct schema	*core;
-	/* Extensions allowed on this type, NULL-terminated. */
-	const struct schema	*ext[8];
-	bool			 ext_required[8];
 };
 
 /*

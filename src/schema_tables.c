@@ -1,6 +1,6 @@
 /*
  * schema_tables.c: the attribute tables of RFC 7643 sections 4 and 8.7,
- * as data.  schema.c holds the functions over them.
+ * as data.  schema*.c hold the functions over them.
  */
 #include "config.h"
 

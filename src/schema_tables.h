@@ -1,5 +1,5 @@
 /*
- * schema_tables.h: the built-in schemas (private to schema.c and tests).
+ * schema_tables.h: the built-in schemas (private to schema*.c and tests).
  */
 #ifndef SCIMD_SCHEMA_TABLES_H
 #define SCIMD_SCHEMA_TABLES_H

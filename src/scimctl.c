@@ -348,6 +348,36 @@ verify_fn(struct store_txn *txn, void *ctx, struct scim_error *err)
 	    err);
 }
 
+/* Prints one pair of records the unique indexes' rebuild found. */
+static void
+unique_problem(const char *line, void *ctx)
+{
+	fprintf(ctx, "%s%s\n", ctx == stdout ? "NOT repaired duplicate "
+	    "unique value: " : "scimctl: unique attribute: ", line);
+}
+
+/*
+ * With the site's settings read, the store's unique indexes are built
+ * for the unique attributes of its schemas (store.h) before an import
+ * or a reindex, as scimd's start builds them, so that an import into a
+ * store scimd has not served yet is checked too.  0, or 1 when records
+ * share a value of a newly unique attribute (each pair printed on out;
+ * nothing changed) or the store fails.
+ */
+static int
+unique_sync(struct store *s, FILE *out, struct scim_error *err)
+{
+	bool rebuilt;
+
+	if (store_unique_sync(s, unique_problem, out, &rebuilt, err) !=
+	    SCIM_OK)
+		return 1;
+	if (rebuilt)
+		fprintf(stderr, "scimctl: the schemas' unique attributes "
+		    "changed: their indexes were rebuilt\n");
+	return 0;
+}
+
 /* verify, or (repair) reindex: each problem on a line, then the count;
  * exit 0 only when nothing is (left) wrong. */
 static int
@@ -888,8 +918,9 @@ main(int argc, char *argv[])
 		goto fail;
 	step = cmd;
 	if (strcmp(cmd, "init") == 0) {
-		printf("store ready at %s\n", db);
-		rc = 0;
+		rc = conf.file != NULL ? unique_sync(s, stderr, &err) : 0;
+		if (rc == 0)
+			printf("store ready at %s\n", db);
 	} else if (strcmp(cmd, "token") == 0)
 		rc = cmd_token(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "backup") == 0 && argc - i == 1) {
@@ -898,16 +929,26 @@ main(int argc, char *argv[])
 			printf("backup written to %s/data.mdb\n", argv[i]);
 			rc = 0;
 		}
-	} else if (strcmp(cmd, "verify") == 0)
+	} else if (strcmp(cmd, "verify") == 0) {
 		rc = cmd_verify(s, false, &err);
-	else if (strcmp(cmd, "reindex") == 0)
-		rc = cmd_verify(s, true, &err);
+		if (conf.file != NULL && !store_unique_current(s)) {
+			printf("unique attributes: the store's indexes hold "
+			    "another list than the schemas declare; scimd's "
+			    "next start or scimctl reindex rebuilds them\n");
+			rc = 1;
+		}
+	} else if (strcmp(cmd, "reindex") == 0) {
+		rc = conf.file != NULL ? unique_sync(s, stdout, &err) : 0;
+		if (rc == 0)
+			rc = cmd_verify(s, true, &err);
+	}
 	else if (strcmp(cmd, "stats") == 0)
 		rc = cmd_stats(s, &err);
 	else if (strcmp(cmd, "export") == 0)
 		rc = cmd_export(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "import") == 0)
-		rc = ctl_import(s, &site, argc - i, argv + i, &err);
+		rc = conf.file != NULL && unique_sync(s, stderr, &err) != 0 ?
+		    1 : ctl_import(s, &site, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "restore") == 0)
 		rc = cmd_restore(s, argc - i, argv + i, &err);
 	else if (strcmp(cmd, "migrate") == 0 && argc == i)

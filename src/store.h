@@ -10,6 +10,9 @@
  *	idx_user_extid	externalId -> user id (dupsort, case-exact)
  *	idx_group_name	case-folded displayName -> group id (dupsort)
  *	idx_group_extid	externalId -> group id (dupsort, case-exact)
+ *	idx_user_unique, idx_group_unique
+ *			"<path>\0<value>" of the schemas' unique attributes
+ *			-> user / group id (unique; store_unique_sync())
  *	members		group id -> member id (dupsort)
  *	memberof	member id -> group id (dupsort)
  *	tokens		token name -> JSON {"hash","created"}
@@ -44,22 +47,16 @@
 #include "error.h"
 #include "schema.h"
 
-/* docs/storage.md; migrations: store.c */
-#define STORE_LAYOUT_VERSION	3
+/* docs/storage.md; migrations: store_migrate.c */
+#define STORE_LAYOUT_VERSION	4
 #define STORE_ID_LEN		36	/* textual UUID */
 #define STORE_HASH_LEN		32	/* SHA-256 of a token */
 
 struct store;
 struct store_txn;
+struct rtype_unique;
 
-enum store_index {
-	IDX_USERNAME,		/* users by case-folded userName (unique) */
-	IDX_EMAIL,		/* users by case-folded email value */
-	IDX_USER_EXTID,		/* users by externalId */
-	IDX_GROUP_NAME,		/* groups by case-folded displayName */
-	IDX_GROUP_EXTID,	/* groups by externalId */
-	IDX__COUNT
-};
+/* enum store_index, the indexes, is rtype.h's (with their table). */
 
 /* The database name of an index ("idx_username"...), for logs. */
 const char	*store_index_name(enum store_index idx);
@@ -105,6 +102,30 @@ int		store_layout(const struct store *s);
 typedef void (*store_report_fn)(const char *line, void *ctx);
 enum scim_err	store_migrate(struct store *s, store_report_fn report,
 		    void *ctx, struct scim_error *err);
+
+/*
+ * The unique attributes of the schemas (rtype.h: uniqueness "server" on
+ * an extension's attribute, say) are kept in one unique index per type.
+ * The store holds the list its indexes were built for (meta "unique")
+ * and every write makes keys from that list, whatever schemas the
+ * writing program loaded.  store_unique_sync() compares it with the
+ * list the loaded schemas declare (rtype_get(t)->unique) and, when they
+ * differ, rebuilds both indexes from the records and stores the new
+ * list, in one write transaction (*rebuilt, when not NULL, says whether
+ * it did).  Two records sharing a value of a newly unique attribute (or
+ * a value too long to be a key) are problems: each goes to report (a
+ * line naming both ids, the attribute and the value; borrowed for the
+ * call) and the rebuild fails with SCIM_ERR_UNAVAILABLE and a detail
+ * naming the first, changing nothing: values are never merged.  scimd
+ * calls it at start; a program that did not load the site's schemas
+ * must not (it would drop the site's indexes).
+ */
+enum scim_err	store_unique_sync(struct store *s, store_report_fn report,
+		    void *ctx, bool *rebuilt, struct scim_error *err);
+
+/* Whether the store's unique indexes are built for the list the loaded
+ * schemas declare (as of the last transaction). */
+bool		store_unique_current(struct store *s);
 
 /* Closes the environment; NULL is a no-op. */
 void		store_close(struct store *s);
@@ -236,6 +257,31 @@ enum scim_err	store_lookup(struct store_txn *txn, enum store_index idx,
  */
 enum scim_err	store_index_key(enum store_index idx, const char *s,
 		    size_t len, char *out, size_t outsz, size_t *outlen);
+
+/*
+ * The unique attributes (rtype.h) by their index: whether the unique
+ * index of type t holds the attribute path names (as rtype_unique's
+ * path spells it; the list the store holds, store_unique_sync()), and
+ * fn for the id (at most one) whose value of it is v (borrowed; keyed
+ * as that attribute's rule says; no call when none or when v cannot be
+ * a key).
+ */
+bool		store_unique_indexed(struct store_txn *txn, enum rtype t,
+		    const char *path);
+enum scim_err	store_lookup_unique(struct store_txn *txn, enum rtype t,
+		    const char *path, const json_t *v, store_id_fn fn,
+		    void *ctx, struct scim_error *err);
+
+/*
+ * The key store_lookup_unique() seeks for value v of unique attribute u
+ * (rtype.h) of type t, past its "<path>\0" (folded by u's rule, a
+ * dateTime as milliseconds, a number or boolean as JSON writes it), into
+ * out[0..*outlen) (no NUL): SCIM_OK, SCIM_ERR_NOMEM, or
+ * SCIM_ERR_INVALID_VALUE when v has no key (null, "", too long).  Needs
+ * no store (plan_print()).
+ */
+enum scim_err	store_unique_key(enum rtype t, const struct rtype_unique *u,
+		    const json_t *v, char *out, size_t outsz, size_t *outlen);
 
 /*
  * Fills buf (at least 32 bytes) with the next version tag, W/"<n>",
@@ -413,12 +459,14 @@ enum scim_err	store_raw_del(struct store_txn *txn, const char *db,
 		    size_t vlen, struct scim_error *err);
 
 /* Calls fn(idx, key, len, ctx) for every index key record rec of type t
- * has, as store_put() would write them (folded where the index folds).
+ * has, as store_put() would write them in txn (folded where the index
+ * folds; with the unique attributes txn's store holds).
  * SCIM_ERR_INVALID_VALUE when a value cannot be indexed. */
 typedef void (*store_key_fn)(enum store_index idx, const char *key,
 		    size_t len, void *ctx);
-enum scim_err	store_record_keys(enum rtype t, const json_t *rec,
-		    store_key_fn fn, void *ctx, struct scim_error *err);
+enum scim_err	store_record_keys(struct store_txn *txn, enum rtype t,
+		    const json_t *rec, store_key_fn fn, void *ctx,
+		    struct scim_error *err);
 
 /* What index idx covers: its resource type, whether a key has one id,
  * the attribute it holds (for messages). */

@@ -207,24 +207,25 @@ record_exists(struct vstate *v, enum rtype t, const char *id)
 static const char *
 record_db_name(enum rtype t)
 {
-	return t == RT_USER ? "users" : "groups";
+	return rtype_get(t)->records;
 }
 
 static const char *
 type_word(enum rtype t)
 {
-	return t == RT_USER ? "user" : "group";
+	return rtype_get(t)->word;
 }
 
 /* ---- the keys of one record ------------------------------------------- */
 
-/* The distinct index keys of a record. */
+/* The distinct index keys of a record: the emails and as many values
+ * of the schemas' unique attributes (a multi-valued one), the rest. */
 struct keyset {
 	struct {
 		enum store_index idx;
 		size_t		 len;
 		char		 key[LIMIT_INDEX_KEY_BYTES];
-	}		 k[LIMIT_MULTI_VALUES + 4];
+	}		 k[2 * LIMIT_MULTI_VALUES + 8];
 	size_t		 n;
 	bool		 overflow;
 };
@@ -276,7 +277,7 @@ record_keys(struct store_txn *txn, enum rtype t, const char *id,
 	ks->overflow = false;
 	if (store_get(txn, t, id, &rec, NULL) != SCIM_OK)
 		return false;
-	ok = store_record_keys(t, rec, keyset_add, ks, NULL) == SCIM_OK &&
+	ok = store_record_keys(txn, t, rec, keyset_add, ks, NULL) == SCIM_OK &&
 	    !ks->overflow;
 	json_decref(rec);
 	return ok;
@@ -388,7 +389,7 @@ check_record(const void *k, size_t klen, const void *val, size_t vlen,
 	}
 	ks->n = 0;
 	ks->overflow = false;
-	if (store_record_keys(v->type, rec, keyset_add, ks, v->err) !=
+	if (store_record_keys(v->txn, v->type, rec, keyset_add, ks, v->err) !=
 	    SCIM_OK || ks->overflow)
 		add_problem(v, VERIFY_UNINDEXABLE, db, "%s %s: %s", type_word(
 		    v->type), id, ks->overflow ? "too many values to index" :
@@ -705,7 +706,7 @@ checks(struct vstate *v, struct scim_error *err)
 	enum scim_err e;
 	int i;
 
-	for (i = 0; i <= (int)RT_GROUP; i++) {
+	for (i = 0; i < RT__COUNT; i++) {
 		v->type = (enum rtype)i;
 		if ((e = store_raw_scan(v->txn, record_db_name(v->type),
 		    check_record, v, err)) != SCIM_OK)

@@ -1,7 +1,8 @@
 /*
  * t_plan.c: the query planner against golden text (tests/golden/
  * plan.txt: resource type, filter -> the plan plan_print() prints),
- * with no store; then what the plan borrows and its bounds.
+ * with no store, under tests/data/unique-schema.json's extensions (their
+ * unique attributes); then what the plan borrows and its bounds.
  */
 #include "config.h"
 
@@ -177,7 +178,10 @@ main(void)
 	struct scim_error err;
 	char path[1024];
 
-	schema_init(NULL, &err);
+	/* The unique attributes of t_unique's extensions plan too. */
+	snprintf(path, sizeof(path), "%s/tests/data/unique-schema.json",
+	    srcdir ? srcdir : ".");
+	ok(schema_init(path, &err) == SCIM_OK, "the test schema loads");
 	snprintf(path, sizeof(path), "%s/tests/golden/plan.txt",
 	    srcdir ? srcdir : ".");
 	golden(path);

@@ -371,6 +371,60 @@ main(void)
 	printf("%s", r.t.lines);
 	is_int(r.t.kind[VERIFY_UNREADABLE], 1, "unreadable record reported");
 	store_close(s);
+
+	/* A unique attribute of the schemas' (rtype.h): verify checks its
+	 * index by the list the store holds (meta "unique"), so no schema
+	 * file is needed here. */
+	{
+		static const char list[] = "[{\"type\":\"User\",\"path\":"
+		    "\"urn:x:User:badge\",\"attribute\":\"badge\",\"fold\":"
+		    "\"case\",\"schema\":\"urn:x:User\"}]";
+		static const char rec[] = "{\"schemas\":[\"" SCHEMA_URN_USER
+		    "\"],\"id\":\"" A "\",\"userName\":\"alice\",\"emails\":"
+		    "[{\"value\":\"alice@example.com\"}],\"urn:x:User\":"
+		    "{\"badge\":\"B1\"},\"meta\":{\"version\":\"W/\\\"1\\\"\"}}";
+		static const char stale[] = "urn:x:User:badge\0zz";
+		const struct damage d[] = {
+			{ "meta", "unique", 6, list, sizeof(list) - 1, false },
+			{ "users", A, 36, rec, sizeof(rec) - 1, false },
+			{ "idx_user_unique", stale, sizeof(stale) - 1, A, 36,
+			    false },
+		};
+
+		ok(damage(d, 3) == 0, "a unique badge listed, alice given "
+		    "badge B1 and a stale badge entry, with LMDB");
+	}
+	ok(store_open(dir, false, &s, &err) == SCIM_OK, "store reopened");
+	ok(run(s, false, &r) == SCIM_OK, "verify runs");
+	printf("%s", r.t.lines);
+	ok(r.t.kind[VERIFY_MISSING_KEY] == 1 && r.t.kind[VERIFY_STALE_KEY] ==
+	    1 && strstr(r.t.lines, "idx_user_unique: user " A " has unique "
+	    "attribute \"urn:x:User:badge\\x00b1\"") != NULL,
+	    "verify: alice's badge missing from idx_user_unique, one stale");
+	ok(run(s, true, &r) == SCIM_OK && r.res.repaired == 2,
+	    "reindex adds the one and removes the other");
+	ok(run(s, false, &r) == SCIM_OK && r.t.kind[VERIFY_MISSING_KEY] == 0 &&
+	    r.t.kind[VERIFY_STALE_KEY] == 0, "verify: the unique index agrees");
+	store_close(s);
+	{
+		static const char rec[] = "{\"schemas\":[\"" SCHEMA_URN_USER
+		    "\"],\"id\":\"" B "\",\"userName\":\"bob\",\"emails\":"
+		    "[{\"value\":\"bob@example.com\"}],\"urn:x:User\":"
+		    "{\"badge\":\"b1\"},\"meta\":{\"version\":\"W/\\\"2\\\"\"}}";
+		const struct damage d[] = {
+			{ "users", B, 36, rec, sizeof(rec) - 1, false },
+		};
+
+		ok(damage(d, 1) == 0, "bob given alice's badge (b1) behind the "
+		    "store's back");
+	}
+	ok(store_open(dir, false, &s, &err) == SCIM_OK, "store reopened");
+	ok(run(s, true, &r) == SCIM_OK, "reindex runs");
+	printf("%s", r.t.lines);
+	ok(r.t.kind[VERIFY_DUPLICATE_KEY] == 1 && strstr(r.t.lines,
+	    "user " B " and " A " both have unique attribute") != NULL,
+	    "duplicate unique value of the badge reported");
+	store_close(s);
 	{
 		char cmd[128];
 

@@ -12,8 +12,8 @@ OUT=$(mktemp -d /tmp/scimd-valgrind.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
 # Unit tests: the program's own checks and memcheck's verdict.
-for t in t_store t_verify t_schema t_filter t_plan t_patch t_http t_jsonx t_alloc \
-    t_scimstore t_username t_authz t_op; do
+for t in t_store t_verify t_schema t_filter t_plan t_patch t_http t_jsonx \
+    t_alloc t_scimstore t_username t_authz t_op t_unique; do
 	(cd "$top_builddir" && "${VG[@]}" "tests/$t") > "$OUT/$t.log" 2>&1
 	rc=$?
 	ok $([ $rc -eq 0 ] && ! grep -q '^not ok' "$OUT/$t.log"; echo $?) "$t under memcheck"

@@ -183,7 +183,7 @@ ok $? "a layout 1 store written with LMDB (user FULLWIDTH ADMIN)"
 cgi "$OLD" "filter=$(uri 'userName eq "admin"')"
 is "$STATUS" 200 "scimd (CGI) opens the layout 1 store"
 is "$(j -r '.Resources[0].id')" "$IA" "...migrated: userName eq admin finds FULLWIDTH ADMIN"
-is "$("$SCIMCTL" --db "$OLD" migrate)" "store at layout 3: nothing to migrate" "scimctl migrate: already done"
+is "$("$SCIMCTL" --db "$OLD" migrate)" "store at layout 4: nothing to migrate" "scimctl migrate: already done"
 
 CLASH=$WORK/clash
 OLDTOKEN=$("$SCIMCTL" --db "$CLASH" token add old 2>/dev/null | tail -n 1)
@@ -198,7 +198,7 @@ grep "^problem:" "$WORK/mig.out" | grep -q "$IA.*$IB"
 ok $? "scimctl migrate lists the collision with both ids"
 "$SCIMCTL" --db "$CLASH" user rename "$IB" admin2 > /dev/null
 ok $? "scimctl user rename on the unmigrated store"
-is "$("$SCIMCTL" --db "$CLASH" migrate)" "store migrated from layout 1 to 3" "scimctl migrate then succeeds"
+is "$("$SCIMCTL" --db "$CLASH" migrate)" "store migrated from layout 1 to 4" "scimctl migrate then succeeds"
 cgi "$CLASH" "filter=$(uri 'userName eq "ADMIN2"')"
 is "$STATUS/$(j -r '.Resources[0].id')" "200/$IB" "scimd serves it: admin2 is the renamed user"
 cgi "$CLASH" "filter=$(uri 'userName eq "admin"')"
