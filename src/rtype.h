@@ -7,7 +7,7 @@
  * it allows (schema.c), the database of its records and the letter of
  * its paging counts (store.c), its indexes -- which attribute each
  * holds, how its keys are made, whether a key has one id (unique) or
- * many (DUPSORT) -- for store.c, query.c and verify.c, and the name of
+ * many (DUPSORT) -- for store.c, plan.c and verify.c, and the name of
  * its link attribute ("groups" of a User, "members" of a Group).
  *
  * The attributes the schemas declare unique ("uniqueness": "server" or

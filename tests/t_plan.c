@@ -14,17 +14,20 @@
 #include "plan.h"
 #include "tap.h"
 
-/* The type a golden line names: "User" or "Group"; false otherwise. */
+/* The type a golden line names (its name in the type table); false
+ * for none. */
 static bool
 type_of(const char *s, enum rtype *t)
 {
-	if (strcmp(s, "User") == 0)
-		*t = RT_USER;
-	else if (strcmp(s, "Group") == 0)
-		*t = RT_GROUP;
-	else
-		return false;
-	return true;
+	int i;
+
+	for (i = 0; i < RT__COUNT; i++)
+		if (strcmp(s, schema_resource_type((enum rtype)i)->name) ==
+		    0) {
+			*t = (enum rtype)i;
+			return true;
+		}
+	return false;
 }
 
 /* Runs the golden file: each line TYPE <TAB> filter <TAB> plan. */
