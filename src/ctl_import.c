@@ -158,9 +158,10 @@ import_clear(struct import_batch *b)
 }
 
 /* Writes the pending records in one transaction, then keeps the groups
- * that have members for the membership pass. */
+ * that have members for the membership pass; with clear, drops the
+ * batch's records (else the caller does, maybe in another thread). */
 static enum scim_err
-import_flush(struct import_state *st, struct scim_error *err)
+import_flush(struct import_state *st, bool clear, struct scim_error *err)
 {
 	struct import_batch *b = &st->batch;
 	enum scim_err e;
@@ -182,7 +183,8 @@ import_flush(struct import_state *st, struct scim_error *err)
 			return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 		memset(&it->o, 0, sizeof(it->o));	/* st->groups owns it */
 	}
-	import_clear(b);
+	if (clear)
+		import_clear(b);
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "\rrecords %zu", st->imported);
 	return SCIM_OK;
@@ -205,7 +207,7 @@ import_one(struct import_state *st, json_t *doc, size_t line,
 		return err_set(err, SCIM_ERR_NOMEM, "out of memory");
 	}
 	if (!st->atomic && st->batch.n >= LIMIT_IMPORT_BATCH)
-		return import_flush(st, err);
+		return import_flush(st, true, err);
 	return SCIM_OK;
 }
 
@@ -234,9 +236,12 @@ import_memberships(struct import_state *st, struct scim_error *err)
 /*
  * The streaming import in two threads: a reader parses and validates
  * NDJSON lines into the next batch while the main thread writes the one
- * before (parsing is half the work; docs/performance.md).  At most three
- * batches exist at once (being filled, handed over, being written), so
- * memory stays bounded.  The reader stops at a line holding a
+ * before (parsing is half the work; docs/performance.md).  A written
+ * batch is handed back and freed by the reader (freeing a batch's
+ * records was a sixteenth of the writer's work), so at most four batches
+ * exist at once (being filled, handed over, being written, written and
+ * not yet freed): memory stays bounded by 4 * LIMIT_IMPORT_BATCH
+ * records.  The reader stops at a line holding a
  * ListResponse (handed back in list) and at a first line that is not
  * JSON (whole: the input may be one multi-line document).
  */
@@ -247,17 +252,31 @@ struct import_reader {
 	pthread_cond_t		 cv;
 	struct import_batch	 fill;		/* the reader's */
 	struct import_batch	 ready;		/* handed over when has_ready */
-	bool			 has_ready, done, stop, whole;
+	struct import_batch	 spent;		/* written, when has_spent */
+	bool			 has_ready, has_spent, done, stop, whole;
 	json_t			*list;
 	size_t			 seen, rejected;
 	bool			 nomem;
 };
 
+/* Frees a batch's records and its array. */
+static void
+import_drop(struct import_batch *b)
+{
+	import_clear(b);
+	free(b->items);
+	memset(b, 0, sizeof(*b));
+}
+
 /* Hands the reader's batch to the writer, waiting while the previous
- * one is still there; false when the writer has stopped. */
+ * one is still there, and frees the batch the writer handed back;
+ * false when the writer has stopped. */
 static bool
 import_handoff(struct import_reader *r)
 {
+	struct import_batch spent;
+	bool has_spent;
+
 	pthread_mutex_lock(&r->mu);
 	while (r->has_ready && !r->stop)
 		pthread_cond_wait(&r->cv, &r->mu);
@@ -269,8 +288,13 @@ import_handoff(struct import_reader *r)
 	r->has_ready = true;
 	memset(&r->fill, 0, sizeof(r->fill));
 	r->fill.op = r->op;
+	spent = r->spent;
+	has_spent = r->has_spent;
+	r->has_spent = false;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	if (has_spent)
+		import_drop(&spent);
 	return true;
 }
 
@@ -341,6 +365,7 @@ import_stream(struct import_state *st, FILE *in, json_t **list, bool *whole,
     struct scim_error *err)
 {
 	struct import_reader r;
+	struct import_batch spent;
 	pthread_t tid;
 	enum scim_err e = SCIM_OK;
 
@@ -367,8 +392,18 @@ import_stream(struct import_state *st, FILE *in, json_t **list, bool *whole,
 		r.has_ready = false;
 		pthread_cond_broadcast(&r.cv);
 		pthread_mutex_unlock(&r.mu);
-		e = import_flush(st, err);
-		free(st->batch.items);
+		e = import_flush(st, false, err);
+		/* The written batch goes back to the reader to free; one
+		 * it has not taken yet is freed here. */
+		pthread_mutex_lock(&r.mu);
+		if (r.has_spent)
+			spent = r.spent;
+		else
+			memset(&spent, 0, sizeof(spent));
+		r.spent = st->batch;
+		r.has_spent = true;
+		pthread_mutex_unlock(&r.mu);
+		import_drop(&spent);
 		memset(&st->batch, 0, sizeof(st->batch));
 		st->batch.op = r.op;
 		if (e != SCIM_OK) {
@@ -389,6 +424,8 @@ done:
 		import_clear(&r.ready);
 		free(r.ready.items);
 	}
+	if (r.has_spent)
+		import_drop(&r.spent);
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	st->rejected += r.rejected;
@@ -499,7 +536,7 @@ ctl_import(struct store *s, const struct ctl_site *site, int argc, char **argv,
 		rc = 1;
 		goto done;
 	}
-	if (import_flush(&st, err) != SCIM_OK ||
+	if (import_flush(&st, true, err) != SCIM_OK ||
 	    import_memberships(&st, err) != SCIM_OK) {
 		rc = 1;
 		goto done;

@@ -188,12 +188,31 @@ jsonx_dump(const json_t *j, struct buf *b)
 	return dump_flags(j, b, JSON_COMPACT);
 }
 
-/* jsonx_dump into a new NUL-terminated string. */
+/* jsonx_dump into a new NUL-terminated string.  Text that fits in
+ * JSONX_DUMPS_STACK bytes (a user record, an audit entry) is first
+ * written by json_dumpb() into the stack, whose writer cannot fail
+ * half-way (it only counts past the end), and copied once: a dump of a
+ * record cost a callback and a bounds check per token
+ * (docs/performance.md, import).  Anything larger, or any failure, takes
+ * the dump_cb path. */
+#define JSONX_DUMPS_STACK	4096
+
 char *
 jsonx_dumps(const json_t *j)
 {
+	char stack[JSONX_DUMPS_STACK], *s;
 	struct buf b;
+	size_t n;
 
+	n = json_dumpb(j, stack, sizeof(stack), JSON_COMPACT |
+	    JSON_ENCODE_ANY);
+	if (n > 0 && n < sizeof(stack)) {
+		if ((s = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(s, stack, n);
+		s[n] = '\0';
+		return s;
+	}
 	buf_init(&b, (size_t)-1 / 2);
 	if (dump_flags(j, &b, JSON_COMPACT | JSON_ENCODE_ANY) != SCIM_OK ||
 	    buf_putc(&b, '\0') != SCIM_OK) {

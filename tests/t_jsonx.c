@@ -1,10 +1,14 @@
 /*
  * t_jsonx.c: jsonx_find_member(), the scanner that lifts one top-level
- * value out of a stored record's bytes without parsing the record.
+ * value out of a stored record's bytes without parsing the record;
+ * jsonx_dumps() against jansson's own text on both sides of its 4 KiB
+ * stack buffer.
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -22,6 +26,35 @@ find(const char *text, const char *name)
 		return "(none)";
 	snprintf(out, sizeof(out), "%.*s", (int)n, v);
 	return out;
+}
+
+/* True when jsonx_dumps(j) is jansson's compact text of j (the stack
+ * path for text under 4 KiB, the buffer path past it). */
+static bool
+dumps_same(json_t *j)
+{
+	char *a = jsonx_dumps(j), *b = json_dumps(j, JSON_COMPACT |
+	    JSON_ENCODE_ANY);
+	bool same = a != NULL && b != NULL && strcmp(a, b) == 0;
+
+	free(a);
+	free(b);
+	json_decref(j);
+	return same;
+}
+
+/* {"a":"xx..."} whose compact text is n bytes (n > 8). */
+static json_t *
+sized(size_t n)
+{
+	char *v = malloc(n - 7);
+	json_t *j;
+
+	memset(v, 'x', n - 8);
+	v[n - 8] = '\0';
+	j = json_pack("{s:s}", "a", v);
+	free(v);
+	return j;
 }
 
 int
@@ -99,5 +132,12 @@ main(void)
 		ok(!jsonx_next_element("[", 1, &pos, &el, &elen),
 		    "a truncated array has no element");
 	}
+	ok(dumps_same(json_pack("{s:[s,i], s:{s:b}, s:s}", "schemas",
+	    "urn:x", 3, "meta", "ok", 1, "name", "\"q\" \xc3\xa9")),
+	    "jsonx_dumps: a small object as jansson writes it");
+	ok(dumps_same(json_string("any")), "...a bare string");
+	ok(dumps_same(sized(4095)), "...4,095 bytes (the stack's last fit)");
+	ok(dumps_same(sized(4096)), "...4,096 bytes (past the stack)");
+	ok(dumps_same(sized(100000)), "...100,000 bytes");
 	return tap_done();
 }
