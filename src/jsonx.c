@@ -188,6 +188,10 @@ jsonx_dump(const json_t *j, struct buf *b)
 	return dump_flags(j, b, JSON_COMPACT);
 }
 
+/* The stack buffer of jsonx_dumps(): a user record or an audit entry
+ * fits. */
+#define JSONX_DUMPS_STACK	4096
+
 /* jsonx_dump into a new NUL-terminated string.  Text that fits in
  * JSONX_DUMPS_STACK bytes (a user record, an audit entry) is first
  * written by json_dumpb() into the stack, whose writer cannot fail
@@ -195,8 +199,6 @@ jsonx_dump(const json_t *j, struct buf *b)
  * record cost a callback and a bounds check per token
  * (docs/performance.md, import).  Anything larger, or any failure, takes
  * the dump_cb path. */
-#define JSONX_DUMPS_STACK	4096
-
 char *
 jsonx_dumps(const json_t *j)
 {
