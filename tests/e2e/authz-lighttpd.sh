@@ -69,7 +69,9 @@ $(authorizer broken "$WORK/broken.conf")
 CONF
 	"$LIGHTTPD" -D -f "$WORK/lighttpd.conf" 2>> "$WORK/logs/error.log" &
 	SERVER_PID=$!
-	for i in $(seq 1 30); do
+	# Up to 10 s (scimd processes under valgrind start slowly); a
+	# lighttpd that could not bind exits and is retried at once.
+	for i in $(seq 1 100); do
 		curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
 		kill -0 "$SERVER_PID" 2>/dev/null || break
 		sleep 0.1

@@ -189,7 +189,11 @@ CONF
 		SERVER_PID=$!
 		BASE="http://127.0.0.1:$port$mount"
 		local i
-		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		# Up to 10 s: lighttpd listens only once it has started its
+		# scimd processes, slow under valgrind on a loaded machine; a
+		# lighttpd that could not bind exits and is retried at once.
+		# (Killing a slow one would leave killed scimd processes.)
+		for i in $(seq 1 100); do
 			if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
 				return 0
 			fi
