@@ -51,9 +51,11 @@ for e in users okta groups entra authz-lighttpd; do
 	[ $rc -eq 0 ] || grep '^not ok' "$OUT/$e.log" | head -n 5 | sed 's/^/# /'
 done
 # Each scimd writes its summary as it exits (lighttpd stops them at the
-# end of each test); wait for the last ones.
-for i in $(seq 1 100); do
-	pgrep -f "valgrind --log-file=$OUT/vg" >/dev/null || break
+# end of each test); wait for the last ones, up to 60 s.  The running
+# process is valgrind's tool (memcheck-ARCH-linux), not "valgrind": match
+# on its log option.
+for i in $(seq 1 300); do
+	pgrep -f -- "--log-file=$OUT/vg/" >/dev/null || break
 	sleep 0.2
 done
 logs=$(ls "$OUT"/vg/scimd.* 2>/dev/null | wc -l)
