@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,4 +81,30 @@ memreq_io(struct memreq *r)
 	struct http_io io = { memreq_getenv, memreq_read, memreq_write, r, NULL };
 
 	return io;
+}
+
+/* One SCIM request through app_serve() (memreq.h). */
+int
+memreq_serve(struct app *app, const char *auth, const char *method,
+    const char *path, const char *body, char *id)
+{
+	struct memreq r;
+	struct http_io io = memreq_io(&r);
+	char len[24], uri[256], *p;
+
+	body = body ? body : "";
+	memreq_init(&r, body, strlen(body));
+	snprintf(uri, sizeof(uri), "/scim/v2%s", path);
+	snprintf(len, sizeof(len), "%zu", r.len);
+	memreq_set(&r, "REQUEST_METHOD", method);
+	memreq_set(&r, "REQUEST_URI", uri);
+	memreq_set(&r, "SCRIPT_NAME", "/scim/v2");
+	memreq_set(&r, "HTTP_HOST", "127.0.0.1");
+	memreq_set(&r, "HTTP_AUTHORIZATION", auth);
+	memreq_set(&r, "CONTENT_TYPE", "application/scim+json");
+	memreq_set(&r, "CONTENT_LENGTH", len);
+	app_serve(app, &io);
+	if (id != NULL && (p = strstr(r.head, "\"id\":\"")) != NULL)
+		snprintf(id, STORE_ID_LEN + 1, "%s", p + 6);
+	return r.status;
 }

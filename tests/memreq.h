@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "app.h"
 #include "http.h"
 
 #define MEMREQ_VARS	24	/* CGI variables a request can carry */
@@ -38,5 +39,15 @@ const char	*memreq_get(const struct memreq *r, const char *name);
 
 /* The http_io that app_serve() reads r from and writes its answer to. */
 struct http_io	memreq_io(struct memreq *r);
+
+/*
+ * Serves METHOD PATH (below /scim/v2) with BODY (NULL: none) as a SCIM
+ * client with Authorization auth would, through app_serve(app).  Returns
+ * the status (-1: no Status line); copies the answer's "id" into id
+ * (STORE_ID_LEN + 1 bytes) when id is not NULL and there is one.
+ */
+int		memreq_serve(struct app *app, const char *auth,
+		    const char *method, const char *path, const char *body,
+		    char *id);
 
 #endif

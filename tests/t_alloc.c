@@ -75,30 +75,11 @@ static struct app	app;
 static char		auth_header[96];
 static char		dir[] = "/tmp/t_alloc.XXXXXX";
 
-/* Serves METHOD PATH with BODY; the status (-1: no Status line); the
- * body's "id" into id when given. */
+/* Serves METHOD PATH with BODY through the test's app (memreq.h). */
 static int
 serve(const char *method, const char *path, const char *body, char *id)
 {
-	struct memreq r;
-	struct http_io io = memreq_io(&r);
-	char len[24], uri[256], *p;
-
-	body = body ? body : "";
-	memreq_init(&r, body, strlen(body));
-	snprintf(uri, sizeof(uri), "/scim/v2%s", path);
-	snprintf(len, sizeof(len), "%zu", r.len);
-	memreq_set(&r, "REQUEST_METHOD", method);
-	memreq_set(&r, "REQUEST_URI", uri);
-	memreq_set(&r, "SCRIPT_NAME", "/scim/v2");
-	memreq_set(&r, "HTTP_HOST", "127.0.0.1");
-	memreq_set(&r, "HTTP_AUTHORIZATION", auth_header);
-	memreq_set(&r, "CONTENT_TYPE", "application/scim+json");
-	memreq_set(&r, "CONTENT_LENGTH", len);
-	app_serve(&app, &io);
-	if (id != NULL && (p = strstr(r.head, "\"id\":\"")) != NULL)
-		snprintf(id, STORE_ID_LEN + 1, "%s", p + 6);
-	return r.status;
+	return memreq_serve(&app, auth_header, method, path, body, id);
 }
 
 /* ---- the store's content, to compare ----------------------------------- */
